@@ -1,0 +1,3 @@
+from lstm_forecast.cli import app
+
+app(prog_name="lstm-forecast")

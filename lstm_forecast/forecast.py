@@ -1,0 +1,115 @@
+"""One-step-ahead predictions from actual history, as the reference example makes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_forecast.errors import DataError
+from lstm_forecast.windows import (
+    history_rows,
+    scale,
+    to_model_space,
+    to_prices,
+    unscale,
+    windows_for_rows,
+)
+
+PREDICT_BATCH_SIZE = 256  # windows per forward pass; any size gives the same numbers
+
+
+def predict_rows(
+    model, scaler, prices: np.ndarray, rows: np.ndarray, length: int, transform: str
+) -> np.ndarray:
+    """Predicted price of each row in `rows`, each from the actual prices before it.
+
+    `rows` index into `prices`; each needs history_rows(length, transform) prices before it.
+    """
+    prices = np.asarray(prices, dtype=np.float64)
+    rows = np.asarray(rows, dtype=np.intp)
+    scaled = scale(scaler, to_model_space(prices, transform))
+    inputs = windows_for_rows(scaled, rows, length)  # (rows, length, 1)
+    outputs = model.predict(inputs, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    return to_prices(unscale(scaler, outputs), prices[rows - 1], transform)
+
+
+MAX_CONTINUATION_GAP_DAYS = 7  # a CSV starting within a week after the run's data continues it
+
+
+def history_before(run_series: pd.Series, new: pd.Series) -> pd.Series:
+    """The run's prices that may serve as history for `new`: those dated before `new` starts.
+
+    Used when `new` is the same series as the run's: either it overlaps the run's data with the
+    same prices on the common dates, or it starts within MAX_CONTINUATION_GAP_DAYS after the run's
+    data ends (the reference test file). Otherwise (another ticker, a later year) nothing.
+    """
+    earlier = run_series[run_series.index < new.index[0]]
+    common = new.index.intersection(run_series.index)
+    if len(common):
+        same = np.allclose(new[common].to_numpy(), run_series[common].to_numpy(), rtol=1e-6)
+        return earlier if same else earlier.iloc[:0]
+    gap_days = (new.index[0] - run_series.index[-1]).days
+    return earlier if 0 < gap_days <= MAX_CONTINUATION_GAP_DAYS else earlier.iloc[:0]
+
+
+def predict_series(
+    model, scaler, new: pd.Series, history: pd.Series, length: int, transform: str, source: str
+) -> pd.DataFrame:
+    """Predictions for every row of `new` that has enough actual prices before it.
+
+    The prices before a row are `new`'s own earlier rows, preceded by `history` (which must end
+    before `new` starts), so a file that continues the training data is predicted from its first
+    row, exactly as the reference concatenates train and test.
+
+    Returns columns date, actual, predicted, persistence (previous actual); rows without enough
+    history have empty predicted values.
+    """
+    prices = pd.concat([history, new])
+    first_row = len(history)
+    needed = history_rows(length, transform)
+    rows = np.arange(max(first_row, needed), len(prices))
+    if rows.size == 0:
+        raise DataError(
+            f"{source}: no row has the {needed} earlier prices the model needs "
+            f"({len(new)} rows in the file, {len(history)} earlier rows from the run)"
+        )
+    values = prices.to_numpy()
+    predicted = np.full(len(prices), np.nan)
+    predicted[rows] = predict_rows(model, scaler, values, rows, length, transform)
+    persistence = np.concatenate([[np.nan], values[:-1]])
+    table = pd.DataFrame(
+        {
+            "date": prices.index.strftime("%Y-%m-%d"),
+            "actual": values,
+            "predicted": predicted,
+            "persistence": persistence,
+        }
+    )
+    return table.iloc[first_row:].reset_index(drop=True)
+
+
+def predict_csv(run_dir: str | Path, data: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+    """Load a run and predict every row of `data` (default: the run's own data file).
+
+    Returns the table of predict_series and the path of the CSV read.
+    """
+    from lstm_forecast.bundle import load_run
+    from lstm_forecast.data import load_prices
+
+    run = load_run(run_dir)
+    settings = run.config.data
+    source = Path(data) if data else Path(settings.test_path or settings.path)
+    new = load_prices(source, settings.target, settings.date_column)
+    window = run.config.window
+    table = predict_series(
+        run.load_model(),
+        run.scaler,
+        new.values,
+        history_before(run.series, new.values),
+        window.length,
+        window.target_transform,
+        str(source),
+    )
+    return table, str(source)

@@ -1,0 +1,84 @@
+"""Pictures of a run: predicted over real prices (the reference figure) and the loss curve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lstm_forecast.bundle import HISTORY_FILE, PREDICTIONS_FILE, load_run
+from lstm_forecast.errors import DataError
+
+REQUIRED_PREDICTION_COLUMNS = ("date", "actual", "predicted")
+
+
+def plot_run(
+    run_dir: str | Path, out: str | Path | None = None, predictions: str | Path | None = None
+) -> Path:
+    """Draw real (red) and predicted (blue) prices over dates, and the loss per epoch, to a PNG.
+
+    `predictions` is a CSV from `lstm-forecast predict` (default: the run's own test span).
+    Returns the PNG's path (default: RUN_DIR/plot.png).
+    """
+    run = load_run(run_dir)
+    predictions_path = Path(predictions) if predictions else run.directory / PREDICTIONS_FILE
+    table = _read_predictions(predictions_path)
+    history_path = run.directory / HISTORY_FILE
+    history = pd.read_csv(history_path) if history_path.exists() else None
+    out = Path(out) if out else run.directory / "plot.png"
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display needed
+    import matplotlib.pyplot as plt
+
+    target = run.config.data.target
+    figure, (prices_axes, loss_axes) = plt.subplots(
+        2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
+    )
+    dates = pd.to_datetime(table["date"])
+    prices_axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
+    prices_axes.plot(dates, table["predicted"], color="blue", label=f"Predicted {target} price")
+    rmse_text = ""
+    if {"rmse", "skill"} <= run.metrics.keys() and not predictions:
+        rmse_text = (
+            f" (RMSE {run.metrics['rmse']:.2f}, skill vs persistence {run.metrics['skill']:+.3f})"
+        )
+    name = Path(predictions or run.config.data.test_path or run.config.data.path).stem
+    prices_axes.set_title(f"{name}: {target} price prediction{rmse_text}")
+    prices_axes.set_xlabel("Date")
+    prices_axes.set_ylabel(f"{target} price")
+    prices_axes.legend()
+    prices_axes.grid(alpha=0.3)
+
+    if history is not None and "loss" in history:
+        loss_axes.plot(history["epoch"], history["loss"], marker=".", label="training loss")
+        if "val_loss" in history:
+            loss_axes.plot(
+                history["epoch"], history["val_loss"], marker=".", label="validation loss"
+            )
+        loss_axes.set_yscale("log")
+        loss_axes.legend()
+    loss_axes.set_title("Training loss (scaled units)")
+    loss_axes.set_xlabel("Epoch")
+    loss_axes.set_ylabel("Loss")
+    loss_axes.grid(alpha=0.3)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return out
+
+
+def _read_predictions(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(
+            f"{path}: predictions file not found; write one with `lstm-forecast predict`"
+        )
+    table = pd.read_csv(path)
+    missing = [column for column in REQUIRED_PREDICTION_COLUMNS if column not in table.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected the output of `lstm-forecast predict`"
+        )
+    return table

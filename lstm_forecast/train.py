@@ -1,0 +1,162 @@
+"""Train a model from a config and save it as a run directory."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_forecast.bundle import check_out_dir, staging_dir, write_run
+from lstm_forecast.config import Config
+from lstm_forecast.data import PriceSeries, load_prices, resolve_data_path
+from lstm_forecast.errors import DataError
+from lstm_forecast.evaluate import evaluate
+from lstm_forecast.forecast import predict_series
+from lstm_forecast.windows import (
+    Split,
+    join_train_test,
+    split_by_date,
+    split_by_fraction,
+    training_windows,
+)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path
+    metrics: dict
+    split: Split
+    sources: tuple[PriceSeries, ...]  # the files read, with their row counts
+
+
+def resolve_paths(config: Config) -> Config:
+    """Make the data paths absolute, so a saved run finds its data from any directory."""
+    data = config.data
+    path = str(resolve_data_path(data.path).resolve())
+    test_path = str(Path(data.test_path).resolve()) if data.test_path else ""
+    return dataclasses.replace(
+        config, data=dataclasses.replace(data, path=path, test_path=test_path)
+    )
+
+
+def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
+    """Read the configured CSV(s) and cut them into train and test spans, oldest first."""
+    data = config.data
+    train = load_prices(resolve_data_path(data.path), data.target, data.date_column)
+    if data.test_path:
+        test = load_prices(data.test_path, data.target, data.date_column)
+        return join_train_test(train.values, test.values, test.source), (train, test)
+    if data.test_start:
+        return split_by_date(train.values, data.test_start, train.source), (train,)
+    return split_by_fraction(train.values, data.test_fraction, train.source), (train,)
+
+
+def train(
+    config: Config,
+    out_dir: str | Path,
+    overwrite: bool = False,
+    verbose: int | str = "auto",
+    report: Callable[[str], object] = lambda line: None,
+) -> TrainResult:
+    """Train on the configured data, evaluate on the test span, and write the run to `out_dir`.
+
+    Data and output problems raise before any model is built; the run directory appears only
+    when everything has been written. `report` receives a few lines about the data before
+    training starts; `verbose` is Keras's progress setting.
+    """
+    out_dir = Path(out_dir)
+    config = resolve_paths(config)
+    check_out_dir(out_dir, overwrite)
+    split, sources = load_split(config)
+    for source in sources:
+        report(source.describe())
+    report(
+        f"train {split.train.index[0].date()} .. {split.train.index[-1].date()} "
+        f"({split.n_train} rows), test {split.test.index[0].date()} .. "
+        f"{split.test.index[-1].date()} ({len(split.test)} rows)"
+    )
+    window = config.window
+    x, y, scaler = training_windows(
+        split.train.to_numpy(), window.length, window.target_transform, sources[0].source
+    )  # x: (windows, length, 1), y: (windows,)
+
+    settings = config.train
+    if settings.validation_fraction > 0 and int(len(x) * settings.validation_fraction) < 1:
+        raise DataError(
+            f"{sources[0].source}: {len(x)} training windows are too few to hold out "
+            f"validation_fraction {settings.validation_fraction}; give more data or set it to 0"
+        )
+    from lstm_forecast.model import EpochTimer, build_model, compile_model, keras
+
+    keras.utils.set_random_seed(settings.seed)
+    model = compile_model(build_model(config.model, window.length), settings)
+    callbacks = [EpochTimer()]
+    if settings.early_stopping_patience > 0:
+        monitor = "val_loss" if settings.validation_fraction > 0 else "loss"
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=settings.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    with staging_dir(out_dir, overwrite) as staging:
+        started = time.perf_counter()
+        fitted = model.fit(
+            x,
+            y,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            validation_split=settings.validation_fraction,  # the newest windows: no shuffle before the cut
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+        fit_seconds = time.perf_counter() - started
+        history = pd.DataFrame(fitted.history)
+        history.insert(0, "epoch", np.arange(1, len(history) + 1))
+
+        test_source = sources[-1].source
+        predictions = predict_series(
+            model,
+            scaler,
+            split.test,
+            split.train,
+            window.length,
+            window.target_transform,
+            test_source,
+        )
+        scored = predictions.dropna(subset=["predicted"])
+        metrics = {
+            **evaluate(scored["actual"], scored["predicted"], scored["persistence"]),
+            "test_start": str(scored["date"].iloc[0]),
+            "test_end": str(scored["date"].iloc[-1]),
+            "train_rows": split.n_train,
+            "train_windows": int(len(x)),
+            "epochs_run": int(len(history)),
+            "fit_seconds": fit_seconds,
+            # first epoch pays for tracing/compilation; the median is the steady-state cost
+            "seconds_per_epoch": float(history["seconds"].median()),
+        }
+        write_run(
+            staging,
+            model=model,
+            scaler=scaler,
+            config=config,
+            metrics=metrics,
+            history=history,
+            predictions=predictions,
+            series=split.prices,
+            manifest={
+                "features": [split.prices.name],
+                "target": split.prices.name,
+                "sources": [source.source for source in sources],
+                "train_span": [str(split.train.index[0].date()), str(split.train.index[-1].date())],
+                "test_span": [str(split.test.index[0].date()), str(split.test.index[-1].date())],
+            },
+        )
+    return TrainResult(run_dir=out_dir, metrics=metrics, split=split, sources=sources)

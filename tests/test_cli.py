@@ -1,0 +1,128 @@
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import random_walk
+from typer.testing import CliRunner
+
+from lstm_forecast.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def assert_user_error(result, *fragments):
+    """Exit status 2, one line on stderr naming the problem, no traceback."""
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys; from lstm_forecast.cli import app; "
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'pandas', 'sklearn') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert output.stdout.strip() == "[]"
+
+
+def test_python_dash_m_works():
+    output = subprocess.run(
+        [sys.executable, "-m", "lstm_forecast", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for command in ("train", "predict", "plot"):
+        assert command in output.stdout
+
+
+def test_every_command_help_ends_with_an_example():
+    for command in ("train", "predict", "plot"):
+        result = invoke(command, "--help")
+        assert result.exit_code == 0
+        assert f"Example: lstm-forecast {command}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("write", "fragments"),
+    [
+        (None, ["missing.csv", "file not found"]),
+        ("Date,Close\n2020-01-01,1\n", ["no target column 'Open'", "'Date', 'Close'"]),
+        ("Date,Open\n2020-01-01,1\n2020-01-02,x\n", ["line 3, column 'Open'", "'x'"]),
+        ("short", ["6 training rows, but a window of 5", "needs at least 7"]),
+    ],
+)
+def test_train_bad_data_exits_2_and_leaves_no_run(tmp_path, tiny_config, write, fragments):
+    path = tmp_path / "missing.csv"
+    if write == "short":
+        random_walk(7).to_csv(path, index=False)  # 6 training rows + 1 test row
+    elif write is not None:
+        path.write_text(write)
+    out = tmp_path / "run"
+    result = invoke("train", "--config", tiny_config, "--data", path, "--out", out)
+    assert_user_error(result, *fragments)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+
+
+def test_train_bad_config_exits_2(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[train]\nepoch = 3\n")
+    assert_user_error(invoke("train", "--config", config), "bad.toml", "unknown key 'epoch'")
+    assert_user_error(
+        invoke("train", "--epochs", 0, "--out", tmp_path / "r"), "epochs must be at least 1"
+    )
+
+
+def test_predict_and_plot_on_a_missing_run_exit_2(tmp_path):
+    assert_user_error(invoke("predict", tmp_path / "nope"), "no such run directory")
+    assert_user_error(invoke("plot", tmp_path / "nope"), "no such run directory")
+
+
+def test_train_predict_plot_end_to_end(tmp_path, tiny_config, prices_csv):
+    out = tmp_path / "run"
+    result = invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "read 200 rows from" in result.stdout
+    assert "persistence (t-1)" in result.stdout and "skill vs persistence" in result.stdout
+    assert f"run saved to {out}" in result.stdout
+
+    result = invoke("predict", out, "--data", prices_csv, "--out", tmp_path / "pred.csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "pred.csv")
+    assert list(table.columns)[:3] == ["date", "actual", "predicted"]
+    assert len(table) == 200
+    assert table["predicted"].isna().sum() == 6  # window 5 + 1 for the log return
+    saved = pd.read_csv(out / "predictions.csv")
+    merged = saved.merge(table, on="date", suffixes=("_run", "_predict"))
+    assert len(merged) == len(saved)
+    assert (merged["predicted_run"] - merged["predicted_predict"]).abs().max() < 1e-4
+
+    result = invoke("predict", out)  # default: the run's own data, written into the run
+    assert result.exit_code == 0, result.output
+    assert (out / "predicted-prices.csv").exists()
+
+    result = invoke("plot", out, "--out", tmp_path / "plot.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "plot.png").stat().st_size > 10_000
+
+
+def test_train_refuses_an_existing_run(tmp_path, tiny_config, prices_csv):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "x").write_text("x")
+    result = invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", out)
+    assert_user_error(result, "already exists", "--overwrite")
