@@ -113,19 +113,14 @@ def predict(
     with user_errors():
         from lstm_forecast.forecast import predict_csv
 
-        table, source = predict_csv(run_dir, data)
+        table, source, metrics = predict_csv(run_dir, data)
         if str(out) == "-":
             table.to_csv(sys.stdout, index=False, float_format="%.6f")
             return
         out = out or run_dir / f"predicted-{Path(source).stem}.csv"
         table.to_csv(out, index=False, float_format="%.6f")
-    scored = table.dropna(subset=["predicted"])
-    typer.echo(
-        f"{len(scored)} predictions for {source} ({scored['date'].iloc[0]} .. {scored['date'].iloc[-1]})"
-    )
-    from lstm_forecast.evaluate import evaluate
-
-    _print_metrics(evaluate(scored["actual"], scored["predicted"], scored["persistence"]))
+    typer.echo(f"{metrics['rows']} predictions for {source}")
+    _print_metrics(metrics)
     typer.echo(f"wrote {out}")
 
 
@@ -150,17 +145,115 @@ def plot(
     typer.echo(f"wrote {path}")
 
 
+@app.command()
+def backtest(
+    config: Annotated[
+        Path | None, typer.Option(help="TOML config; default: the built-in defaults.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="CSV to backtest on; default: the bundled S&P 500 data.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Column to forecast.")] = None,
+    folds: Annotated[int, typer.Option(help="Number of folds, the newest rows last.")] = 5,
+    horizon: Annotated[int, typer.Option(help="Rows predicted per fold (20 ~ a month).")] = 20,
+    epochs: Annotated[int | None, typer.Option(help="Override [train] epochs.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override [train] seed.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+) -> None:
+    """Walk-forward backtest: per fold, train on everything before it and predict its rows.
+
+    Writes folds.csv (metrics per fold), predictions.csv, summary.json (mean and std across
+    folds) and backtest.png.
+
+    Example: lstm-forecast backtest --config configs/quick.toml --folds 5 --horizon 20 --out bt
+    """
+    from lstm_forecast.config import load_config, with_overrides
+
+    with user_errors():
+        resolved = with_overrides(
+            load_config(config),
+            data__path=str(data) if data else None,
+            data__target=target,
+            train__epochs=epochs,
+            train__seed=seed,
+        )
+        out = (
+            out
+            or Path("backtests")
+            / f"{config.stem if config else 'default'}-{datetime.now():%Y%m%d-%H%M%S}"
+        )
+        from rich.progress import Progress
+
+        from lstm_forecast.backtest import backtest as run_backtest
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task(f"backtest, {folds} folds", total=folds)
+
+            def fold_done(fold: int, metrics: dict) -> None:
+                progress.advance(task)
+                progress.console.print(
+                    f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
+                    f"RMSE {metrics['rmse']:.3f}  persistence {metrics['naive_rmse']:.3f}  "
+                    f"skill {metrics['skill']:+.3f}  direction {100 * metrics['directional_accuracy']:.0f} %  "
+                    f"lag {metrics['lag']}",
+                    soft_wrap=True,
+                    highlight=False,
+                )
+
+            result = run_backtest(
+                resolved, folds, horizon, out, overwrite=overwrite, on_fold=fold_done
+            )
+    summary = result.summary
+    typer.echo(f"{folds} folds of {horizon} rows, mean ± std across folds:")
+    for name in ("rmse", "naive_rmse", "drift_rmse", "skill", "directional_accuracy", "lag"):
+        typer.echo(f"  {name:<22}{summary[name]['mean']:>10.3f} ± {summary[name]['std']:.3f}")
+    typer.echo(f"  {'pooled skill':<22}{summary['pooled_skill']:>10.3f}")
+    typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
+
+
 def _print_metrics(metrics: dict) -> None:
-    """A short table: the model beside persistence on the same rows."""
-    typer.echo(f"{'':<22}{'RMSE':>10}{'MAE':>10}")
-    typer.echo(
-        f"{'model':<22}{metrics['rmse']:>10.3f}{metrics['mae']:>10.3f}   MAPE {metrics['mape']:.2f} %"
+    """The model beside persistence and drift on the same rows, then the verdicts."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for heading in ("", "RMSE", "MAE", "MAPE %", "direction"):
+        table.add_column(heading, justify="left" if not heading else "right")
+
+    def percent(share: float) -> str:
+        return "-" if share != share else f"{100 * share:.1f} %"  # NaN-safe
+
+    table.add_row(
+        "model",
+        f"{metrics['rmse']:.3f}",
+        f"{metrics['mae']:.3f}",
+        f"{metrics['mape']:.2f}",
+        percent(metrics["directional_accuracy"]),
     )
-    typer.echo(
-        f"{'persistence (t-1)':<22}{metrics['naive_rmse']:>10.3f}{metrics['naive_mae']:>10.3f}"
+    table.add_row(
+        "persistence (t-1)",
+        f"{metrics['naive_rmse']:.3f}",
+        f"{metrics['naive_mae']:.3f}",
+        f"{metrics['naive_mape']:.2f}",
+        "-",
     )
+    table.add_row(
+        f"drift ({metrics['drift']:+.3f}/day)",
+        f"{metrics['drift_rmse']:.3f}",
+        f"{metrics['drift_mae']:.3f}",
+        "",
+        percent(metrics["drift_directional_accuracy"]),
+    )
+    Console(highlight=False, soft_wrap=True).print(table)
     verdict = "beats" if metrics["skill"] > 0 else "does not beat"
     typer.echo(
-        f"skill vs persistence {metrics['skill']:+.3f} ({metrics['rows']} rows): "
-        f"the model {verdict} 'tomorrow = today'"
+        f"skill vs persistence {metrics['skill']:+.3f} ({metrics['rows']} rows, "
+        f"{metrics['test_start']} .. {metrics['test_end']}): the model {verdict} 'tomorrow = today'"
     )
+    from lstm_forecast.evaluate import lag_verdict
+
+    typer.echo(lag_verdict(metrics))

@@ -90,10 +90,13 @@ def predict_series(
     return table.iloc[first_row:].reset_index(drop=True)
 
 
-def predict_csv(run_dir: str | Path, data: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+def predict_csv(
+    run_dir: str | Path, data: str | Path | None = None
+) -> tuple[pd.DataFrame, str, dict]:
     """Load a run and predict every row of `data` (default: the run's own data file).
 
-    Returns the table of predict_series and the path of the CSV read.
+    Returns the table of predict_series, the path of the CSV read, and the metrics of the
+    predictions against its actual prices (drift baseline from the run's training data).
     """
     from lstm_forecast.bundle import load_run
     from lstm_forecast.data import load_prices
@@ -112,4 +115,6 @@ def predict_csv(run_dir: str | Path, data: str | Path | None = None) -> tuple[pd
         window.target_transform,
         str(source),
     )
-    return table, str(source)
+    from lstm_forecast.evaluate import evaluate_table
+
+    return table, str(source), evaluate_table(table, run.metrics.get("drift", 0.0))

@@ -82,3 +82,37 @@ def _read_predictions(path: Path) -> pd.DataFrame:
             f"{path}: missing column(s) {', '.join(missing)}; expected the output of `lstm-forecast predict`"
         )
     return table
+
+
+def plot_backtest(prices, predictions: pd.DataFrame, out: Path, target: str) -> Path:
+    """Every fold's one-step predictions over the real series, fold origins marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dates = pd.to_datetime(predictions["date"])
+    first_fold_rows = int((predictions["fold"] == predictions["fold"].iloc[0]).sum())
+    shown = prices[prices.index >= dates.min()].iloc[: len(predictions)]
+    before = prices[prices.index < dates.min()].iloc[-first_fold_rows:]  # some context
+    figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
+    axes.plot(pd.concat([before, shown]), color="red", label=f"Real {target} price")
+    for index, (_, rows) in enumerate(predictions.groupby("fold")):
+        fold_dates = pd.to_datetime(rows["date"])
+        axes.plot(
+            fold_dates,
+            rows["predicted"],
+            color="blue",
+            label="Predicted (one step ahead, per fold)" if index == 0 else None,
+        )
+        axes.axvline(fold_dates.iloc[0], color="grey", linewidth=0.8, linestyle=":")
+    axes.set_title(
+        f"Walk-forward backtest: {predictions['fold'].nunique()} folds (dotted: fold origins)"
+    )
+    axes.set_xlabel("Date")
+    axes.set_ylabel(f"{target} price")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return out

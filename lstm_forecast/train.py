@@ -15,7 +15,7 @@ from lstm_forecast.bundle import check_out_dir, staging_dir, write_run
 from lstm_forecast.config import Config
 from lstm_forecast.data import PriceSeries, load_prices, resolve_data_path
 from lstm_forecast.errors import DataError
-from lstm_forecast.evaluate import evaluate
+from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
 from lstm_forecast.windows import (
     Split,
@@ -56,6 +56,66 @@ def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
     return split_by_fraction(train.values, data.test_fraction, train.source), (train,)
 
 
+@dataclass
+class Fitted:
+    """A model trained on one stretch of prices, with what is needed to use and judge it."""
+
+    model: object  # keras.Model
+    scaler: object  # fitted MinMaxScaler of the model-space target
+    history: pd.DataFrame  # epoch, loss[, val_loss], seconds
+    fit_seconds: float
+    windows: int  # training windows
+    drift: float  # mean daily price change over the training prices (the drift baseline)
+
+
+def fit(config: Config, train_prices: pd.Series, source: str, verbose: int | str = 0) -> Fitted:
+    """Fit the scaler and the model on `train_prices` alone (nothing after them is seen)."""
+    window, settings = config.window, config.train
+    x, y, scaler = training_windows(
+        train_prices.to_numpy(), window.length, window.target_transform, source
+    )  # x: (windows, length, 1), y: (windows,)
+    if settings.validation_fraction > 0 and int(len(x) * settings.validation_fraction) < 1:
+        raise DataError(
+            f"{source}: {len(x)} training windows are too few to hold out "
+            f"validation_fraction {settings.validation_fraction}; give more data or set it to 0"
+        )
+    from lstm_forecast.model import EpochTimer, build_model, compile_model, keras
+
+    keras.utils.set_random_seed(settings.seed)
+    model = compile_model(build_model(config.model, window.length), settings)
+    callbacks = [EpochTimer()]
+    if settings.early_stopping_patience > 0:
+        monitor = "val_loss" if settings.validation_fraction > 0 else "loss"
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=settings.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
+    started = time.perf_counter()
+    fitted = model.fit(
+        x,
+        y,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        validation_split=settings.validation_fraction,  # the newest windows: cut before shuffling
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    fit_seconds = time.perf_counter() - started
+    history = pd.DataFrame(fitted.history)
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    return Fitted(
+        model=model,
+        scaler=scaler,
+        history=history,
+        fit_seconds=fit_seconds,
+        windows=len(x),
+        drift=float(np.mean(np.diff(train_prices.to_numpy()))),
+    )
+
+
 def train(
     config: Config,
     out_dir: str | Path,
@@ -80,75 +140,34 @@ def train(
         f"({split.n_train} rows), test {split.test.index[0].date()} .. "
         f"{split.test.index[-1].date()} ({len(split.test)} rows)"
     )
+    fitted = fit(config, split.train, sources[0].source, verbose)
     window = config.window
-    x, y, scaler = training_windows(
-        split.train.to_numpy(), window.length, window.target_transform, sources[0].source
-    )  # x: (windows, length, 1), y: (windows,)
-
-    settings = config.train
-    if settings.validation_fraction > 0 and int(len(x) * settings.validation_fraction) < 1:
-        raise DataError(
-            f"{sources[0].source}: {len(x)} training windows are too few to hold out "
-            f"validation_fraction {settings.validation_fraction}; give more data or set it to 0"
-        )
-    from lstm_forecast.model import EpochTimer, build_model, compile_model, keras
-
-    keras.utils.set_random_seed(settings.seed)
-    model = compile_model(build_model(config.model, window.length), settings)
-    callbacks = [EpochTimer()]
-    if settings.early_stopping_patience > 0:
-        monitor = "val_loss" if settings.validation_fraction > 0 else "loss"
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor,
-                patience=settings.early_stopping_patience,
-                restore_best_weights=True,
-            )
-        )
+    predictions = predict_series(
+        fitted.model,
+        fitted.scaler,
+        split.test,
+        split.train,
+        window.length,
+        window.target_transform,
+        sources[-1].source,
+    )
+    metrics = {
+        **evaluate_table(predictions, fitted.drift),
+        "train_rows": split.n_train,
+        "train_windows": fitted.windows,
+        "epochs_run": len(fitted.history),
+        "fit_seconds": fitted.fit_seconds,
+        # the first epoch pays for tracing/compilation; the median is the steady-state cost
+        "seconds_per_epoch": float(fitted.history["seconds"].median()),
+    }
     with staging_dir(out_dir, overwrite) as staging:
-        started = time.perf_counter()
-        fitted = model.fit(
-            x,
-            y,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            validation_split=settings.validation_fraction,  # the newest windows: no shuffle before the cut
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-        fit_seconds = time.perf_counter() - started
-        history = pd.DataFrame(fitted.history)
-        history.insert(0, "epoch", np.arange(1, len(history) + 1))
-
-        test_source = sources[-1].source
-        predictions = predict_series(
-            model,
-            scaler,
-            split.test,
-            split.train,
-            window.length,
-            window.target_transform,
-            test_source,
-        )
-        scored = predictions.dropna(subset=["predicted"])
-        metrics = {
-            **evaluate(scored["actual"], scored["predicted"], scored["persistence"]),
-            "test_start": str(scored["date"].iloc[0]),
-            "test_end": str(scored["date"].iloc[-1]),
-            "train_rows": split.n_train,
-            "train_windows": int(len(x)),
-            "epochs_run": int(len(history)),
-            "fit_seconds": fit_seconds,
-            # first epoch pays for tracing/compilation; the median is the steady-state cost
-            "seconds_per_epoch": float(history["seconds"].median()),
-        }
         write_run(
             staging,
-            model=model,
-            scaler=scaler,
+            model=fitted.model,
+            scaler=fitted.scaler,
             config=config,
             metrics=metrics,
-            history=history,
+            history=fitted.history,
             predictions=predictions,
             series=split.prices,
             manifest={

@@ -45,12 +45,12 @@ def test_python_dash_m_works():
         text=True,
         check=True,
     )
-    for command in ("train", "predict", "plot"):
+    for command in ("train", "predict", "plot", "backtest"):
         assert command in output.stdout
 
 
 def test_every_command_help_ends_with_an_example():
-    for command in ("train", "predict", "plot"):
+    for command in ("train", "predict", "plot", "backtest"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert f"Example: lstm-forecast {command}" in result.stdout
@@ -126,3 +126,25 @@ def test_train_refuses_an_existing_run(tmp_path, tiny_config, prices_csv):
     (out / "x").write_text("x")
     result = invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", out)
     assert_user_error(result, "already exists", "--overwrite")
+
+
+def test_backtest_command(tmp_path, tiny_config, prices_csv):
+    out = tmp_path / "bt"
+    result = invoke(
+        "backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 2, "--horizon", 5,
+        "--epochs", 1, "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
+    assert "mean ± std across folds" in result.stdout
+    assert (out / "folds.csv").exists() and (out / "backtest.png").exists()
+
+
+def test_backtest_with_too_many_folds_exits_2(tmp_path, tiny_config, prices_csv):
+    out = tmp_path / "bt"
+    result = invoke(
+        "backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 50, "--horizon", 5,
+        "--out", out,
+    )  # fmt: skip
+    assert_user_error(result, "200 rows are too few for 50 folds of 5 rows", "fewer --folds")
+    assert not out.exists()

@@ -1,0 +1,143 @@
+"""Walk-forward backtest: rolling origin, expanding window, one-step-ahead predictions per fold."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lstm_forecast.bundle import check_out_dir, staging_dir
+from lstm_forecast.config import Config, config_to_toml
+from lstm_forecast.data import load_prices, resolve_data_path
+from lstm_forecast.errors import DataError, ForecastError
+from lstm_forecast.evaluate import evaluate_table
+from lstm_forecast.forecast import predict_series
+from lstm_forecast.train import fit, resolve_paths
+from lstm_forecast.windows import history_rows, join_train_test
+
+# metrics summarised across folds as mean and standard deviation
+SUMMARY_METRICS = (
+    "rmse",
+    "mae",
+    "mape",
+    "directional_accuracy",
+    "naive_rmse",
+    "drift_rmse",
+    "skill",
+    "lag",
+)
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    out_dir: Path
+    folds: pd.DataFrame  # one row per fold: spans and metrics
+    predictions: pd.DataFrame  # fold, date, actual, predicted, persistence
+    summary: dict  # {metric: {"mean": .., "std": ..}} plus folds, horizon
+
+
+def fold_origins(
+    rows: int, folds: int, horizon: int, min_train_rows: int, source: str
+) -> list[int]:
+    """First test row of each fold: the last folds * horizon rows, cut into consecutive blocks."""
+    if folds < 1 or horizon < 1:
+        raise ForecastError(f"--folds and --horizon must be at least 1, got {folds} and {horizon}")
+    origins = [rows - (folds - fold) * horizon for fold in range(folds)]
+    if origins[0] < min_train_rows:
+        raise DataError(
+            f"{source}: {rows} rows are too few for {folds} folds of {horizon} rows: the first fold "
+            f"would train on {max(origins[0], 0)} rows, and at least {min_train_rows} are needed; "
+            "use fewer --folds or a shorter --horizon"
+        )
+    return origins
+
+
+def load_all_prices(config: Config) -> tuple[pd.Series, str]:
+    """The whole series to backtest on: [data] path, followed by test_path when one is set."""
+    data = config.data
+    main = load_prices(resolve_data_path(data.path), data.target, data.date_column)
+    if not data.test_path:
+        return main.values, main.source
+    test = load_prices(data.test_path, data.target, data.date_column)
+    return join_train_test(main.values, test.values, test.source).prices, main.source
+
+
+def backtest(
+    config: Config,
+    folds: int,
+    horizon: int,
+    out_dir: str | Path,
+    overwrite: bool = False,
+    on_fold: Callable[[int, dict], object] = lambda fold, metrics: None,
+) -> BacktestResult:
+    """Train one model per fold on everything before the fold and predict the fold's rows.
+
+    The scaler and the model of a fold see only rows before its origin; each prediction inside the
+    fold uses the actual prices before it, as a forecaster would have had them that day.
+    `on_fold(fold, metrics)` is called as each fold finishes.
+    """
+    out_dir = Path(out_dir)
+    config = resolve_paths(config)
+    check_out_dir(out_dir, overwrite)
+    prices, source = load_all_prices(config)
+    window = config.window
+    min_train_rows = history_rows(window.length, window.target_transform) + 1
+    origins = fold_origins(len(prices), folds, horizon, min_train_rows, source)
+
+    fold_rows, tables = [], []
+    for fold, origin in enumerate(origins, start=1):
+        history = prices.iloc[:origin]  # everything the fold may learn from
+        fitted = fit(config, history, source)
+        table = predict_series(
+            fitted.model,
+            fitted.scaler,
+            prices.iloc[origin : origin + horizon],
+            history,
+            window.length,
+            window.target_transform,
+            source,
+        )
+        metrics = evaluate_table(table, fitted.drift)
+        metrics.pop("lag_rmse")
+        fold_rows.append(
+            {
+                "fold": fold,
+                "train_rows": origin,
+                "train_end": str(history.index[-1].date()),
+                **metrics,
+            }
+        )
+        tables.append(table.assign(fold=fold))
+        on_fold(fold, metrics)
+
+    fold_table = pd.DataFrame(fold_rows)
+    predictions = pd.concat(tables, ignore_index=True)
+    predictions = predictions[["fold", "date", "actual", "predicted", "persistence"]]
+    summary = {
+        "folds": folds,
+        "horizon": horizon,
+        "source": source,
+        **{
+            name: {
+                "mean": float(fold_table[name].mean()),
+                "std": float(fold_table[name].std(ddof=0)),
+            }
+            for name in SUMMARY_METRICS
+        },
+        # skill of all folds' predictions pooled (1 - RMSE / persistence RMSE over every row)
+        "pooled_skill": evaluate_table(predictions)["skill"],
+    }
+    with staging_dir(out_dir, overwrite) as staging:
+        fold_table.to_csv(staging / "folds.csv", index=False, float_format="%.6g")
+        predictions.to_csv(staging / "predictions.csv", index=False, float_format="%.6f")
+        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (staging / "config.toml").write_text(config_to_toml(config))
+        from lstm_forecast.plot import plot_backtest
+
+        plot_backtest(prices, predictions, staging / "backtest.png", config.data.target)
+    return BacktestResult(
+        out_dir=out_dir, folds=fold_table, predictions=predictions, summary=summary
+    )
