@@ -26,6 +26,22 @@ app = typer.Typer(
 
 USER_ERROR_EXIT = 2
 
+# options shared by `train` and `backtest`
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML config; default: the built-in defaults.")
+]
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="Price CSV; default: the bundled S&P 500 data.")
+]
+TargetOption = Annotated[
+    str | None, typer.Option("--target", help="Column to forecast, e.g. Close.")
+]
+EpochsOption = Annotated[
+    int | None, typer.Option("--epochs", help="Override the config's train.epochs.")
+]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Override the config's train.seed.")]
+OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")]
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -39,27 +55,21 @@ def user_errors() -> Iterator[None]:
 
 @app.command()
 def train(
-    config: Annotated[
-        Path | None, typer.Option(help="TOML config; default: the built-in defaults.")
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option(help="Training CSV; default: the bundled S&P 500 data.")
-    ] = None,
+    config: ConfigOption = None,
+    data: DataOption = None,
     test: Annotated[
         Path | None, typer.Option(help="Separate test CSV that continues --data in time.")
     ] = None,
-    target: Annotated[
-        str | None, typer.Option(help="Column to forecast, e.g. Open or Close.")
-    ] = None,
+    target: TargetOption = None,
     test_start: Annotated[
         str | None, typer.Option(help="ISO date where the test span starts.")
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override [train] epochs.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Override [train] seed.")] = None,
+    epochs: EpochsOption = None,
+    seed: SeedOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to write; default: runs/NAME-TIMESTAMP.")
     ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    overwrite: OverwriteOption = False,
     quiet: Annotated[bool, typer.Option(help="No per-epoch progress.")] = False,
 ) -> None:
     """Train a model, evaluate it on the test span against persistence, and save the run.
@@ -78,9 +88,7 @@ def train(
             train__epochs=epochs,
             train__seed=seed,
         )
-        if out is None:
-            name = config.stem if config else "default"
-            out = Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+        out = out or _timestamped("runs", config)
         from lstm_forecast.train import train as train_run
 
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
@@ -147,21 +155,17 @@ def plot(
 
 @app.command()
 def backtest(
-    config: Annotated[
-        Path | None, typer.Option(help="TOML config; default: the built-in defaults.")
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option(help="CSV to backtest on; default: the bundled S&P 500 data.")
-    ] = None,
-    target: Annotated[str | None, typer.Option(help="Column to forecast.")] = None,
+    config: ConfigOption = None,
+    data: DataOption = None,
+    target: TargetOption = None,
     folds: Annotated[int, typer.Option(help="Number of folds, the newest rows last.")] = 5,
     horizon: Annotated[int, typer.Option(help="Rows predicted per fold (20 ~ a month).")] = 20,
-    epochs: Annotated[int | None, typer.Option(help="Override [train] epochs.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Override [train] seed.")] = None,
+    epochs: EpochsOption = None,
+    seed: SeedOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
     ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace --out if it exists.")] = False,
+    overwrite: OverwriteOption = False,
 ) -> None:
     """Walk-forward backtest: per fold, train on everything before it and predict its rows.
 
@@ -180,11 +184,7 @@ def backtest(
             train__epochs=epochs,
             train__seed=seed,
         )
-        out = (
-            out
-            or Path("backtests")
-            / f"{config.stem if config else 'default'}-{datetime.now():%Y%m%d-%H%M%S}"
-        )
+        out = out or _timestamped("backtests", config)
         from rich.progress import Progress
 
         from lstm_forecast.backtest import backtest as run_backtest
@@ -212,6 +212,11 @@ def backtest(
         typer.echo(f"  {name:<22}{summary[name]['mean']:>10.3f} ± {summary[name]['std']:.3f}")
     typer.echo(f"  {'pooled skill':<22}{summary['pooled_skill']:>10.3f}")
     typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
+
+
+def _timestamped(folder: str, config: Path | None) -> Path:
+    """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
+    return Path(folder) / f"{config.stem if config else 'default'}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def _print_metrics(metrics: dict) -> None:
