@@ -114,7 +114,8 @@ def predict(
     """One-step-ahead predictions for every row of a CSV, each from the actual prices before it.
 
     A CSV that continues the run's data takes its first windows from the run, as the reference
-    example does. Columns: date, actual, predicted, persistence (the previous actual).
+    example does. Columns: date, actual, predicted, persistence (the previous actual), in_sample
+    (a row the model was trained on; left out of the printed metrics).
 
     Example: lstm-forecast predict runs/seed --data Google_Stock_Price_Test.csv --out january.csv
     """
@@ -127,7 +128,14 @@ def predict(
             return
         out = out or run_dir / f"predicted-{Path(source).stem}.csv"
         table.to_csv(out, index=False, float_format="%.6f")
-    typer.echo(f"{metrics['rows']} predictions for {source}")
+    typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
+    if metrics["in_sample"]:
+        typer.echo("warning: the model was trained on every one of these rows: in-sample metrics")
+    elif metrics["in_sample_rows_left_out"]:
+        typer.echo(
+            f"metrics leave out the {metrics['in_sample_rows_left_out']} rows the model was trained "
+            "on (in_sample = True in the CSV)"
+        )
     _print_metrics(metrics)
     typer.echo(f"wrote {out}")
 

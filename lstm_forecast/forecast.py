@@ -95,8 +95,10 @@ def predict_csv(
 ) -> tuple[pd.DataFrame, str, dict]:
     """Load a run and predict every row of `data` (default: the run's own data file).
 
-    Returns the table of predict_series, the path of the CSV read, and the metrics of the
-    predictions against its actual prices (drift baseline from the run's training data).
+    Returns the table of predict_series plus an `in_sample` column (True where the row is one the
+    model was trained on: same date, same price), the path of the CSV read, and the metrics of
+    the out-of-sample predictions (all of them, flagged `in_sample`, when every row is in sample),
+    with the drift baseline from the run's training data.
     """
     from lstm_forecast.bundle import load_run
     from lstm_forecast.data import load_prices
@@ -115,6 +117,15 @@ def predict_csv(
         window.target_transform,
         str(source),
     )
+    training = run.series.iloc[: run.metrics.get("train_rows", len(run.series))]
+    trained_on = training.reindex(pd.to_datetime(table["date"])).to_numpy()
+    table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
+    out_of_sample = table[~table["in_sample"]].dropna(subset=["predicted"])
+    scored = out_of_sample if len(out_of_sample) else table
+
     from lstm_forecast.evaluate import evaluate_table
 
-    return table, str(source), evaluate_table(table, run.metrics.get("drift", 0.0))
+    metrics = evaluate_table(scored, run.metrics.get("drift", 0.0))
+    metrics["in_sample_rows_left_out"] = int(table["in_sample"].sum()) if len(out_of_sample) else 0
+    metrics["in_sample"] = not len(out_of_sample)
+    return table, str(source), metrics

@@ -106,6 +106,9 @@ def test_train_predict_plot_end_to_end(tmp_path, tiny_config, prices_csv):
     assert list(table.columns)[:3] == ["date", "actual", "predicted"]
     assert len(table) == 200
     assert table["predicted"].isna().sum() == 6  # window 5 + 1 for the log return
+    # the first 180 rows trained the model (test_fraction 0.1 of 200): marked, left out of metrics
+    assert table["in_sample"].tolist() == [True] * 180 + [False] * 20
+    assert "metrics leave out the 180 rows the model was trained on" in result.stdout
     saved = pd.read_csv(out / "predictions.csv")
     merged = saved.merge(table, on="date", suffixes=("_run", "_predict"))
     assert len(merged) == len(saved)

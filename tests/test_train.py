@@ -66,8 +66,10 @@ def test_history_and_resolved_config(trained_run):
 def test_predict_on_the_test_csv_reproduces_the_run(trained_run):
     result, _, test_csv = trained_run
     saved = pd.read_csv(result.run_dir / "predictions.csv")
-    table, source, _ = predict_csv(result.run_dir, test_csv)
+    table, source, metrics = predict_csv(result.run_dir, test_csv)
     assert source == str(test_csv)
+    assert not table["in_sample"].any()
+    assert metrics["rmse"] == pytest.approx(result.metrics["rmse"], rel=1e-5)
     assert table["date"].tolist() == saved["date"].tolist()
     np.testing.assert_allclose(table["predicted"], saved["predicted"], rtol=1e-6)
 
