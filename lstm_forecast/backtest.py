@@ -11,7 +11,7 @@ import pandas as pd
 
 from lstm_forecast.bundle import check_out_dir, staging_dir
 from lstm_forecast.config import Config, config_to_toml
-from lstm_forecast.data import load_prices, resolve_data_path
+from lstm_forecast.data import csv_options, load_prices, resolve_data_path
 from lstm_forecast.errors import DataError, ForecastError
 from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
@@ -58,10 +58,10 @@ def fold_origins(
 def load_all_prices(config: Config) -> tuple[pd.Series, str]:
     """The whole series to backtest on: [data] path, followed by test_path when one is set."""
     data = config.data
-    main = load_prices(resolve_data_path(data.path), data.target, data.date_column)
+    main = load_prices(resolve_data_path(data.path), **csv_options(data))
     if not data.test_path:
         return main.values, main.source
-    test = load_prices(data.test_path, data.target, data.date_column)
+    test = load_prices(data.test_path, **csv_options(data))
     return join_train_test(main.values, test.values, test.source).prices, main.source
 
 

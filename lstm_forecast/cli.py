@@ -40,6 +40,12 @@ EpochsOption = Annotated[
     int | None, typer.Option("--epochs", help="Override the config's train.epochs.")
 ]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Override the config's train.seed.")]
+SepOption = Annotated[
+    str | None, typer.Option("--sep", help="Field separator; default: detected (, ; or tab).")
+]
+DecimalOption = Annotated[
+    str | None, typer.Option("--decimal", help="Decimal mark; default: detected (. or ,).")
+]
 OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")]
 
 
@@ -61,6 +67,8 @@ def train(
         Path | None, typer.Option(help="Separate test CSV that continues --data in time.")
     ] = None,
     target: TargetOption = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
     test_start: Annotated[
         str | None, typer.Option(help="ISO date where the test span starts.")
     ] = None,
@@ -84,6 +92,8 @@ def train(
             data__path=str(data) if data else None,
             data__test_path=str(test) if test else None,
             data__target=target,
+            data__sep=sep,
+            data__decimal=decimal,
             data__test_start=test_start,
             train__epochs=epochs,
             train__seed=seed,
@@ -166,6 +176,8 @@ def backtest(
     config: ConfigOption = None,
     data: DataOption = None,
     target: TargetOption = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
     folds: Annotated[int, typer.Option(help="Number of folds, the newest rows last.")] = 5,
     horizon: Annotated[int, typer.Option(help="Rows predicted per fold (20 ~ a month).")] = 20,
     epochs: EpochsOption = None,
@@ -189,6 +201,8 @@ def backtest(
             load_config(config),
             data__path=str(data) if data else None,
             data__target=target,
+            data__sep=sep,
+            data__decimal=decimal,
             train__epochs=epochs,
             train__seed=seed,
         )
@@ -220,6 +234,39 @@ def backtest(
         typer.echo(f"  {name:<22}{summary[name]['mean']:>10.3f} ± {summary[name]['std']:.3f}")
     typer.echo(f"  {'pooled skill':<22}{summary['pooled_skill']:>10.3f}")
     typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
+
+
+@app.command()
+def inspect(
+    csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
+    target: TargetOption = None,
+    date_column: Annotated[
+        str | None, typer.Option(help="Date column; default: the first named like 'date'.")
+    ] = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
+) -> None:
+    """Data-quality report: rows used and dropped, date range, long gaps, largest one-day moves.
+
+    Moves of 40 % or more are flagged: they look like a stock split or a data error.
+
+    Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
+    """
+    from lstm_forecast.config import DataConfig
+
+    with user_errors():
+        from lstm_forecast.data import load_prices, quality_report, report_lines
+
+        defaults = DataConfig()
+        prices = load_prices(
+            csv,
+            target=target or defaults.target,
+            date_column=date_column or "",
+            sep=sep or "",
+            decimal=decimal or "",
+        )
+    for line in report_lines(quality_report(prices)):
+        typer.echo(line)
 
 
 def _timestamped(folder: str, config: Path | None) -> Path:

@@ -34,6 +34,10 @@ class DataConfig:
     test_fraction: float = 0.1
     # ISO date: rows on or after it form the test span. Overrides test_fraction when set.
     test_start: str = ""
+    # Field separator; "" detects "," ";" or tab from the header line.
+    sep: str = ""
+    # Decimal mark; "" detects "," in ;-separated files with numbers like 1.155,55, else ".".
+    decimal: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,10 @@ def validate(config: Config, source: str = "config") -> None:
         0.0 < data.test_fraction < 1.0,
         f"[data] test_fraction must be in (0, 1), got {data.test_fraction}",
     )
+    require(
+        data.sep in ("", ",", ";", "\t", "|"), f"[data] sep must be , ; tab or |, got {data.sep!r}"
+    )
+    require(data.decimal in ("", ".", ","), f"[data] decimal must be . or ,, got {data.decimal!r}")
     require(window.length >= 1, f"[window] length must be at least 1, got {window.length}")
     require(
         window.target_transform in TARGET_TRANSFORMS,

@@ -1,7 +1,16 @@
-"""Read and validate a price CSV: columns by header name, dates parsed, oldest row first."""
+"""Read and validate a price CSV: columns by header name, dates parsed, oldest row first.
+
+Takes what price sites export — Yahoo Finance (with `null` rows), the reference data (m/d/yyyy,
+"1,155.55", CRLF), pandas exports with an index column, trailing empty columns, newest-first
+files, Nasdaq.com (`Close/Last`, `$12.34`), European spreadsheets (`;` and decimal commas) — and
+refuses anything else with one line naming the file, line, column and value.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +21,13 @@ from lstm_forecast.errors import DataError
 
 # The bundled S&P 500 series (see data/README.md), used when no --data is given.
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data" / "sp500.csv"
-CSV_HEADER_LINES = 1  # line numbers in messages count the header as line 1
+HEADER_LINES = 1  # line numbers in messages count the header as line 1
+CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)")
+CURRENCY_AND_SPACES = re.compile(r"[$€£¥\s]")
+DECIMAL_COMMA_VALUE = re.compile(r"^-?[\d.\s]*\d,\d+$")  # 1.155,55 or 12,5
+LONG_WEEKEND_DAYS = 4  # a gap of more calendar days than a Friday -> Tuesday is reported
+SUSPICIOUS_MOVE = 0.40  # one-day moves this large look like a split or a data error
+LARGEST_MOVES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -21,11 +36,9 @@ class PriceSeries:
 
     values: pd.Series  # float64, DatetimeIndex named "date", name = target column as in the file
     source: str  # the file it came from
-    rows_read: int  # data rows in the file
-    rows_missing: int  # rows dropped because the date or the target was empty
-    rows_duplicate: (
-        int  # rows dropped because a later row had the same date (the later one is kept)
-    )
+    rows_read: int  # data rows in the file (blank lines not counted)
+    rows_missing: int  # rows dropped because the date or the target was empty (or "null")
+    rows_duplicate: int  # rows dropped for a repeated date (the last one is kept)
     newest_first: bool  # the file was sorted newest first (we sort it oldest first)
 
     def describe(self) -> str:
@@ -34,9 +47,9 @@ class PriceSeries:
         if self.rows_missing:
             notes.append(f"dropped {self.rows_missing} rows with an empty date or value")
         if self.rows_duplicate:
-            notes.append(f"dropped {self.rows_duplicate} duplicate dates (kept the last)")
+            notes.append(f"dropped {self.rows_duplicate} rows with a repeated date (kept the last)")
         if self.newest_first:
-            notes.append("sorted oldest first")
+            notes.append("file was newest first: sorted oldest first")
         extra = f"; {'; '.join(notes)}" if notes else ""
         return f"read {self.rows_read} rows from {self.source}{extra}"
 
@@ -53,34 +66,41 @@ def resolve_data_path(path: str | Path | None) -> Path:
     return BUNDLED_DATA
 
 
-def load_prices(path: str | Path, target: str, date_column: str = "") -> PriceSeries:
+def csv_options(data_config) -> dict:
+    """load_prices keyword arguments from a config's [data] table."""
+    return {
+        "target": data_config.target,
+        "date_column": data_config.date_column,
+        "sep": data_config.sep,
+        "decimal": data_config.decimal,
+    }
+
+
+def load_prices(
+    path: str | Path, target: str, date_column: str = "", sep: str = "", decimal: str = ""
+) -> PriceSeries:
     """Read `target` from the CSV at `path`, indexed by its date column.
 
-    Numbers with thousands separators ("1,155.55") are parsed; rows whose date or target is empty
-    are dropped and counted; duplicate dates keep the last row. Anything else that is not a date or
-    a finite number raises DataError naming the file, line, column and value.
+    `sep` and `decimal` are detected when empty. Rows whose date or target is empty are dropped
+    and counted; repeated dates keep the last row. Anything else that is not a date or a finite
+    number raises DataError naming the file, line, column and value.
     """
     path = Path(path)
-    frame = _read_csv(path)
-    date_name = _find_date_column(frame, path, date_column)
-    target_name = _find_column(frame, path, target, "target")
+    frame, date_name, target_name, decimal = _read_table(path, sep, decimal, target, date_column)
 
-    raw_dates = frame[date_name]
-    raw_values = frame[target_name]
+    raw_dates, raw_values = frame[date_name], frame[target_name]
     missing = raw_dates.isna() | raw_values.isna()
     dates = _parse_dates(raw_dates[~missing], path, date_name)
-    values = _parse_numbers(raw_values[~missing], path, target_name)
+    values = _parse_numbers(raw_values[~missing], path, target_name, decimal)
 
-    series = pd.Series(
-        values.to_numpy(dtype=np.float64), index=pd.DatetimeIndex(dates, name="date")
-    )
+    series = pd.Series(values.to_numpy(np.float64), index=pd.DatetimeIndex(dates, name="date"))
     series.name = target_name
     newest_first = len(series) > 1 and series.index[0] > series.index[-1]
     series = series.sort_index(kind="stable")
     duplicate = series.index.duplicated(keep="last")
     series = series[~duplicate]
     if series.empty:
-        raise DataError(f"{path}: no rows with both a date and a {target_name!r} value")
+        raise DataError(f"{path}: no row has both a date and a {target_name!r} value")
     return PriceSeries(
         values=series,
         source=str(path),
@@ -91,68 +111,206 @@ def load_prices(path: str | Path, target: str, date_column: str = "") -> PriceSe
     )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_text(path: Path) -> str:
     if not path.exists():
         raise DataError(f"{path}: file not found; check the path given to --data/--test")
     if not path.is_file():
         raise DataError(f"{path}: is a directory, not a CSV file")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:65536]:
+        raise DataError(f"{path}: is a binary file, not a CSV; export the prices as CSV text")
     try:
-        frame = pd.read_csv(path, skipinitialspace=True, dtype=str)
-    except pd.errors.EmptyDataError as e:
-        raise DataError(f"{path}: file is empty; expected a CSV with a header row") from e
+        text = raw.decode("utf-8-sig")  # tolerates a byte-order mark
     except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not a text CSV (byte {e.start} is not UTF-8)") from e
-    except pd.errors.ParserError as e:
-        raise DataError(f"{path}: not a readable CSV ({str(e).strip()})") from e
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8 CSV"
+        ) from e
+    if not text.strip():
+        raise DataError(f"{path}: file is empty; expected a CSV with a header row")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if CONFLICT_MARKER.match(line):
+            raise DataError(
+                f"{path}: line {number}: {line.strip()[:30]!r} is a merge-conflict marker; "
+                "resolve the conflict in the file"
+            )
+    return text
+
+
+def _read_table(
+    path: Path, sep: str, decimal: str, target: str, date_column: str
+) -> tuple[pd.DataFrame, str, str, str]:
+    """The CSV's rows (date and target as strings, NaN for empty and missing markers), the date
+    and target column names, and the decimal mark in use."""
+    text = _read_text(path)
+    header = text.splitlines()[0]
+    if not sep:  # the header's most frequent candidate separator
+        sep = max((",", ";", "\t"), key=header.count)
+    options = {"sep": sep, "index_col": False, "skipinitialspace": True}
+    # column names exactly as pandas reads them (it names empty ones "Unnamed: N")
+    names = pd.read_csv(io.StringIO(header + "\n"), **options).columns
+    columns = pd.Index([str(name).strip() for name in names])
+    date_index = columns.get_loc(_find_date_column(columns, path, date_column))
+    target_index = columns.get_loc(_find_column(columns, path, target, "target"))
+    try:
+        with warnings.catch_warnings():
+            # more fields in a row than in the header: pandas would drop them with a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                # only the two columns we use become Python strings; the rest parse in C (fast)
+                dtype={names[date_index]: str, names[target_index]: str},
+                skip_blank_lines=False,
+                **options,
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as e:
+        raise DataError(
+            f"{path}: not a readable CSV with separator {sep!r}: {str(e).strip()}; "
+            "check that every row has as many fields as the header (or set --sep)"
+        ) from e
+    frame = frame.dropna(how="all")  # blank lines; the index keeps each row's line number
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows")
-    frame.columns = [str(name).strip() for name in frame.columns]
-    return frame
+    frame.columns = columns
+    date_name, target_name = columns[date_index], columns[target_index]
+    if not decimal:  # decimal commas: ';'-separated files whose numbers look like 1.155,55
+        sample = frame[target_name].dropna().iloc[:50].str.strip()
+        decimal = "," if sep != "," and sample.str.match(DECIMAL_COMMA_VALUE).any() else "."
+    return frame, date_name, target_name, decimal
 
 
-def _find_column(frame: pd.DataFrame, path: Path, name: str, role: str) -> str:
-    by_lower = {column.lower(): column for column in frame.columns}
-    if name.strip().lower() in by_lower:
-        return by_lower[name.strip().lower()]
+def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
+    wanted = name.strip().lower()
+    by_lower = {column.lower(): column for column in columns}
+    if wanted in by_lower:
+        return by_lower[wanted]
+    # Nasdaq.com names its close "Close/Last": accept a unique column with `name` as one part
+    parts = [column for column in columns if wanted in column.lower().split("/")]
+    if len(parts) == 1:
+        return parts[0]
+    option = "--target / [data] target" if role == "target" else "[data] date_column"
     raise DataError(
-        f"{path}: no {role} column {name!r}; columns are {', '.join(map(repr, frame.columns))} "
-        f"(set it with --target or [data] {'target' if role == 'target' else 'date_column'})"
+        f"{path}: no {role} column {name!r}; columns are {', '.join(map(repr, columns))} "
+        f"(choose one with {option})"
     )
 
 
-def _find_date_column(frame: pd.DataFrame, path: Path, date_column: str) -> str:
+def _find_date_column(columns: pd.Index, path: Path, date_column: str) -> str:
     if date_column:
-        return _find_column(frame, path, date_column, "date")
-    for column in frame.columns:
+        return _find_column(columns, path, date_column, "date")
+    for column in columns:
         if "date" in column.lower() or column.lower() in ("time", "timestamp"):
             return column
     raise DataError(
-        f"{path}: no date column found among {', '.join(map(repr, frame.columns))}; "
+        f"{path}: no date column found among {', '.join(map(repr, columns))}; "
         "name it with [data] date_column"
     )
 
 
+def _line(row_label: int) -> int:
+    return row_label + 1 + HEADER_LINES
+
+
 def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.Series:
     text = raw.str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+    parsed = pd.to_datetime(text, errors="coerce")  # one format, inferred from the first row: fast
+    if parsed.isna().any():
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed")  # row by row: slow
     bad = parsed.isna()
     if bad.any():
         row = bad.idxmax()
         raise DataError(
-            f"{path}: line {row + 1 + CSV_HEADER_LINES}, column {column!r}: "
-            f"{raw[row]!r} is not a date; use ISO dates (2017-01-31) or m/d/yyyy"
+            f"{path}: line {_line(row)}, column {column!r}: {raw[row]!r} is not a date; "
+            "use ISO dates (2017-01-31) or m/d/yyyy"
         )
     return parsed
 
 
-def _parse_numbers(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    text = raw.str.strip().str.replace(",", "", regex=False)
-    parsed = pd.to_numeric(text, errors="coerce")
+def _parse_numbers(raw: pd.Series, path: Path, column: str, decimal: str) -> pd.Series:
+    if decimal == ".":  # plain numbers convert at once; only the rest need cleaning
+        parsed = pd.to_numeric(raw, errors="coerce")
+        if not parsed.isna().any():
+            return _check_finite(parsed, raw, path, column)
+    text = raw.str.replace(CURRENCY_AND_SPACES, "", regex=True)
+    if decimal == ",":  # 1.155,55 -> 1155.55
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:  # 1,155.55 -> 1155.55
+        text = text.str.replace(",", "", regex=False)
+    return _check_finite(pd.to_numeric(text, errors="coerce"), raw, path, column)
+
+
+def _check_finite(parsed: pd.Series, raw: pd.Series, path: Path, column: str) -> pd.Series:
     bad = parsed.isna() | ~np.isfinite(parsed)
     if bad.any():
         row = bad.idxmax()
         raise DataError(
-            f"{path}: line {row + 1 + CSV_HEADER_LINES}, column {column!r}: "
-            f"{raw[row]!r} is not a finite number; fix or delete that row"
+            f"{path}: line {_line(row)}, column {column!r}: {raw[row]!r} is not a finite number; "
+            "fix or delete that row"
         )
     return parsed
+
+
+def quality_report(prices: PriceSeries) -> dict:
+    """Rows used, date range, what was dropped, long gaps and the largest one-day moves."""
+    values = prices.values
+    dates = values.index
+    gap_days = np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(int)
+    long_gaps = [
+        {"after": str(dates[i].date()), "until": str(dates[i + 1].date()), "days": int(days)}
+        for i, days in enumerate(gap_days)
+        if days > LONG_WEEKEND_DAYS
+    ]
+    moves = values.pct_change().dropna()
+    largest = moves.abs().sort_values(ascending=False).index[:LARGEST_MOVES_SHOWN]
+    return {
+        "source": prices.source,
+        "column": str(values.name),
+        "rows_read": prices.rows_read,
+        "rows_used": len(values),
+        "rows_missing": prices.rows_missing,
+        "rows_duplicate": prices.rows_duplicate,
+        "newest_first": prices.newest_first,
+        "first_date": str(dates[0].date()),
+        "last_date": str(dates[-1].date()),
+        "long_gaps": long_gaps,
+        "largest_moves": [
+            {
+                "date": str(date.date()),
+                "change": float(moves[date]),
+                "suspicious": bool(abs(moves[date]) >= SUSPICIOUS_MOVE),
+            }
+            for date in largest
+        ],
+    }
+
+
+def report_lines(report: dict, short: bool = False) -> list[str]:
+    """The quality report as text; `short` gives only the warnings (for `train`)."""
+    lines = []
+    if not short:
+        lines.append(
+            f"{report['source']}, column {report['column']!r}: {report['rows_used']} rows used "
+            f"of {report['rows_read']}, {report['first_date']} .. {report['last_date']}"
+        )
+        lines.append(
+            f"dropped: {report['rows_missing']} with an empty date or value, "
+            f"{report['rows_duplicate']} with a repeated date (last kept)"
+            + ("; the file was newest first and was sorted" if report["newest_first"] else "")
+        )
+        gaps = report["long_gaps"]
+        lines.append(f"gaps longer than {LONG_WEEKEND_DAYS} days: {len(gaps)}")
+        lines += [f"  {g['after']} -> {g['until']} ({g['days']} days)" for g in gaps[:10]]
+        if len(gaps) > 10:
+            lines.append(f"  ... and {len(gaps) - 10} more")
+        lines.append("largest one-day moves:")
+    for move in report["largest_moves"]:
+        warning = "  <- looks like a stock split or a data error" if move["suspicious"] else ""
+        if short and not warning:
+            continue
+        prefix = "warning: " if short else "  "
+        lines.append(f"{prefix}{move['date']} {100 * move['change']:+.1f} %{warning}")
+    if short and report["long_gaps"]:
+        lines.append(
+            f"warning: {len(report['long_gaps'])} gaps longer than {LONG_WEEKEND_DAYS} days "
+            "(`lstm-forecast inspect` lists them)"
+        )
+    return lines

@@ -101,12 +101,12 @@ def predict_csv(
     with the drift baseline from the run's training data.
     """
     from lstm_forecast.bundle import load_run
-    from lstm_forecast.data import load_prices
+    from lstm_forecast.data import csv_options, load_prices
 
     run = load_run(run_dir)
     settings = run.config.data
     source = Path(data) if data else Path(settings.test_path or settings.path)
-    new = load_prices(source, settings.target, settings.date_column)
+    new = load_prices(source, **csv_options(settings))
     window = run.config.window
     table = predict_series(
         run.load_model(),

@@ -13,7 +13,14 @@ import pandas as pd
 
 from lstm_forecast.bundle import check_out_dir, staging_dir, write_run
 from lstm_forecast.config import Config
-from lstm_forecast.data import PriceSeries, load_prices, resolve_data_path
+from lstm_forecast.data import (
+    PriceSeries,
+    csv_options,
+    load_prices,
+    quality_report,
+    report_lines,
+    resolve_data_path,
+)
 from lstm_forecast.errors import DataError
 from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
@@ -47,9 +54,9 @@ def resolve_paths(config: Config) -> Config:
 def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
     """Read the configured CSV(s) and cut them into train and test spans, oldest first."""
     data = config.data
-    train = load_prices(resolve_data_path(data.path), data.target, data.date_column)
+    train = load_prices(resolve_data_path(data.path), **csv_options(data))
     if data.test_path:
-        test = load_prices(data.test_path, data.target, data.date_column)
+        test = load_prices(data.test_path, **csv_options(data))
         return join_train_test(train.values, test.values, test.source), (train, test)
     if data.test_start:
         return split_by_date(train.values, data.test_start, train.source), (train,)
@@ -135,6 +142,8 @@ def train(
     split, sources = load_split(config)
     for source in sources:
         report(source.describe())
+        for line in report_lines(quality_report(source), short=True):
+            report(line)
     report(
         f"train {split.train.index[0].date()} .. {split.train.index[-1].date()} "
         f"({split.n_train} rows), test {split.test.index[0].date()} .. "

@@ -4,6 +4,7 @@ import sys
 import pandas as pd
 import pytest
 from conftest import random_walk
+from test_data import BAD_FILE_IDS, BAD_FILES
 from typer.testing import CliRunner
 
 from lstm_forecast.cli import app
@@ -45,37 +46,62 @@ def test_python_dash_m_works():
         text=True,
         check=True,
     )
-    for command in ("train", "predict", "plot", "backtest"):
+    for command in ("train", "predict", "plot", "backtest", "inspect"):
         assert command in output.stdout
 
 
 def test_every_command_help_ends_with_an_example():
-    for command in ("train", "predict", "plot", "backtest"):
+    for command in ("train", "predict", "plot", "backtest", "inspect"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert f"Example: lstm-forecast {command}" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("write", "fragments"),
-    [
-        (None, ["missing.csv", "file not found"]),
-        ("Date,Close\n2020-01-01,1\n", ["no target column 'Open'", "'Date', 'Close'"]),
-        ("Date,Open\n2020-01-01,1\n2020-01-02,x\n", ["line 3, column 'Open'", "'x'"]),
-        ("short", ["6 training rows, but a window of 5", "needs at least 7"]),
-    ],
-)
-def test_train_bad_data_exits_2_and_leaves_no_run(tmp_path, tiny_config, write, fragments):
-    path = tmp_path / "missing.csv"
-    if write == "short":
-        random_walk(7).to_csv(path, index=False)  # 6 training rows + 1 test row
-    elif write is not None:
-        path.write_text(write)
+@pytest.mark.parametrize(("content", "message"), BAD_FILES, ids=BAD_FILE_IDS)
+def test_train_on_a_bad_file_exits_2_and_leaves_no_run(tmp_path, tiny_config, content, message):
+    path = tmp_path / "prices.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
     out = tmp_path / "run"
     result = invoke("train", "--config", tiny_config, "--data", path, "--out", out)
-    assert_user_error(result, *fragments)
+    assert_user_error(result, str(path), message)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run")]
+
+
+def test_too_little_data_says_how_much_is_needed(tmp_path, tiny_config):
+    path = tmp_path / "short.csv"
+    random_walk(7).to_csv(path, index=False)  # 6 training rows + 1 test row
+    out = tmp_path / "run"
+    result = invoke("train", "--config", tiny_config, "--data", path, "--out", out)
+    assert_user_error(result, "6 training rows, but a window of 5", "needs at least 7")
+    assert not out.exists()
+
+
+def test_inspect_reports_a_split_like_move(tmp_path):
+    frame = random_walk(40)
+    frame.loc[25:, "Close"] = frame.loc[25:, "Close"] / 2  # a 2-for-1 split
+    path = tmp_path / "split.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("inspect", path, "--target", "Close")
+    assert result.exit_code == 0, result.output
+    assert "40 rows used of 40" in result.stdout
+    assert "looks like a stock split or a data error" in result.stdout
+    assert_user_error(invoke("inspect", tmp_path / "none.csv"), "file not found")
+
+
+def test_train_prints_the_short_quality_warnings(tmp_path, tiny_config):
+    frame = random_walk(120)
+    frame.loc[100:, "Open"] = frame.loc[100:, "Open"] * 3
+    path = tmp_path / "jump.csv"
+    frame.to_csv(path, index=False)
+    result = invoke(
+        "train", "--config", tiny_config, "--data", path, "--out", tmp_path / "r", "--quiet"
+    )
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.stdout and "+2" in result.stdout  # +200 % on one day
 
 
 def test_train_bad_config_exits_2(tmp_path):
