@@ -17,7 +17,7 @@ from lstm_forecast.windows import (
     windows_for_rows,
 )
 
-PREDICT_BATCH_SIZE = 256  # windows per forward pass; any size gives the same numbers
+PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
 
 
 def predict_rows(
