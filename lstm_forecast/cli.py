@@ -6,6 +6,7 @@ Heavy libraries (TensorFlow, Keras, matplotlib, pandas) are imported inside the 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,7 +126,8 @@ def predict(
 
     A CSV that continues the run's data takes its first windows from the run, as the reference
     example does. Columns: date, actual, predicted, persistence (the previous actual), in_sample
-    (a row the model was trained on; left out of the printed metrics).
+    (a row the model was trained on; left out of the metrics, which are printed and written
+    beside the CSV as NAME.metrics.json).
 
     Example: lstm-forecast predict runs/seed --data Google_Stock_Price_Test.csv --out january.csv
     """
@@ -138,6 +140,8 @@ def predict(
             return
         out = out or run_dir / f"predicted-{Path(source).stem}.csv"
         table.to_csv(out, index=False, float_format="%.6f")
+        metrics_path = out.with_suffix(".metrics.json")
+        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
     if metrics["in_sample"]:
         typer.echo("warning: the model was trained on every one of these rows: in-sample metrics")
@@ -147,7 +151,7 @@ def predict(
             "on (in_sample = True in the CSV)"
         )
     _print_metrics(metrics)
-    typer.echo(f"wrote {out}")
+    typer.echo(f"wrote {out} and {metrics_path}")
 
 
 @app.command()

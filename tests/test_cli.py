@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -135,6 +136,11 @@ def test_train_predict_plot_end_to_end(tmp_path, tiny_config, prices_csv):
     # the first 180 rows trained the model (test_fraction 0.1 of 200): marked, left out of metrics
     assert table["in_sample"].tolist() == [True] * 180 + [False] * 20
     assert "metrics leave out the 180 rows the model was trained on" in result.stdout
+    metrics = json.loads((tmp_path / "pred.metrics.json").read_text())
+    assert metrics["rows"] == 20 and metrics["test_start"] == table["date"].iloc[180]
+    assert {"rmse", "naive_rmse", "drift_rmse", "skill", "directional_accuracy", "lag"} <= set(
+        metrics
+    )
     saved = pd.read_csv(out / "predictions.csv")
     merged = saved.merge(table, on="date", suffixes=("_run", "_predict"))
     assert len(merged) == len(saved)
