@@ -11,12 +11,11 @@ import pandas as pd
 
 from lstm_forecast.bundle import check_out_dir, staging_dir
 from lstm_forecast.config import Config, config_to_toml
-from lstm_forecast.data import csv_options, load_prices, resolve_data_path
 from lstm_forecast.errors import DataError, ForecastError
 from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
-from lstm_forecast.train import fit, resolve_paths
-from lstm_forecast.windows import history_rows, join_train_test
+from lstm_forecast.train import fit, load_split, resolve_paths
+from lstm_forecast.windows import history_rows
 
 # metrics summarised across folds as mean and standard deviation
 SUMMARY_METRICS = (
@@ -55,16 +54,6 @@ def fold_origins(
     return origins
 
 
-def load_all_prices(config: Config) -> tuple[pd.Series, str]:
-    """The whole series to backtest on: [data] path, followed by test_path when one is set."""
-    data = config.data
-    main = load_prices(resolve_data_path(data.path), **csv_options(data))
-    if not data.test_path:
-        return main.values, main.source
-    test = load_prices(data.test_path, **csv_options(data))
-    return join_train_test(main.values, test.values, test.source).prices, main.source
-
-
 def backtest(
     config: Config,
     folds: int,
@@ -82,7 +71,9 @@ def backtest(
     out_dir = Path(out_dir)
     config = resolve_paths(config)
     check_out_dir(out_dir, overwrite)
-    prices, source = load_all_prices(config)
+    # the whole series: [data] path, followed by test_path when one is set
+    split, sources = load_split(config)
+    prices, source = split.prices, sources[0].source
     window = config.window
     min_train_rows = history_rows(window.length, window.target_transform) + 1
     origins = fold_origins(len(prices), folds, horizon, min_train_rows, source)
