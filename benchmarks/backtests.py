@@ -1,6 +1,8 @@
 """Walk-forward backtests of configs on the reference data and the bundled data, with baselines.
 
-Each line runs `lstm-forecast backtest` and the table shows mean ± std across folds.
+Each line runs `lstm-forecast backtest` and the table shows mean ± std across folds: first the
+one-step-ahead predictions, then each fold's recursive forecast from its origin (RMSE beside the
+last price held flat) and the share of actual prices inside its 90 % dropout interval.
 
 Usage (from the repository root, with ../shared beside it for the reference data):
     python benchmarks/backtests.py --folds 5 --horizon 20 --epochs 20
@@ -55,16 +57,19 @@ def main() -> None:
         f"{args.folds} folds x {args.horizon} rows, one step ahead{epochs}; mean ± std across folds\n"
     )
     print(
-        "| data | config | RMSE | persistence RMSE | drift RMSE | skill | pooled skill | direction | lag |"
+        "| data | config | RMSE | persistence RMSE | drift RMSE | skill | pooled skill | direction "
+        "| lag | recursive RMSE | flat RMSE | 90 % coverage |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, data in datasets:
         for config in args.configs:
             s = backtest(config, data, args.folds, args.horizon, args.epochs)
             print(
                 f"| {name} | {config} | {pm(s, 'rmse')} | {pm(s, 'naive_rmse')} | "
                 f"{pm(s, 'drift_rmse')} | {pm(s, 'skill', digits=3)} | {s['pooled_skill']:+.3f} | "
-                f"{pm(s, 'directional_accuracy', 100, 0)} % | {pm(s, 'lag', digits=1)} |",
+                f"{pm(s, 'directional_accuracy', 100, 0)} % | {pm(s, 'lag', digits=1)} | "
+                f"{pm(s, 'forecast_rmse')} | {pm(s, 'forecast_naive_rmse')} | "
+                f"{pm(s, 'coverage', 100, 0)} % |",
                 flush=True,
             )
 

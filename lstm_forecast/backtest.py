@@ -7,13 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstm_forecast.bundle import check_out_dir, staging_dir
 from lstm_forecast.config import Config, config_to_toml
 from lstm_forecast.errors import DataError, ForecastError
-from lstm_forecast.evaluate import evaluate_table
+from lstm_forecast.evaluate import evaluate_table, rmse
 from lstm_forecast.forecast import predict_series
+from lstm_forecast.horizon import forecast_series
 from lstm_forecast.train import fit, load_split, resolve_paths
 from lstm_forecast.windows import history_rows
 
@@ -27,6 +29,9 @@ SUMMARY_METRICS = (
     "drift_rmse",
     "skill",
     "lag",
+    "forecast_rmse",
+    "forecast_naive_rmse",
+    "coverage",
 )
 
 
@@ -66,6 +71,9 @@ def backtest(
 
     The scaler and the model of a fold see only rows before its origin; each prediction inside the
     fold uses the actual prices before it, as a forecaster would have had them that day.
+    Each fold also gets a recursive forecast of all its rows from the origin (predict --horizon):
+    its RMSE beside the flat "last price" forecast, and the share of actual prices inside its
+    [forecast] level interval (coverage; NaN with samples = 0).
     `on_fold(fold, metrics)` is called as each fold finishes.
     """
     out_dir = Path(out_dir)
@@ -93,6 +101,7 @@ def backtest(
         )
         metrics = evaluate_table(table, fitted.drift)
         metrics.pop("lag_rmse")
+        metrics.update(_horizon_metrics(config, fitted, prices, origin, horizon, source))
         fold_rows.append(
             {
                 "fold": fold,
@@ -120,6 +129,8 @@ def backtest(
         },
         # skill of all folds' predictions pooled (1 - RMSE / persistence RMSE over every row)
         "pooled_skill": evaluate_table(predictions)["skill"],
+        "interval_level": config.forecast.level,
+        "samples": config.forecast.samples,
     }
     with staging_dir(out_dir, overwrite) as staging:
         fold_table.to_csv(staging / "folds.csv", index=False, float_format="%.6g")
@@ -132,3 +143,31 @@ def backtest(
     return BacktestResult(
         out_dir=out_dir, folds=fold_table, predictions=predictions, summary=summary
     )
+
+
+def _horizon_metrics(
+    config: Config, fitted, prices, origin: int, horizon: int, source: str
+) -> dict:
+    """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, coverage."""
+    settings, window = config.forecast, config.window
+    forecast = forecast_series(
+        fitted.model,
+        fitted.scaler,
+        prices,
+        origin - 1,
+        horizon,
+        window.length,
+        window.target_transform,
+        samples=settings.samples,
+        level=settings.level,
+        seed=settings.seed,
+        source=source,
+    )
+    rows = forecast.table.dropna(subset=["predicted"])
+    actual = rows["actual"].to_numpy()
+    inside = (rows["lower"].to_numpy() <= actual) & (actual <= rows["upper"].to_numpy())
+    return {
+        "forecast_rmse": rmse(actual, rows["predicted"].to_numpy()),
+        "forecast_naive_rmse": rmse(actual, np.full_like(actual, prices.iloc[origin - 1])),
+        "coverage": float(inside.mean()) if settings.samples else float("nan"),
+    }

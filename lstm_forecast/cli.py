@@ -119,18 +119,92 @@ def predict(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Output CSV ('-' = stdout); default: RUN_DIR/predicted-NAME.csv."),
+        typer.Option(
+            help="Output CSV ('-' = stdout); default: RUN_DIR/predicted-NAME.csv "
+            "(RUN_DIR/forecast[-NAME].csv with --horizon)."
+        ),
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(help="Forecast this many trading days past the last date (recursively)."),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(help="With --horizon: forecast from this ISO date instead of the last one."),
+    ] = None,
+    level: Annotated[
+        float | None, typer.Option(help="With --horizon: interval level; default 0.9.")
+    ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(help="With --horizon: Monte-Carlo dropout samples; 0 = no interval."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="With --horizon: dropout-mask seed.")] = None,
+    calendar: Annotated[
+        str | None,
+        typer.Option(help="With --horizon: exchange calendar for future dates, e.g. XNYS."),
     ] = None,
 ) -> None:
-    """One-step-ahead predictions for every row of a CSV, each from the actual prices before it.
+    """One-step-ahead predictions for every row of a CSV, or a forecast past its last date.
 
-    A CSV that continues the run's data takes its first windows from the run, as the reference
-    example does. Columns: date, actual, predicted, persistence (the previous actual), in_sample
-    (a row the model was trained on; left out of the metrics, which are printed and written
-    beside the CSV as NAME.metrics.json).
+    Without --horizon: each row is predicted from the actual prices before it. A CSV that
+    continues the run's data takes its first windows from the run, as the reference example
+    does. Columns: date, actual, predicted, persistence (the previous actual), in_sample (a row
+    the model was trained on; left out of the metrics, which are printed and written beside the
+    CSV as NAME.metrics.json).
+
+    With --horizon N: N rows past the last date (or --origin), each predicted value fed back as
+    input. The model's Dropout layers stay on for --samples paths (Monte-Carlo dropout);
+    predicted is their median, lower/upper the central --level interval. Columns: date, actual,
+    predicted, lower, upper; the first rows are the actual prices the forecast started from.
 
     Example: lstm-forecast predict runs/seed --data Google_Stock_Price_Test.csv --out january.csv
+
+    Example: lstm-forecast predict runs/default --horizon 30 --out next30.csv
     """
+    if horizon is None:
+        if any(value is not None for value in (origin, level, samples, seed, calendar)):
+            typer.echo(
+                "error: --origin, --level, --samples, --seed and --calendar go with --horizon N",
+                err=True,
+            )
+            raise typer.Exit(USER_ERROR_EXIT)
+        _predict_rows(run_dir, data, out)
+        return
+    with user_errors():
+        from lstm_forecast.horizon import forecast_csv
+
+        forecast, info = forecast_csv(
+            run_dir, horizon, data, origin, samples, level, seed, calendar
+        )
+        table = forecast.table
+        if str(out) == "-":
+            table.to_csv(sys.stdout, index=False, float_format="%.6f")
+            return
+        out = out or run_dir / (f"forecast-{data.stem}.csv" if data else "forecast.csv")
+        table.to_csv(out, index=False, float_format="%.6f")
+        info_path = out.with_suffix(".json")
+        info_path.write_text(json.dumps(info, indent=2) + "\n")
+    future = table.dropna(subset=["predicted"])
+    samples_used = info["samples"]
+    typer.echo(
+        f"forecast of {len(future)} rows after {info['origin']} from {info['source']}"
+        + (f", {samples_used} dropout samples" if samples_used else ", dropout off")
+    )
+    last = future.iloc[-1]
+    interval = (
+        f" ({forecast.level:.0%} interval {last['lower']:.2f} .. {last['upper']:.2f})"
+        if samples_used
+        else ""
+    )
+    typer.echo(f"{last['date']}: {last['predicted']:.2f}{interval}")
+    typer.echo(
+        f"wrote {out} and {info_path}; draw it with: lstm-forecast plot {run_dir} --forecast {out}"
+    )
+
+
+def _predict_rows(run_dir: Path, data: Path | None, out: Path | None) -> None:
+    """`predict` without --horizon: one-step-ahead predictions and their metrics."""
     with user_errors():
         from lstm_forecast.forecast import predict_csv
 
@@ -158,20 +232,37 @@ def predict(
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="Run directory written by `train`.")],
     out: Annotated[
-        Path | None, typer.Option(help="PNG to write; default: RUN_DIR/plot.png.")
+        Path | None,
+        typer.Option(
+            help="PNG to write; default: RUN_DIR/plot.png (FORECAST.png with --forecast)."
+        ),
     ] = None,
     predictions: Annotated[
         Path | None, typer.Option(help="CSV from `predict` to draw instead of the test span.")
     ] = None,
+    forecast: Annotated[
+        Path | None,
+        typer.Option(help="CSV from `predict --horizon`: draw a fan chart of it instead."),
+    ] = None,
 ) -> None:
     """Draw the predicted prices over the real ones, and the training loss, to a PNG.
 
+    With --forecast: a fan chart of a `predict --horizon` CSV: the recent history, the forecast
+    median and its shaded interval.
+
     Example: lstm-forecast plot runs/seed --out seed.png
+
+    Example: lstm-forecast plot runs/default --forecast runs/default/forecast.csv
     """
     with user_errors():
-        from lstm_forecast.plot import plot_run
+        if forecast and predictions:
+            raise ForecastError("give --predictions or --forecast, not both")
+        from lstm_forecast.plot import plot_forecast, plot_run
 
-        path = plot_run(run_dir, out=out, predictions=predictions)
+        if forecast:
+            path = plot_forecast(run_dir, forecast, out=out)
+        else:
+            path = plot_run(run_dir, out=out, predictions=predictions)
     typer.echo(f"wrote {path}")
 
 
@@ -186,6 +277,13 @@ def backtest(
     horizon: Annotated[int, typer.Option(help="Rows predicted per fold (20 ~ a month).")] = 20,
     epochs: EpochsOption = None,
     seed: SeedOption = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(help="Dropout samples for each fold's forecast interval; 0 = none."),
+    ] = None,
+    level: Annotated[
+        float | None, typer.Option(help="Interval level whose coverage is measured; default 0.9.")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
     ] = None,
@@ -193,7 +291,9 @@ def backtest(
 ) -> None:
     """Walk-forward backtest: per fold, train on everything before it and predict its rows.
 
-    Writes folds.csv (metrics per fold), predictions.csv, summary.json (mean and std across
+    Rows are predicted one step ahead from the actual prices before each; each fold is also
+    forecast recursively from its origin, with the [forecast] interval, whose coverage of the
+    actual prices is reported. Writes folds.csv (metrics per fold), predictions.csv, summary.json (mean and std across
     folds) and backtest.png.
 
     Example: lstm-forecast backtest --config configs/quick.toml --folds 5 --horizon 20 --out bt
@@ -209,6 +309,8 @@ def backtest(
             data__decimal=decimal,
             train__epochs=epochs,
             train__seed=seed,
+            forecast__samples=samples,
+            forecast__level=level,
         )
         out = out or _timestamped("backtests", config)
         from rich.progress import Progress
@@ -237,6 +339,17 @@ def backtest(
     for name in ("rmse", "naive_rmse", "drift_rmse", "skill", "directional_accuracy", "lag"):
         typer.echo(f"  {name:<22}{summary[name]['mean']:>10.3f} ± {summary[name]['std']:.3f}")
     typer.echo(f"  {'pooled skill':<22}{summary['pooled_skill']:>10.3f}")
+    typer.echo(
+        f"recursive {horizon}-row forecast from each fold's origin: RMSE "
+        f"{summary['forecast_rmse']['mean']:.3f} vs {summary['forecast_naive_rmse']['mean']:.3f} "
+        "for the last price held flat"
+    )
+    if summary["samples"]:
+        typer.echo(
+            f"{100 * summary['interval_level']:g} % interval covered "
+            f"{100 * summary['coverage']['mean']:.0f} % of actuals "
+            f"({summary['samples']} dropout samples)"
+        )
     typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
 
 

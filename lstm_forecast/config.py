@@ -89,11 +89,26 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class ForecastConfig:
+    # Monte-Carlo dropout samples per forecast (the model's Dropout layers kept on); 0 = one
+    # deterministic path with dropout off and no interval.
+    samples: int = 100
+    # Central prediction interval: 0.9 = from the 5th to the 95th percentile of the samples.
+    level: float = 0.9
+    # Dates past the data's end: "" = Monday-Friday business days; an exchange code such as
+    # "XNYS" skips that exchange's holidays too (needs the `calendars` extra: exchange_calendars).
+    calendar: str = ""
+    # Seed of the dropout masks: the same seed gives the same forecast.
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    forecast: ForecastConfig = field(default_factory=ForecastConfig)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -176,7 +191,7 @@ def validate(config: Config, source: str = "config") -> None:
         if not ok:
             raise ConfigError(f"{source}: {message}")
 
-    data, window, train = config.data, config.window, config.train
+    data, window, train, forecast = config.data, config.window, config.train, config.forecast
     require(bool(data.target.strip()), "[data] target must name a column")
     require(
         0.0 < data.test_fraction < 1.0,
@@ -216,6 +231,8 @@ def validate(config: Config, source: str = "config") -> None:
         0.0 <= train.validation_fraction < 1.0,
         f"[train] validation_fraction must be in [0, 1), got {train.validation_fraction}",
     )
+    require(forecast.samples >= 0, f"[forecast] samples must be >= 0, got {forecast.samples}")
+    require(0.0 < forecast.level < 1.0, f"[forecast] level must be in (0, 1), got {forecast.level}")
 
 
 def with_overrides(config: Config, **overrides: Any) -> Config:

@@ -10,6 +10,7 @@ from lstm_forecast.bundle import HISTORY_FILE, PREDICTIONS_FILE, load_run
 from lstm_forecast.errors import DataError
 
 REQUIRED_PREDICTION_COLUMNS = ("date", "actual", "predicted")
+REQUIRED_FORECAST_COLUMNS = ("date", "actual", "predicted", "lower", "upper")
 
 
 def plot_run(
@@ -70,16 +71,82 @@ def plot_run(
     return out
 
 
-def _read_predictions(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(
-            f"{path}: predictions file not found; write one with `lstm-forecast predict`"
+def plot_forecast(run_dir: str | Path, forecast: str | Path, out: str | Path | None = None) -> Path:
+    """Fan chart of a `predict --horizon` CSV: the history it started from and any actual prices
+    (red), the forecast median (blue) and its interval (shaded). Returns the PNG's path (default:
+    the CSV's name with .png).
+    """
+    run = load_run(run_dir)
+    forecast = Path(forecast)
+    table = _read_predictions(forecast, REQUIRED_FORECAST_COLUMNS, "predict --horizon N")
+    dates = pd.to_datetime(table["date"])
+    future = table["predicted"].notna().to_numpy()
+    if not future.any():
+        raise DataError(f"{forecast}: no forecast rows (empty predicted column)")
+    out = Path(out) if out else forecast.with_suffix(".png")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = run.config.data.target
+    figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
+    axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
+    # start the forecast line at the last known price so it joins the history
+    joined = future.copy()
+    joined[max(int(future.argmax()) - 1, 0)] = True
+    line = table["predicted"].fillna(table["actual"])
+    axes.plot(dates[joined], line[joined], color="blue", label=f"Forecast {target} (median)")
+    if table["lower"].notna().any():
+        level = _interval_level(forecast)
+        axes.fill_between(
+            dates[future],
+            table["lower"][future],
+            table["upper"][future],
+            color="blue",
+            alpha=0.2,
+            linewidth=0,
+            label=f"{level} prediction interval" if level else "prediction interval",
         )
+    origin = dates[int(future.argmax()) - 1] if future.argmax() > 0 else dates[0]
+    axes.axvline(origin, color="grey", linewidth=0.8, linestyle=":")
+    axes.set_title(f"{run.directory.name}: {int(future.sum())}-day forecast from {origin.date()}")
+    axes.set_xlabel("Date")
+    axes.set_ylabel(f"{target} price")
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out, dpi=110)
+    plt.close(figure)
+    return out
+
+
+def _interval_level(forecast: Path) -> str:
+    """The interval level written beside a forecast CSV (NAME.json), as '90 %', or ''."""
+    sidecar = forecast.with_suffix(".json")
+    if not sidecar.is_file():
+        return ""
+    import json
+
+    level = json.loads(sidecar.read_text()).get("level")
+    return f"{100 * level:g} %" if level else ""
+
+
+def _read_predictions(
+    path: Path,
+    required: tuple[str, ...] = REQUIRED_PREDICTION_COLUMNS,
+    command: str = "predict",
+) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; write one with `lstm-forecast {command}`")
     table = pd.read_csv(path)
-    missing = [column for column in REQUIRED_PREDICTION_COLUMNS if column not in table.columns]
+    missing = [column for column in required if column not in table.columns]
     if missing:
         raise DataError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected the output of `lstm-forecast predict`"
+            f"{path}: missing column(s) {', '.join(missing)}; "
+            f"expected the output of `lstm-forecast {command}`"
         )
     return table
 

@@ -46,6 +46,24 @@ def test_backtest_writes_folds_predictions_summary_and_plot(tmp_path, tiny_confi
     # folds.csv holds 6 significant digits
     assert summary["rmse"]["mean"] == pytest.approx(folds["rmse"].mean(), rel=1e-5)
     assert summary["skill"]["std"] == pytest.approx(folds["skill"].std(ddof=0), rel=1e-5)
+    # each fold's recursive forecast: coverage is a share, its level and samples recorded
+    assert folds["coverage"].between(0, 1).all()
+    assert (summary["interval_level"], summary["samples"]) == (0.9, 100)
+    assert folds["forecast_naive_rmse"].gt(0).all() and folds["forecast_rmse"].gt(0).all()
+
+
+def test_coverage_counts_the_actuals_inside_the_interval(tmp_path, tiny_config):
+    """samples = 0: no interval, coverage NaN; a 99 % interval from 30 samples: a share."""
+    frame = random_walk(90, seed=3)
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config), data__path=str(path), train__epochs=1, forecast__samples=0
+    )
+    result = backtest(config, 2, 5, tmp_path / "none")
+    assert result.folds["coverage"].isna().all()
+    wide = with_overrides(config, forecast__samples=30, forecast__level=0.99)
+    assert backtest(wide, 2, 5, tmp_path / "wide").folds["coverage"].between(0, 1).all()
 
 
 def test_no_information_from_a_folds_future_reaches_its_model(tmp_path, tiny_config):

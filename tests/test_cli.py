@@ -172,6 +172,7 @@ def test_backtest_command(tmp_path, tiny_config, prices_csv):
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean ± std across folds" in result.stdout
+    assert "90 % interval covered" in result.stdout and "% of actuals" in result.stdout
     assert (out / "folds.csv").exists() and (out / "backtest.png").exists()
 
 
@@ -183,3 +184,55 @@ def test_backtest_with_too_many_folds_exits_2(tmp_path, tiny_config, prices_csv)
     )  # fmt: skip
     assert_user_error(result, "200 rows are too few for 50 folds of 5 rows", "fewer --folds")
     assert not out.exists()
+
+
+def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, tmp_path):
+    result, _, test_csv = trained_run
+    out = tmp_path / "next.csv"
+    args = ("predict", result.run_dir, "--horizon", 8, "--samples", 20, "--level", 0.8)
+    outcome = invoke(*args, "--out", out)
+    assert outcome.exit_code == 0, outcome.output
+    assert "forecast of 8 rows after" in outcome.stdout and "20 dropout samples" in outcome.stdout
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
+    future = table.dropna(subset=["predicted"])
+    assert len(future) == 8 and future["actual"].isna().all()
+    info = json.loads(out.with_suffix(".json").read_text())
+    assert (info["horizon"], info["samples"], info["level"]) == (8, 20, 0.8)
+    assert invoke(*args, "--out", tmp_path / "again.csv").exit_code == 0  # same seed: same numbers
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again.csv"), table)
+
+    outcome = invoke("plot", result.run_dir, "--forecast", out)
+    assert outcome.exit_code == 0, outcome.output
+    from test_plot import colour_pixels
+
+    png = out.with_suffix(".png")
+    assert colour_pixels(png, (0.8, 0.8, 1.0), tolerance=0.05) > 2000  # the shaded interval
+
+    outcome = invoke("predict", result.run_dir, "--data", test_csv, "--horizon", 3, "--samples", 0)
+    assert outcome.exit_code == 0, outcome.output
+    assert "dropout off" in outcome.stdout
+    assert (result.run_dir / f"forecast-{test_csv.stem}.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--origin", "2020-01-01"], "--origin, --level, --samples, --seed and --calendar go with"),
+        (["--horizon", 0], "--horizon must be at least 1"),
+        (["--horizon", 3, "--level", 1.5], "level must be in (0, 1), got 1.5"),
+        (["--horizon", 3, "--origin", "1900-01-01"], "is before the data starts"),
+        (["--horizon", 3, "--calendar", "NOPE"], "unknown exchange calendar 'NOPE'"),
+    ],
+)
+def test_predict_horizon_bad_options_exit_2(trained_run, tmp_path, extra, message):
+    result, _, _ = trained_run
+    outcome = invoke("predict", result.run_dir, *extra, "--out", tmp_path / "f.csv")
+    assert_user_error(outcome, message)
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_plot_forecast_rejects_a_one_step_predictions_csv(trained_run):
+    result, _, _ = trained_run
+    outcome = invoke("plot", result.run_dir, "--forecast", result.run_dir / "predictions.csv")
+    assert_user_error(outcome, "missing column(s) lower, upper", "predict --horizon N")

@@ -1,0 +1,87 @@
+"""Speed of a 30-day recursive forecast: the compiled horizon loop beside a model.predict loop.
+
+For each config's model (random weights: the time does not depend on them), window 60, horizon 30:
+- `predict loop`: model.predict once per day, 100 windows per call, dropout off;
+- `compiled, dropout off`: lstm_forecast.horizon.sample_paths, one deterministic path;
+- `compiled, N samples`: the same loop with Monte-Carlo dropout, all samples in one go.
+Times are medians of --repeats calls after one warm-up call; the first call (tracing and XLA
+compilation) is reported on its own. Prints a Markdown table.
+
+Usage (from the repository root):
+    python benchmarks/forecast_speed.py
+    python benchmarks/forecast_speed.py --configs default configs/quick.toml --samples 10 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(function, repeats: int) -> tuple[float, float]:
+    """(first call, median of the next `repeats` calls) in milliseconds."""
+    start = time.perf_counter()
+    function()
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return 1000 * first, 1000 * statistics.median(times)
+
+
+def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int) -> list[tuple]:
+    """Rows (config, model, method, paths, first call ms, median ms) for one config's model."""
+    from lstm_forecast.config import load_config
+    from lstm_forecast.horizon import predict_loop_paths, sample_paths
+    from lstm_forecast.model import build_model
+
+    config = load_config(None if name == "default" else ROOT / name)
+    length = config.window.length
+    model = build_model(config.model, length)
+    window = np.random.default_rng(0).uniform(0, 1, length)
+    layers = " + ".join(f"LSTM({layer.units})" for layer in config.model.layers)
+    cases = [
+        ("predict loop, dropout off", 100, lambda: predict_loop_paths(model, window, horizon, 100)),
+        ("compiled, dropout off", 1, lambda: sample_paths(model, window, horizon, 0)),
+    ] + [
+        (f"compiled, {samples} samples", samples,
+         lambda samples=samples: sample_paths(model, window, horizon, samples))
+        for samples in sample_counts
+    ]  # fmt: skip
+    rows = []
+    for label, paths, function in cases:
+        first, median = timed(function, repeats)
+        rows.append((name, layers, label, paths, first, median))
+        print(f"{name} {label}: first {first:.0f} ms, then {median:.1f} ms", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["default", "configs/seed.toml"])
+    parser.add_argument("--horizon", type=int, default=30)
+    parser.add_argument("--samples", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+
+    rows = []
+    for name in args.configs:
+        rows += bench_config(name, args.horizon, args.samples, args.repeats)
+
+    print(f"\n{args.horizon}-day forecast, window 60; ms per forecast (median of {args.repeats})\n")
+    print("| config | model | method | paths | first call ms | ms per forecast |")
+    print("|---|---|---|---:|---:|---:|")
+    for name, layers, label, paths, first, median in rows:
+        print(f"| {name} | {layers} | {label} | {paths} | {first:.0f} | {median:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""Recursive forecasts past the last date, with Monte-Carlo-dropout prediction intervals.
+
+Each forecast step feeds the model's output back as the newest value of the window. With
+`samples` > 0 the model's own Dropout layers stay on: every sample path draws its own dropout
+masks, and the spread of the paths gives the interval. The whole horizon loop, all samples as one
+batch, is one compiled TensorFlow function (XLA), never `model.predict` in a Python loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.windows import history_rows, scale, to_model_space, unscale
+
+# ---- the compiled loop --------------------------------------------------------------------------
+
+
+def _stack_layers(model) -> list:
+    """The model's layers after its input, checked to form a single chain (as build_model makes)."""
+    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    for layer in layers:
+        if len(layer._inbound_nodes) != 1:  # noqa: SLF001 - keras keeps no public accessor
+            raise ConfigError(f"layer {layer.name} is used more than once; not a stacked model")
+    return layers
+
+
+def _dropout_masks(layers, batch: int, steps: int, seed):
+    """Keep-masks (already divided by 1 - rate) for every Dropout layer and step, drawn at once.
+
+    Returns {layer index: (steps, batch, *layer output shape)}. One large stateless draw is much
+    faster under XLA than a small draw per step inside the loop.
+    """
+    import tensorflow as tf
+
+    masks = {}
+    for index, layer in enumerate(layers):
+        if layer.__class__.__name__ == "Dropout" and layer.rate > 0:
+            shape = (steps, batch, *layer.output.shape[1:])
+            layer_seed = seed + tf.constant([0, index], tf.int32)  # (seed, chunk * 64 + index)
+            uniform = tf.random.stateless_uniform(shape, seed=layer_seed, alg="threefry")
+            masks[index] = tf.where(uniform >= layer.rate, 1.0 / (1.0 - layer.rate), 0.0)
+    return masks
+
+
+def _forward(layers, window, masks, step):
+    """One pass of the model over `window` (batch, length, features) -> (batch, 1).
+
+    A Dropout layer multiplies by its mask for this step when `masks` has one, else passes through
+    (inference mode: no masks at all).
+    """
+    x = window
+    for index, layer in enumerate(layers):
+        if layer.__class__.__name__ == "Dropout":
+            if index in masks:
+                x = x * masks[index][step]
+        else:
+            x = layer(x, training=False)
+    return x
+
+
+def _paths(layers, start, steps: int, seed, dropout: bool):
+    """Feed each step's output back into the window: start (batch, length, 1) -> (batch, steps)."""
+    import tensorflow as tf
+
+    masks = _dropout_masks(layers, start.shape[0], steps, seed) if dropout else {}
+    outputs = tf.TensorArray(tf.float32, size=steps)
+    window = start
+    for step in tf.range(steps):
+        value = _forward(layers, window, masks, step)  # (batch, 1)
+        outputs = outputs.write(step, value[:, 0])
+        window = tf.concat([window[:, 1:, :], value[:, tf.newaxis, :]], axis=1)
+    return tf.transpose(outputs.stack())
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(model, dropout: bool):
+    """The XLA-compiled horizon loop of a model; it compiles once per (batch, steps) shape."""
+    import tensorflow as tf
+
+    layers = _stack_layers(model)
+    return tf.function(
+        lambda start, steps, seed: _paths(layers, start, steps, seed, dropout), jit_compile=True
+    )
+
+
+SAMPLES_PER_CHUNK = 50  # samples per compiled call; chunks run on parallel threads
+LAYER_SEEDS_PER_CHUNK = 64  # seeds reserved per chunk: one per layer
+
+
+def sample_paths(model, window: np.ndarray, steps: int, samples: int, seed: int = 0) -> np.ndarray:
+    """Scaled model-space paths of `steps` values after `window` (length,) of scaled values.
+
+    samples > 0: that many paths with the Dropout layers on (Monte-Carlo dropout), masks drawn
+    from `seed`; samples == 0: one deterministic path with dropout off.
+    Returns (max(samples, 1), steps).
+
+    XLA runs each call on one core, so the samples go in chunks of SAMPLES_PER_CHUNK to a thread
+    each; every chunk draws its masks from (seed, chunk), so the numbers do not depend on how many
+    cores the machine has.
+    """
+    import tensorflow as tf
+
+    compiled = _compiled(model, samples > 0)
+    window = np.asarray(window, np.float32)[None, :, None]  # (1, length, 1)
+
+    def chunk_paths(chunk: int, size: int) -> np.ndarray:
+        start = tf.constant(np.broadcast_to(window, (size, *window.shape[1:])))
+        chunk_seed = tf.constant([seed, chunk * LAYER_SEEDS_PER_CHUNK], tf.int32)
+        return compiled(start, steps, chunk_seed).numpy()
+
+    sizes = [
+        min(SAMPLES_PER_CHUNK, samples - first) for first in range(0, samples, SAMPLES_PER_CHUNK)
+    ]
+    if len(sizes) <= 1:
+        return chunk_paths(0, max(samples, 1))
+    return np.concatenate(list(_thread_pool().map(chunk_paths, range(len(sizes)), sizes)))
+
+
+@functools.lru_cache(maxsize=1)
+def _thread_pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="forecast")
+
+
+def predict_loop_paths(model, window: np.ndarray, steps: int, samples: int) -> np.ndarray:
+    """The naive way, for comparison: `model.predict` once per step (dropout off)."""
+    batch = np.repeat(np.asarray(window, np.float32)[None, :, None], max(samples, 1), axis=0)
+    outputs = []
+    for _ in range(steps):
+        value = model.predict(batch, verbose=0)  # (batch, 1)
+        outputs.append(value[:, 0])
+        batch = np.concatenate([batch[:, 1:, :], value[:, None, :]], axis=1)
+    return np.stack(outputs, axis=1)
+
+
+# ---- from paths to prices and dates -------------------------------------------------------------
+
+
+def paths_to_prices(model_values: np.ndarray, last_price: float, transform: str) -> np.ndarray:
+    """Price paths from model-space paths (samples, steps), starting after `last_price`."""
+    model_values = np.asarray(model_values, dtype=np.float64)
+    if transform == "level":
+        return model_values
+    return last_price * np.exp(np.cumsum(model_values, axis=1))
+
+
+def interval(paths: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and central `level` interval of price paths (samples, steps), per step."""
+    tail = (1.0 - level) / 2
+    lower, median, upper = np.quantile(paths, [tail, 0.5, 1.0 - tail], axis=0)
+    return median, lower, upper
+
+
+def future_dates(last: pd.Timestamp, count: int, calendar: str = "") -> pd.DatetimeIndex:
+    """`count` trading dates after `last`: Monday-Friday, or the sessions of an exchange calendar."""
+    if not calendar:
+        return pd.bdate_range(last + pd.offsets.BDay(1), periods=count)
+    try:
+        import exchange_calendars
+    except ImportError as e:
+        raise ConfigError(
+            f"calendar {calendar!r} needs the exchange_calendars package; "
+            "install it with: pip install 'lstm-forecast[calendars]'"
+        ) from e
+    try:
+        sessions = exchange_calendars.get_calendar(calendar)
+    except exchange_calendars.errors.InvalidCalendarName as e:
+        raise ConfigError(
+            f"unknown exchange calendar {calendar!r}; use a code such as XNYS (New York), "
+            "XLON (London), XETR (Xetra), XTKS (Tokyo)"
+        ) from e
+    after = sessions.sessions[sessions.sessions > pd.Timestamp(last.date())][:count]
+    if len(after) < count:
+        raise DataError(
+            f"calendar {calendar} has sessions only until {sessions.last_session.date()}; "
+            f'use a shorter horizon or calendar = "" (business days)'
+        )
+    return pd.DatetimeIndex(after)
+
+
+# ---- a forecast from a price series -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forecast:
+    table: pd.DataFrame  # date, actual, predicted, lower, upper: history rows, then forecast rows
+    paths: np.ndarray  # (samples, steps) price paths
+    origin: pd.Timestamp  # last date the forecast knew
+    level: float  # of the lower..upper interval
+
+
+def forecast_series(
+    model,
+    scaler,
+    prices: pd.Series,
+    origin_row: int,
+    steps: int,
+    length: int,
+    transform: str,
+    samples: int = 100,
+    level: float = 0.9,
+    seed: int = 0,
+    calendar: str = "",
+    source: str = "data",
+) -> Forecast:
+    """Forecast `steps` rows after row `origin_row` of `prices` from the prices up to it.
+
+    Dates: the series' own dates while it has rows after the origin (their actual prices are
+    filled in), then trading dates past its end. The table starts with the window of actual
+    prices the forecast started from (predicted empty), then the forecast rows.
+    """
+    if steps < 1:
+        raise ConfigError(f"--horizon must be at least 1, got {steps}")
+    needed = history_rows(length, transform)
+    if origin_row + 1 < needed:
+        raise DataError(
+            f"{source}: the forecast origin {prices.index[origin_row].date()} has "
+            f"{origin_row + 1} prices up to it, and the model needs {needed}; "
+            "pick a later --origin or give more data"
+        )
+    known = prices.to_numpy(dtype=np.float64)[: origin_row + 1]
+    window = scale(scaler, to_model_space(known, transform))[-length:]
+    scaled_paths = sample_paths(model, window, steps, samples, seed)
+    model_paths = unscale(scaler, scaled_paths.reshape(-1)).reshape(scaled_paths.shape)
+    paths = paths_to_prices(model_paths, known[-1], transform)
+    median, lower, upper = interval(paths, level)
+
+    later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
+    dates = later.index.append(future_dates(prices.index[-1], steps - len(later), calendar))
+    actual = np.concatenate([later.to_numpy(), np.full(steps - len(later), np.nan)])
+    history = prices.iloc[origin_row + 1 - needed : origin_row + 1]
+    table = pd.concat(
+        [
+            pd.DataFrame({"date": history.index, "actual": history.to_numpy()}),
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "actual": actual,
+                    "predicted": median,
+                    "lower": lower if samples else np.nan,
+                    "upper": upper if samples else np.nan,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    table["date"] = pd.DatetimeIndex(table["date"]).strftime("%Y-%m-%d")
+    return Forecast(
+        table=table[["date", "actual", "predicted", "lower", "upper"]],
+        paths=paths,
+        origin=prices.index[origin_row],
+        level=level,
+    )
+
+
+def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
+    """Row of the last price on or before `origin` (ISO date); None means the last row."""
+    if not origin:
+        return len(prices) - 1
+    try:
+        date = pd.Timestamp(origin)
+    except ValueError as e:
+        raise DataError(f"--origin {origin!r} is not a date; use ISO form like 2017-12-29") from e
+    row = int(np.searchsorted(prices.index.to_numpy(), date.to_datetime64(), side="right")) - 1
+    if row < 0:
+        raise DataError(
+            f"{source}: --origin {date.date()} is before the data starts ({prices.index[0].date()})"
+        )
+    return row
+
+
+def forecast_csv(
+    run_dir: str | Path,
+    horizon: int,
+    data: str | Path | None = None,
+    origin: str | None = None,
+    samples: int | None = None,
+    level: float | None = None,
+    seed: int | None = None,
+    calendar: str | None = None,
+) -> tuple[Forecast, dict]:
+    """Load a run and forecast `horizon` rows past `origin` (default: the data's last date).
+
+    Data: the run's own series (train + test) by default; a CSV that continues or overlaps it is
+    preceded by the run's earlier prices (as `predict` does). Options left None come from the
+    run's [forecast] config. Returns the forecast and what it was made from (run, data, origin,
+    horizon and the [forecast] settings used), for the JSON written beside the CSV.
+    """
+    from lstm_forecast.bundle import load_run
+    from lstm_forecast.config import with_overrides
+    from lstm_forecast.data import csv_options, load_prices
+    from lstm_forecast.forecast import history_before
+
+    run = load_run(run_dir)
+    config = with_overrides(
+        run.config,
+        forecast__samples=samples,
+        forecast__level=level,
+        forecast__seed=seed,
+        forecast__calendar=calendar,
+    )
+    if data:
+        source = str(data)
+        new = load_prices(data, **csv_options(config.data)).values
+        prices = pd.concat([history_before(run.series, new), new])
+    else:
+        source, prices = f"{run.directory} (the run's data)", run.series
+    settings = config.forecast
+    result = forecast_series(
+        run.load_model(),
+        run.scaler,
+        prices,
+        origin_row(prices, origin, source),
+        horizon,
+        config.window.length,
+        config.window.target_transform,
+        samples=settings.samples,
+        level=settings.level,
+        seed=settings.seed,
+        calendar=settings.calendar,
+        source=source,
+    )
+    info = {
+        "run": str(run.directory),
+        "source": source,
+        "origin": str(result.origin.date()),
+        "horizon": horizon,
+        **dataclasses.asdict(settings),
+    }
+    return result, info

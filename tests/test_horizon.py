@@ -1,0 +1,173 @@
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_walk
+
+from lstm_forecast.config import LayerConfig, ModelConfig
+from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.horizon import (
+    SAMPLES_PER_CHUNK,
+    forecast_series,
+    future_dates,
+    interval,
+    origin_row,
+    paths_to_prices,
+    predict_loop_paths,
+    sample_paths,
+)
+from lstm_forecast.model import build_model, keras
+from lstm_forecast.windows import fit_scaler, to_model_space
+
+LENGTH = 6
+
+
+def tiny_model(dropout: float, seed: int = 0):
+    keras.utils.set_random_seed(seed)
+    layers = (LayerConfig(units=5, dropout=dropout), LayerConfig(units=4, dropout=dropout))
+    return build_model(ModelConfig(layers=layers), LENGTH)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model(dropout=0.3)
+
+
+@pytest.fixture(scope="module")
+def prices():
+    frame = random_walk(80, seed=5)
+    return pd.Series(frame["Close"].to_numpy(float), index=frame["Date"])
+
+
+def scaler_for(prices):
+    return fit_scaler(to_model_space(prices.to_numpy(), "log_return"))
+
+
+def forecast(model, prices, steps=7, samples=40, seed=0, row=None, level=0.9, scaler=None):
+    return forecast_series(
+        model,
+        scaler or scaler_for(prices),
+        prices,
+        len(prices) - 1 if row is None else row,
+        steps,
+        LENGTH,
+        "log_return",
+        samples=samples,
+        level=level,
+        seed=seed,
+    )
+
+
+def test_future_dates_are_business_days_after_the_last_date():
+    friday = pd.Timestamp("2024-03-08")
+    dates = future_dates(friday, 6)
+    assert [d.strftime("%a %d") for d in dates] == [
+        "Mon 11", "Tue 12", "Wed 13", "Thu 14", "Fri 15", "Mon 18",
+    ]  # fmt: skip
+
+
+def test_an_exchange_calendar_skips_its_holidays_too():
+    pytest.importorskip("exchange_calendars")
+    dates = future_dates(pd.Timestamp("2017-12-29"), 3, calendar="XNYS")
+    assert [str(d.date()) for d in dates] == ["2018-01-02", "2018-01-03", "2018-01-04"]
+    with pytest.raises(ConfigError, match="unknown exchange calendar 'NOPE'"):
+        future_dates(pd.Timestamp("2017-12-29"), 3, calendar="NOPE")
+
+
+def test_table_is_the_starting_window_then_exactly_the_horizon(model, prices):
+    result = forecast(model, prices, steps=7)
+    table = result.table
+    assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
+    history, future = table.iloc[: LENGTH + 1], table.iloc[LENGTH + 1 :]
+    assert len(future) == 7 and future["actual"].isna().all()
+    assert history["predicted"].isna().all()
+    np.testing.assert_array_equal(history["actual"], prices.iloc[-LENGTH - 1 :])
+    assert list(future["date"]) == [str(d.date()) for d in future_dates(prices.index[-1], 7)]
+    assert result.paths.shape == (40, 7)
+
+
+def test_interval_holds_the_median(model, prices):
+    future = forecast(model, prices, samples=60).table.dropna(subset=["predicted"])
+    assert (future["lower"] <= future["predicted"]).all()
+    assert (future["predicted"] <= future["upper"]).all()
+    assert (future["upper"] - future["lower"] > 0).all()  # dropout on: the samples differ
+
+
+def test_without_dropout_the_interval_collapses_to_the_point_forecast(prices):
+    no_dropout = tiny_model(dropout=0.0)
+    sampled = forecast(no_dropout, prices, samples=30).table.dropna(subset=["predicted"])
+    point = forecast(no_dropout, prices, samples=0).table.dropna(subset=["predicted"])
+    np.testing.assert_allclose(sampled["lower"], sampled["upper"], rtol=1e-9)
+    np.testing.assert_allclose(sampled["predicted"], point["predicted"], rtol=1e-6)
+    assert point["lower"].isna().all() and point["upper"].isna().all()  # samples = 0: no interval
+
+
+def test_compiled_loop_equals_the_model_predict_loop(model):
+    window = np.random.default_rng(1).uniform(0, 1, LENGTH)
+    compiled = sample_paths(model, window, steps=9, samples=0)
+    naive = predict_loop_paths(model, window, steps=9, samples=1)
+    np.testing.assert_allclose(compiled, naive, atol=1e-5)  # float32 arithmetic, other op order
+
+
+def test_same_seed_same_paths_other_seed_other_paths(model):
+    window = np.linspace(0.2, 0.8, LENGTH)
+    first = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=7)
+    again = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=7)
+    other = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=8)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+    # chunks are seeded by their index: fewer samples give the first rows of more samples
+    fewer = sample_paths(model, window, steps=5, samples=SAMPLES_PER_CHUNK, seed=7)
+    np.testing.assert_array_equal(fewer, first[:SAMPLES_PER_CHUNK])
+
+
+def test_a_saved_and_reloaded_model_forecasts_the_same_numbers(model, prices, tmp_path):
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    before = forecast(model, prices, seed=3).paths
+    after = forecast(reloaded, prices, seed=3).paths
+    np.testing.assert_allclose(before, after, rtol=1e-6)
+
+
+def test_forecast_from_a_past_origin_fills_actuals_and_ignores_later_prices(model, prices):
+    row = 60
+    scaler = scaler_for(prices.iloc[: row + 1])  # as a model trained up to the origin has it
+    result = forecast(model, prices, steps=5, row=row, scaler=scaler)
+    future = result.table.dropna(subset=["predicted"])
+    np.testing.assert_array_equal(future["actual"], prices.iloc[row + 1 : row + 6])
+    assert result.origin == prices.index[row]
+    changed = prices.copy()
+    changed.iloc[row + 1 :] *= 3
+    again = forecast(model, changed, steps=5, row=row, scaler=scaler)
+    np.testing.assert_array_equal(again.paths, result.paths)
+
+
+def test_forecast_needs_a_full_window_before_the_origin(model, prices):
+    with pytest.raises(DataError, match="has 4 prices up to it, and the model needs 7"):
+        forecast(model, prices, row=3)
+    with pytest.raises(ConfigError, match="--horizon must be at least 1"):
+        forecast(model, prices, steps=0)
+
+
+def test_origin_row_is_the_last_row_on_or_before_the_date(prices):
+    assert origin_row(prices, None, "x") == len(prices) - 1
+    saturday = prices.index[10] + pd.offsets.Day(6 - prices.index[10].dayofweek - 1)
+    assert prices.index[origin_row(prices, str(saturday.date()), "x")] <= saturday
+    with pytest.raises(DataError, match="before the data starts"):
+        origin_row(prices, "1990-01-01", "x")
+    with pytest.raises(DataError, match="is not a date"):
+        origin_row(prices, "soon", "x")
+
+
+def test_paths_to_prices_inverts_each_transform():
+    returns = np.log(np.array([[1.1, 1.1], [0.5, 2.0]]))
+    np.testing.assert_allclose(
+        paths_to_prices(returns, 10.0, "log_return"), [[11.0, 12.1], [5.0, 10.0]]
+    )
+    levels = np.array([[3.0, 4.0]])
+    np.testing.assert_array_equal(paths_to_prices(levels, 10.0, "level"), levels)
+
+
+def test_interval_takes_the_central_quantiles():
+    paths = np.arange(1.0, 102.0)[:, None]  # 101 samples of one step: 1 .. 101
+    median, lower, upper = interval(paths, 0.9)
+    assert (median[0], lower[0], upper[0]) == pytest.approx((51.0, 6.0, 96.0))
