@@ -32,6 +32,8 @@ SUMMARY_METRICS = (
     "forecast_rmse",
     "forecast_naive_rmse",
     "coverage",
+    "epochs_run",
+    "seconds_per_epoch",
 )
 
 
@@ -108,6 +110,10 @@ def backtest(
                 "train_rows": origin,
                 "train_end": str(history.index[-1].date()),
                 **metrics,
+                "parameters": fitted.model.count_params(),
+                "epochs_run": len(fitted.history),
+                # the first epoch pays for tracing; the median is the steady-state cost
+                "seconds_per_epoch": float(fitted.history["seconds"].median()),
             }
         )
         tables.append(table.assign(fold=fold))
@@ -131,6 +137,7 @@ def backtest(
         "pooled_skill": evaluate_table(predictions)["skill"],
         "interval_level": config.forecast.level,
         "samples": config.forecast.samples,
+        "parameters": int(fold_table["parameters"].iloc[0]),
     }
     with staging_dir(out_dir, overwrite) as staging:
         fold_table.to_csv(staging / "folds.csv", index=False, float_format="%.6g")

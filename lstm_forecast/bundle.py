@@ -44,9 +44,7 @@ class Run:
 
     def load_model(self):
         """The trained Keras model (imports Keras, so only when needed)."""
-        from lstm_forecast.backend import import_keras
-
-        keras = import_keras()
+        from lstm_forecast.cells import keras  # registers our cells for deserialization
 
         try:
             return keras.saving.load_model(self.directory / MODEL_FILE)

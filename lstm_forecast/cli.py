@@ -41,6 +41,10 @@ EpochsOption = Annotated[
     int | None, typer.Option("--epochs", help="Override the config's train.epochs.")
 ]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Override the config's train.seed.")]
+CellOption = Annotated[
+    str | None,
+    typer.Option("--cell", help="Override the config's model.cell: lstm, peephole, cifg or gru."),
+]
 SepOption = Annotated[
     str | None, typer.Option("--sep", help="Field separator; default: detected (, ; or tab).")
 ]
@@ -75,6 +79,7 @@ def train(
     ] = None,
     epochs: EpochsOption = None,
     seed: SeedOption = None,
+    cell: CellOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to write; default: runs/NAME-TIMESTAMP.")
     ] = None,
@@ -98,6 +103,7 @@ def train(
             data__test_start=test_start,
             train__epochs=epochs,
             train__seed=seed,
+            model__cell=cell,
         )
         out = out or _timestamped("runs", config)
         from lstm_forecast.train import train as train_run
@@ -277,6 +283,7 @@ def backtest(
     horizon: Annotated[int, typer.Option(help="Rows predicted per fold (20 ~ a month).")] = 20,
     epochs: EpochsOption = None,
     seed: SeedOption = None,
+    cell: CellOption = None,
     samples: Annotated[
         int | None,
         typer.Option(help="Dropout samples for each fold's forecast interval; 0 = none."),
@@ -311,6 +318,7 @@ def backtest(
             train__seed=seed,
             forecast__samples=samples,
             forecast__level=level,
+            model__cell=cell,
         )
         out = out or _timestamped("backtests", config)
         from rich.progress import Progress
@@ -326,7 +334,12 @@ def backtest(
                     f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
                     f"RMSE {metrics['rmse']:.3f}  persistence {metrics['naive_rmse']:.3f}  "
                     f"skill {metrics['skill']:+.3f}  direction {100 * metrics['directional_accuracy']:.0f} %  "
-                    f"lag {metrics['lag']}",
+                    f"lag {metrics['lag']}"
+                    + (
+                        f"  coverage {100 * metrics['coverage']:.0f} %"
+                        if metrics["coverage"] == metrics["coverage"]  # not NaN
+                        else ""
+                    ),
                     soft_wrap=True,
                     highlight=False,
                 )

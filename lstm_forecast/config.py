@@ -16,6 +16,7 @@ from typing import Any
 from lstm_forecast.errors import ConfigError
 
 TARGET_TRANSFORMS = ("level", "log_return")
+CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
 
@@ -56,10 +57,15 @@ class LayerConfig:
     units: int = 50
     # Dropout rate applied after this layer (0 = no Dropout layer).
     dropout: float = 0.2
+    # Recurrent cell of this layer; "" = the model's `cell`.
+    cell: str = ""
 
 
 @dataclass(frozen=True)
 class ModelConfig:
+    # Recurrent cell of every layer: "lstm" (Keras LSTM, the reference), "peephole" (gates also
+    # see the cell state), "cifg" (input gate = 1 - forget gate) or "gru" (Keras GRU).
+    cell: str = "lstm"
     # Recurrent layers, input side first; each but the last returns full sequences.
     layers: tuple[LayerConfig, ...] = (LayerConfig(units=32), LayerConfig(units=32))
 
@@ -207,8 +213,17 @@ def validate(config: Config, source: str = "config") -> None:
         f"[window] target_transform must be one of {', '.join(TARGET_TRANSFORMS)}, "
         f"got {window.target_transform!r}",
     )
+    cells = ", ".join(CELLS)
+    require(
+        config.model.cell in CELLS,
+        f"[model] cell must be one of {cells}, got {config.model.cell!r}",
+    )
     for index, layer in enumerate(config.model.layers):
         require(layer.units >= 1, f"[[model.layers]] #{index + 1}: units must be at least 1")
+        require(
+            layer.cell in ("", *CELLS),
+            f"[[model.layers]] #{index + 1}: cell must be one of {cells} (or left out), got {layer.cell!r}",
+        )
         require(
             0.0 <= layer.dropout < 1.0,
             f"[[model.layers]] #{index + 1}: dropout must be in [0, 1), got {layer.dropout}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from lstm_forecast.backend import import_keras
+from lstm_forecast.cells import recurrent_layer
 from lstm_forecast.config import ModelConfig, TrainConfig
 
 keras = import_keras()
@@ -12,7 +13,8 @@ layers = keras.layers
 
 
 def build_model(model_config: ModelConfig, window_length: int, n_features: int = 1) -> keras.Model:
-    """Recurrent layers (each followed by Dropout when its rate > 0), then Dense(1).
+    """Recurrent layers of the configured cells (each followed by Dropout when its rate > 0),
+    then Dense(1).
 
     Input (batch, window_length, n_features) -> output (batch, 1).
     """
@@ -21,7 +23,8 @@ def build_model(model_config: ModelConfig, window_length: int, n_features: int =
     last = len(model_config.layers) - 1
     for index, layer in enumerate(model_config.layers):
         # every layer but the last hands its whole sequence to the next one
-        x = layers.LSTM(layer.units, return_sequences=index < last, name=f"lstm_{index + 1}")(x)
+        cell = layer.cell or model_config.cell
+        x = recurrent_layer(cell, layer.units, index < last, name=f"{cell}_{index + 1}")(x)
         if layer.dropout > 0:
             x = layers.Dropout(layer.dropout, name=f"dropout_{index + 1}")(x)
     outputs = layers.Dense(1, name="next_value")(x)

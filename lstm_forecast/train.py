@@ -164,6 +164,7 @@ def train(
         **evaluate_table(predictions, fitted.drift),
         "train_rows": split.n_train,
         "train_windows": fitted.windows,
+        "parameters": fitted.model.count_params(),
         "epochs_run": len(fitted.history),
         "fit_seconds": fitted.fit_seconds,
         # the first epoch pays for tracing/compilation; the median is the steady-state cost

@@ -43,6 +43,14 @@ def test_toml_round_trip(tmp_path):
     assert load_config(path) == config
 
 
+def test_cell_is_set_for_the_stack_and_per_layer():
+    config = config_from_dict(
+        {"model": {"cell": "gru", "layers": [{"units": 8, "cell": "cifg"}, {"units": 4}]}}
+    )
+    assert config.model.cell == "gru"
+    assert [layer.cell for layer in config.model.layers] == ["cifg", ""]
+
+
 def test_keys_left_out_keep_their_defaults():
     config = config_from_dict({"train": {"epochs": 3}})
     assert config.train.epochs == 3
@@ -65,6 +73,13 @@ def test_keys_left_out_keep_their_defaults():
         ({"model": {"layers": []}}, "must be a non-empty list"),
         ({"model": {"layers": [{"units": 8, "dropout": 1.5}]}}, "#1: dropout must be in [0, 1)"),
         ({"data": {"test_fraction": 1.0}}, "test_fraction must be in (0, 1)"),
+        ({"model": {"cell": "lstm2"}}, "[model] cell must be one of lstm, peephole, cifg, gru"),
+        (
+            {"model": {"layers": [{"units": 8, "cell": "rnn"}]}},
+            "#1: cell must be one of lstm, peephole, cifg, gru (or left out), got 'rnn'",
+        ),
+        ({"forecast": {"samples": -1}}, "[forecast] samples must be >= 0"),
+        ({"forecast": {"level": 1.0}}, "[forecast] level must be in (0, 1)"),
         ({"train": {"optimizer": "adamax2"}}, "optimizer must be one of"),
     ],
 )
