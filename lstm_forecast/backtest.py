@@ -17,7 +17,7 @@ from lstm_forecast.evaluate import evaluate_table, rmse
 from lstm_forecast.forecast import predict_series
 from lstm_forecast.horizon import forecast_series
 from lstm_forecast.train import fit, load_split, resolve_paths
-from lstm_forecast.windows import history_rows
+from lstm_forecast.windows import Inputs
 
 # metrics summarised across folds as mean and standard deviation
 SUMMARY_METRICS = (
@@ -83,27 +83,25 @@ def backtest(
     check_out_dir(out_dir, overwrite)
     # the whole series: [data] path, followed by test_path when one is set
     split, sources = load_split(config)
-    prices, source = split.prices, sources[0].source
-    window = config.window
-    min_train_rows = history_rows(window.length, window.target_transform) + 1
-    origins = fold_origins(len(prices), folds, horizon, min_train_rows, source)
+    frame, prices, source = split.frame, split.prices, sources[0].source
+    inputs = Inputs.from_config(config)
+    origins = fold_origins(len(prices), folds, horizon, inputs.history_rows + 1, source)
 
     fold_rows, tables = [], []
     for fold, origin in enumerate(origins, start=1):
-        history = prices.iloc[:origin]  # everything the fold may learn from
+        history = frame.iloc[:origin]  # everything the fold may learn from
         fitted = fit(config, history, source)
         table = predict_series(
             fitted.model,
             fitted.scaler,
-            prices.iloc[origin : origin + horizon],
+            frame.iloc[origin : origin + horizon],
             history,
-            window.length,
-            window.target_transform,
+            inputs,
             source,
         )
         metrics = evaluate_table(table, fitted.drift)
         metrics.pop("lag_rmse")
-        metrics.update(_horizon_metrics(config, fitted, prices, origin, horizon, source))
+        metrics.update(_horizon_metrics(config, fitted, frame, origin, horizon, source))
         fold_rows.append(
             {
                 "fold": fold,
@@ -152,19 +150,16 @@ def backtest(
     )
 
 
-def _horizon_metrics(
-    config: Config, fitted, prices, origin: int, horizon: int, source: str
-) -> dict:
+def _horizon_metrics(config: Config, fitted, frame, origin: int, horizon: int, source: str) -> dict:
     """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, coverage."""
-    settings, window = config.forecast, config.window
+    settings = config.forecast
     forecast = forecast_series(
         fitted.model,
         fitted.scaler,
-        prices,
+        frame,
         origin - 1,
         horizon,
-        window.length,
-        window.target_transform,
+        Inputs.from_config(config),
         samples=settings.samples,
         level=settings.level,
         seed=settings.seed,
@@ -175,6 +170,6 @@ def _horizon_metrics(
     inside = (rows["lower"].to_numpy() <= actual) & (actual <= rows["upper"].to_numpy())
     return {
         "forecast_rmse": rmse(actual, rows["predicted"].to_numpy()),
-        "forecast_naive_rmse": rmse(actual, np.full_like(actual, prices.iloc[origin - 1])),
+        "forecast_naive_rmse": rmse(actual, np.full_like(actual, frame.iloc[origin - 1, 0])),
         "coverage": float(inside.mean()) if settings.samples else float("nan"),
     }

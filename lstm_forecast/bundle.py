@@ -26,7 +26,7 @@ CONFIG_FILE = "config.toml"  # the resolved config, data paths made absolute
 METRICS_FILE = "metrics.json"  # test-span accuracy and persistence baseline, training time
 HISTORY_FILE = "history.csv"  # loss per epoch
 PREDICTIONS_FILE = "predictions.csv"  # test-span predictions: date, actual, predicted, persistence
-SERIES_FILE = "series.csv"  # the prices the run saw (train + test), history for `predict`
+SERIES_FILE = "series.csv"  # the data the run saw (train + test), history for `predict`
 MANIFEST_FILE = "run.json"  # library versions, creation time, features, spans
 REQUIRED_FILES = (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE)
 VERSIONED_PACKAGES = ("lstm-forecast", "tensorflow", "keras", "numpy", "pandas", "scikit-learn")
@@ -39,8 +39,13 @@ class Run:
     directory: Path
     config: Config
     scaler: object  # fitted sklearn MinMaxScaler
-    series: pd.Series  # prices by date, train + test
+    frame: pd.DataFrame  # by date, train + test: the target price, then feature columns
     metrics: dict
+
+    @property
+    def series(self) -> pd.Series:
+        """The target prices by date, train + test."""
+        return self.frame.iloc[:, 0]
 
     def load_model(self):
         """The trained Keras model (imports Keras, so only when needed)."""
@@ -91,7 +96,7 @@ def write_run(
     metrics: dict,
     history: pd.DataFrame,
     predictions: pd.DataFrame,
-    series: pd.Series,
+    series: pd.Series | pd.DataFrame,
     manifest: dict,
 ) -> None:
     """Write every file of a run into `directory` (which must exist)."""
@@ -133,8 +138,13 @@ def load_run(directory: str | Path) -> Run:
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     except (ValueError, KeyError, ForecastError) as e:
         raise BundleError(f"{directory}: damaged run files ({e}); train it again") from e
-    series = frame.set_index("date").iloc[:, 0]
-    return Run(directory=directory, config=config, scaler=scaler, series=series, metrics=metrics)
+    return Run(
+        directory=directory,
+        config=config,
+        scaler=scaler,
+        frame=frame.set_index("date"),
+        metrics=metrics,
+    )
 
 
 def _version(package: str) -> str | None:

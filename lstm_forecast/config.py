@@ -15,7 +15,8 @@ from typing import Any
 
 from lstm_forecast.errors import ConfigError
 
-TARGET_TRANSFORMS = ("level", "log_return")
+TARGET_TRANSFORMS = ("level", "return", "log_return", "diff")
+EXOGENOUS_RULES = ("hold",)
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
@@ -39,6 +40,10 @@ class DataConfig:
     sep: str = ""
     # Decimal mark; "" detects "," in ;-separated files with numbers like 1.155,55, else ".".
     decimal: str = ""
+    # Model inputs besides the target (which is always the first input): column names such as
+    # "Volume", or derived features: "return(Close)", "log1p(Volume)", "sma(Close, 20)",
+    # "day_of_week". Empty: the target alone, as in the reference.
+    features: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,13 @@ class WindowConfig:
     # Past steps the model sees to predict the next one (the reference uses 60 trading days).
     length: int = 60
     # What the model learns: "level" = scaled price (the reference way; cannot forecast outside the
-    # training price range); "log_return" = scaled log(price_t / price_t-1), turned back into a
-    # price from the previous actual, so it works at any price level.
+    # training price range); "return" = price_t / price_t-1 - 1; "log_return" = log(price_t /
+    # price_t-1); "diff" = price_t - price_t-1. The last three are turned back into a price from
+    # the previous actual, so they work at any price level.
     target_transform: str = "log_return"
+    # Per-window normalisation: divide each window's level-like inputs (a "level" target, raw
+    # columns, moving averages) by their value on the window's last row.
+    normalize: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class ForecastConfig:
     calendar: str = ""
     # Seed of the dropout masks: the same seed gives the same forecast.
     seed: int = 0
+    # Non-target features during a recursive forecast, which predicts the target alone:
+    # "hold" = each keeps its last known value for every future row.
+    exogenous: str = "hold"
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,10 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where} must be a string, got {value!r}")
         return value
+    if hint == tuple[str, ...]:  # a list of strings, possibly empty
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+        return tuple(value)
     if typing.get_origin(hint) is tuple:  # tuple[LayerConfig, ...]
         if not isinstance(value, list) or not value:
             raise ConfigError(f"{where} must be a non-empty list of tables ([[model.layers]])")
@@ -246,6 +262,16 @@ def validate(config: Config, source: str = "config") -> None:
         0.0 <= train.validation_fraction < 1.0,
         f"[train] validation_fraction must be in [0, 1), got {train.validation_fraction}",
     )
+    require(
+        forecast.exogenous in EXOGENOUS_RULES,
+        f"[forecast] exogenous must be one of {', '.join(EXOGENOUS_RULES)}, got {forecast.exogenous!r}",
+    )
+    from lstm_forecast.features import parse_features
+
+    try:
+        parse_features(data.features)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from e
     require(forecast.samples >= 0, f"[forecast] samples must be >= 0, got {forecast.samples}")
     require(0.0 < forecast.level < 1.0, f"[forecast] level must be in (0, 1), got {forecast.level}")
 

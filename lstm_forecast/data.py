@@ -40,6 +40,14 @@ class PriceSeries:
     rows_missing: int  # rows dropped because the date or the target was empty (or "null")
     rows_duplicate: int  # rows dropped for a repeated date (the last one is kept)
     newest_first: bool  # the file was sorted newest first (we sort it oldest first)
+    # further columns asked for (model features), float64, same index; no columns if none
+    extra: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The target (first column) and the extra columns by date."""
+        frame = self.values.to_frame()
+        return frame if self.extra is None else frame.join(self.extra)
 
     def describe(self) -> str:
         """One line for the user: what was read and what was dropped or reordered."""
@@ -73,41 +81,60 @@ def csv_options(data_config) -> dict:
         "date_column": data_config.date_column,
         "sep": data_config.sep,
         "decimal": data_config.decimal,
+        "columns": feature_columns(data_config),
     }
 
 
-def load_prices(
-    path: str | Path, target: str, date_column: str = "", sep: str = "", decimal: str = ""
-) -> PriceSeries:
-    """Read `target` from the CSV at `path`, indexed by its date column.
+def feature_columns(data_config) -> tuple[str, ...]:
+    """CSV columns the [data] features read, besides the target."""
+    from lstm_forecast.features import parse_features, source_columns
 
-    `sep` and `decimal` are detected when empty. Rows whose date or target is empty are dropped
-    and counted; repeated dates keep the last row. Anything else that is not a date or a finite
-    number raises DataError naming the file, line, column and value.
+    columns = source_columns(parse_features(data_config.features))
+    return tuple(c for c in columns if c.strip().lower() != data_config.target.strip().lower())
+
+
+def load_prices(
+    path: str | Path,
+    target: str,
+    date_column: str = "",
+    sep: str = "",
+    decimal: str = "",
+    columns: tuple[str, ...] = (),
+) -> PriceSeries:
+    """Read `target` (and `columns`, for features) from the CSV at `path`, indexed by date.
+
+    `sep` and `decimal` are detected when empty. Rows whose date, target or any of `columns` is
+    empty are dropped and counted; repeated dates keep the last row. Anything else that is not
+    a date or a finite number raises DataError naming the file, line, column and value.
     """
     path = Path(path)
-    frame, date_name, target_name, decimal = _read_table(path, sep, decimal, target, date_column)
+    frame, date_name, names, decimal = _read_table(path, sep, decimal, target, date_column, columns)
+    target_name = names[0]
 
-    raw_dates, raw_values = frame[date_name], frame[target_name]
-    missing = raw_dates.isna() | raw_values.isna()
-    dates = _parse_dates(raw_dates[~missing], path, date_name)
-    values = _parse_numbers(raw_values[~missing], path, target_name, decimal)
-
-    series = pd.Series(values.to_numpy(np.float64), index=pd.DatetimeIndex(dates, name="date"))
-    series.name = target_name
-    newest_first = len(series) > 1 and series.index[0] > series.index[-1]
-    series = series.sort_index(kind="stable")
-    duplicate = series.index.duplicated(keep="last")
-    series = series[~duplicate]
-    if series.empty:
+    raw_dates = frame[date_name]
+    missing = raw_dates.isna() | frame[list(names)].isna().any(axis=1)
+    dates = pd.DatetimeIndex(_parse_dates(raw_dates[~missing], path, date_name), name="date")
+    table = pd.DataFrame(
+        {
+            name: _parse_numbers(frame[name][~missing], path, name, decimal).to_numpy(np.float64)
+            for name in names
+        },
+        index=dates,
+    )
+    newest_first = len(table) > 1 and table.index[0] > table.index[-1]
+    table = table.sort_index(kind="stable")
+    duplicate = table.index.duplicated(keep="last")
+    table = table[~duplicate]
+    if table.empty:
         raise DataError(f"{path}: no row has both a date and a {target_name!r} value")
     return PriceSeries(
-        values=series,
+        values=table[target_name],
         source=str(path),
         rows_read=len(frame),
         rows_missing=int(missing.sum()),
         rows_duplicate=int(duplicate.sum()),
         newest_first=bool(newest_first),
+        extra=table[list(names[1:])] if len(names) > 1 else None,
     )
 
 
@@ -137,10 +164,11 @@ def _read_text(path: Path) -> str:
 
 
 def _read_table(
-    path: Path, sep: str, decimal: str, target: str, date_column: str
-) -> tuple[pd.DataFrame, str, str, str]:
-    """The CSV's rows (date and target as strings, NaN for empty and missing markers), the date
-    and target column names, and the decimal mark in use."""
+    path: Path, sep: str, decimal: str, target: str, date_column: str, extra: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, str, tuple[str, ...], str]:
+    """The CSV's rows (date, target and `extra` columns as strings, NaN for empty and missing
+    markers), the date column's name, the target's and extra columns' names, and the decimal
+    mark in use."""
     text = _read_text(path)
     header = text.splitlines()[0]
     if not sep:  # the header's most frequent candidate separator
@@ -151,14 +179,18 @@ def _read_table(
     columns = pd.Index([str(name).strip() for name in names])
     date_index = columns.get_loc(_find_date_column(columns, path, date_column))
     target_index = columns.get_loc(_find_column(columns, path, target, "target"))
+    extra_indexes = [
+        columns.get_loc(_find_column(columns, path, name, "feature")) for name in extra
+    ]
+    used = [date_index, target_index, *extra_indexes]
     try:
         with warnings.catch_warnings():
             # more fields in a row than in the header: pandas would drop them with a warning
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.StringIO(text),
-                # only the two columns we use become Python strings; the rest parse in C (fast)
-                dtype={names[date_index]: str, names[target_index]: str},
+                # only the columns we use become Python strings; the rest parse in C (fast)
+                dtype={names[index]: str for index in used},
                 skip_blank_lines=False,
                 **options,
             )
@@ -172,10 +204,11 @@ def _read_table(
         raise DataError(f"{path}: has a header but no data rows")
     frame.columns = columns
     date_name, target_name = columns[date_index], columns[target_index]
+    value_names = tuple(dict.fromkeys(columns[index] for index in used[1:]))
     if not decimal:  # decimal commas: ';'-separated files whose numbers look like 1.155,55
         sample = frame[target_name].dropna().iloc[:50].str.strip()
         decimal = "," if sep != "," and sample.str.match(DECIMAL_COMMA_VALUE).any() else "."
-    return frame, date_name, target_name, decimal
+    return frame, date_name, value_names, decimal
 
 
 def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
@@ -187,7 +220,11 @@ def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
     parts = [column for column in columns if wanted in column.lower().split("/")]
     if len(parts) == 1:
         return parts[0]
-    option = "--target / [data] target" if role == "target" else "[data] date_column"
+    option = {
+        "target": "--target / [data] target",
+        "date": "[data] date_column",
+        "feature": "[data] features",
+    }[role]
     raise DataError(
         f"{path}: no {role} column {name!r}; columns are {', '.join(map(repr, columns))} "
         f"(choose one with {option})"

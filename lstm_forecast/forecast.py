@@ -8,67 +8,69 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.windows import (
-    history_rows,
-    scale,
-    to_model_space,
-    to_prices,
-    unscale,
-    windows_for_rows,
-)
+from lstm_forecast.windows import Inputs, as_frame, scale, to_prices, unscale
 
 PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
 
 
 def predict_rows(
-    model, scaler, prices: np.ndarray, rows: np.ndarray, length: int, transform: str
+    model, scaler, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs
 ) -> np.ndarray:
-    """Predicted price of each row in `rows`, each from the actual prices before it.
+    """Predicted price of each row in `rows`, each from the actual data before it.
 
-    `rows` index into `prices`; each needs history_rows(length, transform) prices before it.
+    `frame`: the target price first, then feature columns (or a price Series). `rows` index
+    into it; each needs inputs.history_rows rows before it.
     """
-    prices = np.asarray(prices, dtype=np.float64)
+    frame = as_frame(frame)
     rows = np.asarray(rows, dtype=np.intp)
-    scaled = scale(scaler, to_model_space(prices, transform))
-    inputs = windows_for_rows(scaled, rows, length)  # (rows, length, 1)
-    outputs = model.predict(inputs, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
-    return to_prices(unscale(scaler, outputs), prices[rows - 1], transform)
+    windows, divisor = inputs.windows(inputs.matrix(frame), rows)  # (rows, length, columns)
+    scaled = scale(scaler, windows).astype(np.float32)
+    outputs = model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    return to_prices(unscale(scaler, outputs) * divisor, prices[rows - 1], inputs.transform)
 
 
 MAX_CONTINUATION_GAP_DAYS = 7  # a CSV starting within a week after the run's data continues it
 
 
-def history_before(run_series: pd.Series, new: pd.Series) -> pd.Series:
-    """The run's prices that may serve as history for `new`: those dated before `new` starts.
+def history_before(run_frame: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """The run's rows that may serve as history for `new`: those dated before `new` starts.
 
     Used when `new` is the same series as the run's: either it overlaps the run's data with the
     same prices on the common dates, or it starts within MAX_CONTINUATION_GAP_DAYS after the run's
     data ends (the reference test file). Otherwise (another ticker, a later year) nothing.
+    The prices (first columns) decide; both may be price Series.
     """
-    earlier = run_series[run_series.index < new.index[0]]
-    common = new.index.intersection(run_series.index)
+    run_frame, new = as_frame(run_frame), as_frame(new)
+    run_series, new_series = run_frame.iloc[:, 0], new.iloc[:, 0]
+    earlier = run_frame[run_frame.index < new.index[0]]
+    common = new.index.intersection(run_frame.index)
     if len(common):
-        same = np.allclose(new[common].to_numpy(), run_series[common].to_numpy(), rtol=1e-6)
+        same = np.allclose(new_series[common].to_numpy(), run_series[common].to_numpy(), rtol=1e-6)
         return earlier if same else earlier.iloc[:0]
     gap_days = (new.index[0] - run_series.index[-1]).days
     return earlier if 0 < gap_days <= MAX_CONTINUATION_GAP_DAYS else earlier.iloc[:0]
 
 
 def predict_series(
-    model, scaler, new: pd.Series, history: pd.Series, length: int, transform: str, source: str
+    model, scaler, new: pd.DataFrame, history: pd.DataFrame, inputs: Inputs, source: str
 ) -> pd.DataFrame:
-    """Predictions for every row of `new` that has enough actual prices before it.
+    """Predictions for every row of `new` that has enough actual data before it.
 
-    The prices before a row are `new`'s own earlier rows, preceded by `history` (which must end
+    The rows before a row are `new`'s own earlier rows, preceded by `history` (which must end
     before `new` starts), so a file that continues the training data is predicted from its first
-    row, exactly as the reference concatenates train and test.
+    row, exactly as the reference concatenates train and test. Both are frames with the target
+    price first (or price Series), with the same columns.
 
     Returns columns date, actual, predicted, persistence (previous actual); rows without enough
     history have empty predicted values.
     """
-    prices = pd.concat([history, new])
+    new, history = as_frame(new), as_frame(history)
+    history = history.set_axis(new.columns, axis=1)  # same columns by position (names may vary)
+    frame = pd.concat([history, new])
+    prices = frame.iloc[:, 0]
     first_row = len(history)
-    needed = history_rows(length, transform)
+    needed = inputs.history_rows
     rows = np.arange(max(first_row, needed), len(prices))
     if rows.size == 0:
         raise DataError(
@@ -77,7 +79,7 @@ def predict_series(
         )
     values = prices.to_numpy()
     predicted = np.full(len(prices), np.nan)
-    predicted[rows] = predict_rows(model, scaler, values, rows, length, transform)
+    predicted[rows] = predict_rows(model, scaler, frame, rows, inputs)
     persistence = np.concatenate([[np.nan], values[:-1]])
     table = pd.DataFrame(
         {
@@ -106,15 +108,13 @@ def predict_csv(
     run = load_run(run_dir)
     settings = run.config.data
     source = Path(data) if data else Path(settings.test_path or settings.path)
-    new = load_prices(source, **csv_options(settings))
-    window = run.config.window
+    new = load_prices(source, **csv_options(settings)).frame
     table = predict_series(
         run.load_model(),
         run.scaler,
-        new.values,
-        history_before(run.series, new.values),
-        window.length,
-        window.target_transform,
+        new,
+        history_before(run.frame, new),
+        Inputs.from_config(run.config),
         str(source),
     )
     training = run.series.iloc[: run.metrics.get("train_rows", len(run.series))]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.windows import history_rows, scale, to_model_space, unscale
+from lstm_forecast.windows import Inputs, as_frame, normalize_windows, scale, unscale
 
 # ---- the compiled loop --------------------------------------------------------------------------
 
@@ -66,28 +66,44 @@ def _forward(layers, window, masks, step):
     return x
 
 
-def _paths(layers, start, steps: int, seed, dropout: bool):
-    """Feed each step's output back into the window: start (batch, length, 1) -> (batch, steps)."""
+def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_normalized: bool):
+    """Feed each step's output back into the window, in the model's units.
+
+    start: (batch, length, columns) unscaled model-space values (the target first). Each step
+    normalises the window (when asked), scales it, runs the model, turns the output back into
+    model space, and appends a row: the new target value and the other columns held at their
+    last value ([forecast] exogenous = "hold"). Returns the target values (batch, steps).
+    """
     import tensorflow as tf
 
+    scale_, offset, normalized = constants  # (columns,) each: scaled = value * scale_ + offset
     masks = _dropout_masks(layers, start.shape[0], steps, seed) if dropout else {}
     outputs = tf.TensorArray(tf.float32, size=steps)
     window = start
     for step in tf.range(steps):
-        value = _forward(layers, window, masks, step)  # (batch, 1)
-        outputs = outputs.write(step, value[:, 0])
-        window = tf.concat([window[:, 1:, :], value[:, tf.newaxis, :]], axis=1)
+        last = window[:, -1:, :]  # (batch, 1, columns)
+        divisor = tf.where(normalized, last, tf.ones_like(last))
+        value = _forward(layers, window / divisor * scale_ + offset, masks, step)  # (batch, 1)
+        target = (value - offset[0]) / scale_[0]
+        if target_normalized:
+            target = target * last[:, :, 0]
+        new_row = tf.concat([target, last[:, 0, 1:]], axis=-1)  # (batch, columns)
+        outputs = outputs.write(step, target[:, 0])
+        window = tf.concat([window[:, 1:, :], new_row[:, tf.newaxis, :]], axis=1)
     return tf.transpose(outputs.stack())
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(model, dropout: bool):
+def _compiled(model, dropout: bool, target_normalized: bool):
     """The XLA-compiled horizon loop of a model; it compiles once per (batch, steps) shape."""
     import tensorflow as tf
 
     layers = _stack_layers(model)
     return tf.function(
-        lambda start, steps, seed: _paths(layers, start, steps, seed, dropout), jit_compile=True
+        lambda start, steps, seed, constants: _paths(
+            layers, start, steps, seed, dropout, constants, target_normalized
+        ),
+        jit_compile=True,
     )
 
 
@@ -95,9 +111,20 @@ SAMPLES_PER_CHUNK = 50  # samples per compiled call; chunks run on parallel thre
 LAYER_SEEDS_PER_CHUNK = 64  # seeds reserved per chunk: one per layer
 
 
-def sample_paths(model, window: np.ndarray, steps: int, samples: int, seed: int = 0) -> np.ndarray:
-    """Scaled model-space paths of `steps` values after `window` (length,) of scaled values.
+def sample_paths(
+    model,
+    window: np.ndarray,
+    steps: int,
+    samples: int,
+    scaler,
+    normalized: np.ndarray | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Model-space target paths of `steps` values after `window`.
 
+    window: (length, columns) unscaled model-space values, the target first (a 1-D window is
+    the target alone). `scaler` is the run's; `normalized` (columns,) marks the columns that
+    per-window normalisation divides (default none).
     samples > 0: that many paths with the Dropout layers on (Monte-Carlo dropout), masks drawn
     from `seed`; samples == 0: one deterministic path with dropout off.
     Returns (max(samples, 1), steps).
@@ -108,13 +135,20 @@ def sample_paths(model, window: np.ndarray, steps: int, samples: int, seed: int 
     """
     import tensorflow as tf
 
-    compiled = _compiled(model, samples > 0)
-    window = np.asarray(window, np.float32)[None, :, None]  # (1, length, 1)
+    window = np.asarray(window, np.float64)
+    window = window[:, None] if window.ndim == 1 else window
+    normalized = np.zeros(window.shape[1], bool) if normalized is None else normalized
+    compiled = _compiled(model, samples > 0, bool(normalized[0]))
+    constants = (
+        tf.constant(scaler.scale_, tf.float32),
+        tf.constant(scaler.min_, tf.float32),
+        tf.constant(normalized),
+    )
 
     def chunk_paths(chunk: int, size: int) -> np.ndarray:
-        start = tf.constant(np.broadcast_to(window, (size, *window.shape[1:])))
+        start = tf.constant(np.broadcast_to(window, (size, *window.shape)), tf.float32)
         chunk_seed = tf.constant([seed, chunk * LAYER_SEEDS_PER_CHUNK], tf.int32)
-        return compiled(start, steps, chunk_seed).numpy()
+        return compiled(start, steps, chunk_seed, constants).numpy()
 
     sizes = [
         min(SAMPLES_PER_CHUNK, samples - first) for first in range(0, samples, SAMPLES_PER_CHUNK)
@@ -131,14 +165,28 @@ def _thread_pool():
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="forecast")
 
 
-def predict_loop_paths(model, window: np.ndarray, steps: int, samples: int) -> np.ndarray:
-    """The naive way, for comparison: `model.predict` once per step (dropout off)."""
-    batch = np.repeat(np.asarray(window, np.float32)[None, :, None], max(samples, 1), axis=0)
+def predict_loop_paths(
+    model,
+    window: np.ndarray,
+    steps: int,
+    samples: int,
+    scaler,
+    normalized: np.ndarray | None = None,
+) -> np.ndarray:
+    """The naive way, for comparison: `model.predict` once per step (dropout off), with the
+    NumPy scaling and normalisation that training and one-step predictions use."""
+    window = np.asarray(window, np.float64)
+    window = window[:, None] if window.ndim == 1 else window
+    normalized = np.zeros(window.shape[1], bool) if normalized is None else normalized
+    batch = np.repeat(window[None], max(samples, 1), axis=0)  # (batch, length, columns)
     outputs = []
     for _ in range(steps):
-        value = model.predict(batch, verbose=0)  # (batch, 1)
-        outputs.append(value[:, 0])
-        batch = np.concatenate([batch[:, 1:, :], value[:, None, :]], axis=1)
+        normalised, divisor = normalize_windows(batch, normalized)
+        value = model.predict(scale(scaler, normalised).astype(np.float32), verbose=0)[:, 0]
+        target = unscale(scaler, value) * divisor  # (batch,)
+        outputs.append(target)
+        new_row = np.concatenate([target[:, None], batch[:, -1, 1:]], axis=1)
+        batch = np.concatenate([batch[:, 1:], new_row[:, None, :]], axis=1)
     return np.stack(outputs, axis=1)
 
 
@@ -150,6 +198,10 @@ def paths_to_prices(model_values: np.ndarray, last_price: float, transform: str)
     model_values = np.asarray(model_values, dtype=np.float64)
     if transform == "level":
         return model_values
+    if transform == "return":
+        return last_price * np.cumprod(1 + model_values, axis=1)
+    if transform == "diff":
+        return last_price + np.cumsum(model_values, axis=1)
     return last_price * np.exp(np.cumsum(model_values, axis=1))
 
 
@@ -201,37 +253,38 @@ class Forecast:
 def forecast_series(
     model,
     scaler,
-    prices: pd.Series,
+    frame: pd.DataFrame,
     origin_row: int,
     steps: int,
-    length: int,
-    transform: str,
+    inputs: Inputs,
     samples: int = 100,
     level: float = 0.9,
     seed: int = 0,
     calendar: str = "",
     source: str = "data",
 ) -> Forecast:
-    """Forecast `steps` rows after row `origin_row` of `prices` from the prices up to it.
+    """Forecast `steps` rows after row `origin_row` of `frame` from the rows up to it.
 
-    Dates: the series' own dates while it has rows after the origin (their actual prices are
-    filled in), then trading dates past its end. The table starts with the window of actual
-    prices the forecast started from (predicted empty), then the forecast rows.
+    `frame`: the target price first, then feature columns (or a price Series). Dates: the
+    frame's own dates while it has rows after the origin (their actual prices are filled in),
+    then trading dates past its end. The table starts with the window of actual prices the
+    forecast started from (predicted empty), then the forecast rows.
     """
     if steps < 1:
         raise ConfigError(f"--horizon must be at least 1, got {steps}")
-    needed = history_rows(length, transform)
+    frame = as_frame(frame)
+    prices = frame.iloc[:, 0]
+    needed = inputs.history_rows
     if origin_row + 1 < needed:
         raise DataError(
             f"{source}: the forecast origin {prices.index[origin_row].date()} has "
             f"{origin_row + 1} prices up to it, and the model needs {needed}; "
             "pick a later --origin or give more data"
         )
-    known = prices.to_numpy(dtype=np.float64)[: origin_row + 1]
-    window = scale(scaler, to_model_space(known, transform))[-length:]
-    scaled_paths = sample_paths(model, window, steps, samples, seed)
-    model_paths = unscale(scaler, scaled_paths.reshape(-1)).reshape(scaled_paths.shape)
-    paths = paths_to_prices(model_paths, known[-1], transform)
+    known = frame.iloc[: origin_row + 1]  # nothing after the origin is read
+    window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
+    model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
+    paths = paths_to_prices(model_paths, float(prices.iloc[origin_row]), inputs.transform)
     median, lower, upper = interval(paths, level)
 
     later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
@@ -310,19 +363,19 @@ def forecast_csv(
     )
     if data:
         source = str(data)
-        new = load_prices(data, **csv_options(config.data)).values
-        prices = pd.concat([history_before(run.series, new), new])
+        new = load_prices(data, **csv_options(config.data)).frame
+        earlier = history_before(run.frame, new).set_axis(new.columns, axis=1)
+        frame = pd.concat([earlier, new])
     else:
-        source, prices = f"{run.directory} (the run's data)", run.series
+        source, frame = f"{run.directory} (the run's data)", run.frame
     settings = config.forecast
     result = forecast_series(
         run.load_model(),
         run.scaler,
-        prices,
-        origin_row(prices, origin, source),
+        frame,
+        origin_row(frame.iloc[:, 0], origin, source),
         horizon,
-        config.window.length,
-        config.window.target_transform,
+        Inputs.from_config(config),
         samples=settings.samples,
         level=settings.level,
         seed=settings.seed,

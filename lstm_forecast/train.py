@@ -25,7 +25,9 @@ from lstm_forecast.errors import DataError
 from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
 from lstm_forecast.windows import (
+    Inputs,
     Split,
+    as_frame,
     join_train_test,
     split_by_date,
     split_by_fraction,
@@ -57,10 +59,10 @@ def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
     train = load_prices(resolve_data_path(data.path), **csv_options(data))
     if data.test_path:
         test = load_prices(data.test_path, **csv_options(data))
-        return join_train_test(train.values, test.values, test.source), (train, test)
+        return join_train_test(train.frame, test.frame, test.source), (train, test)
     if data.test_start:
-        return split_by_date(train.values, data.test_start, train.source), (train,)
-    return split_by_fraction(train.values, data.test_fraction, train.source), (train,)
+        return split_by_date(train.frame, data.test_start, train.source), (train,)
+    return split_by_fraction(train.frame, data.test_fraction, train.source), (train,)
 
 
 @dataclass
@@ -75,12 +77,15 @@ class Fitted:
     drift: float  # mean daily price change over the training prices (the drift baseline)
 
 
-def fit(config: Config, train_prices: pd.Series, source: str, verbose: int | str = 0) -> Fitted:
-    """Fit the scaler and the model on `train_prices` alone (nothing after them is seen)."""
-    window, settings = config.window, config.train
-    x, y, scaler = training_windows(
-        train_prices.to_numpy(), window.length, window.target_transform, source
-    )  # x: (windows, length, 1), y: (windows,)
+def fit(config: Config, train_frame: pd.DataFrame, source: str, verbose: int | str = 0) -> Fitted:
+    """Fit the scaler and the model on `train_frame` alone (nothing after it is seen).
+
+    `train_frame`: the target price first, then the columns the features read (a price Series
+    for the target alone).
+    """
+    settings = config.train
+    inputs = Inputs.from_config(config)
+    x, y, scaler = training_windows(train_frame, inputs, source)  # x: (windows, length, columns)
     if settings.validation_fraction > 0 and int(len(x) * settings.validation_fraction) < 1:
         raise DataError(
             f"{source}: {len(x)} training windows are too few to hold out "
@@ -89,7 +94,7 @@ def fit(config: Config, train_prices: pd.Series, source: str, verbose: int | str
     from lstm_forecast.model import EpochTimer, build_model, compile_model, keras
 
     keras.utils.set_random_seed(settings.seed)
-    model = compile_model(build_model(config.model, window.length), settings)
+    model = compile_model(build_model(config.model, inputs.length, x.shape[-1]), settings)
     callbacks = [EpochTimer()]
     if settings.early_stopping_patience > 0:
         monitor = "val_loss" if settings.validation_fraction > 0 else "loss"
@@ -119,7 +124,7 @@ def fit(config: Config, train_prices: pd.Series, source: str, verbose: int | str
         history=history,
         fit_seconds=fit_seconds,
         windows=len(x),
-        drift=float(np.mean(np.diff(train_prices.to_numpy()))),
+        drift=float(np.mean(np.diff(as_frame(train_frame).iloc[:, 0].to_numpy()))),
     )
 
 
@@ -149,15 +154,13 @@ def train(
         f"({split.n_train} rows), test {split.test.index[0].date()} .. "
         f"{split.test.index[-1].date()} ({len(split.test)} rows)"
     )
-    fitted = fit(config, split.train, sources[0].source, verbose)
-    window = config.window
+    fitted = fit(config, split.train_frame, sources[0].source, verbose)
     predictions = predict_series(
         fitted.model,
         fitted.scaler,
-        split.test,
-        split.train,
-        window.length,
-        window.target_transform,
+        split.frame.iloc[split.n_train :],
+        split.train_frame,
+        Inputs.from_config(config),
         sources[-1].source,
     )
     metrics = {
@@ -179,9 +182,9 @@ def train(
             metrics=metrics,
             history=fitted.history,
             predictions=predictions,
-            series=split.prices,
+            series=split.frame,
             manifest={
-                "features": [split.prices.name],
+                "features": [split.prices.name, *config.data.features],
                 "target": split.prices.name,
                 "sources": [source.source for source in sources],
                 "train_span": [str(split.train.index[0].date()), str(split.train.index[-1].date())],

@@ -10,14 +10,20 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
 from lstm_forecast.errors import DataError
+from lstm_forecast.features import Feature, compute, parse_features
+from lstm_forecast.features import history_rows as feature_history_rows
 
 
 @dataclass(frozen=True)
 class Split:
-    """A price series cut in time: rows [0, n_train) train the model, the rest test it."""
+    """Data cut in time: rows [0, n_train) train the model, the rest test it."""
 
-    prices: pd.Series  # float64 by date, oldest first: train rows then test rows
+    frame: pd.DataFrame  # float64 by date, oldest first: the target price, then feature columns
     n_train: int
+
+    @property
+    def prices(self) -> pd.Series:
+        return self.frame.iloc[:, 0]
 
     @property
     def train(self) -> pd.Series:
@@ -27,16 +33,25 @@ class Split:
     def test(self) -> pd.Series:
         return self.prices.iloc[self.n_train :]
 
+    @property
+    def train_frame(self) -> pd.DataFrame:
+        return self.frame.iloc[: self.n_train]
 
-def split_by_fraction(prices: pd.Series, test_fraction: float, source: str) -> Split:
+
+def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
+    """A price series as a one-column frame; frames pass through."""
+    return data.to_frame() if isinstance(data, pd.Series) else data
+
+
+def split_by_fraction(prices: pd.Series | pd.DataFrame, test_fraction: float, source: str) -> Split:
     """The newest `test_fraction` of rows (at least one) become the test span."""
     n_test = max(1, round(len(prices) * test_fraction))
     if n_test >= len(prices):
         raise DataError(f"{source}: {len(prices)} rows are too few to keep {n_test} for testing")
-    return Split(prices=prices, n_train=len(prices) - n_test)
+    return Split(frame=as_frame(prices), n_train=len(prices) - n_test)
 
 
-def split_by_date(prices: pd.Series, test_start: str, source: str) -> Split:
+def split_by_date(prices: pd.Series | pd.DataFrame, test_start: str, source: str) -> Split:
     """Rows dated on or after `test_start` become the test span."""
     try:
         start = pd.Timestamp(test_start)
@@ -51,50 +66,139 @@ def split_by_date(prices: pd.Series, test_start: str, source: str) -> Split:
             f"{source}: test_start {start.date()} leaves no rows on one side; "
             f"the data runs from {first} to {last}"
         )
-    return Split(prices=prices, n_train=n_train)
+    return Split(frame=as_frame(prices), n_train=n_train)
 
 
-def join_train_test(train: pd.Series, test: pd.Series, test_source: str) -> Split:
+def join_train_test(
+    train: pd.Series | pd.DataFrame, test: pd.Series | pd.DataFrame, test_source: str
+) -> Split:
     """The reference way: a separate test file that continues the training data in time."""
     if test.index[0] <= train.index[-1]:
         raise DataError(
             f"{test_source}: the test data starts on {test.index[0].date()}, not after the training "
             f"data ends ({train.index[-1].date()}); give a test CSV that continues the training CSV"
         )
-    return Split(prices=pd.concat([train, test]), n_train=len(train))
+    return Split(frame=pd.concat([as_frame(train), as_frame(test)]), n_train=len(train))
+
+
+TRANSFORM_LAG = {"level": 0, "return": 1, "log_return": 1, "diff": 1}  # rows lost at the start
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """How a frame (target price first, then feature columns) becomes model inputs.
+
+    Column 0 of the model matrix is the target in model space (`transform`), the other columns
+    the features. With `normalize`, each window's level-like columns (the target when
+    transform is "level", raw columns and moving averages) are divided by their value at the
+    window's last row, and so is a level target. A MinMax scaler per column, fit on the training
+    windows and targets, maps everything to [0, 1].
+    """
+
+    length: int
+    transform: str = "log_return"
+    features: tuple[Feature, ...] = ()
+    normalize: bool = False
+
+    @classmethod
+    def from_config(cls, config) -> Inputs:
+        return cls(
+            length=config.window.length,
+            transform=config.window.target_transform,
+            features=parse_features(config.data.features),
+            normalize=config.window.normalize,
+        )
+
+    @property
+    def history_rows(self) -> int:
+        """Rows of data needed before the first row the model can predict."""
+        undefined = max(TRANSFORM_LAG[self.transform], feature_history_rows(self.features))
+        return self.length + undefined
+
+    @property
+    def normalized(self) -> np.ndarray:
+        """(columns,) bool: which columns per-window normalisation divides."""
+        target = self.normalize and self.transform == "level"
+        return np.array([target] + [self.normalize and f.level_like for f in self.features])
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """(rows, columns) model-space values; NaN where a value is undefined."""
+        frame = as_frame(frame)
+        target = to_model_space(frame.iloc[:, 0].to_numpy(), self.transform)
+        return np.column_stack([target] + [compute(f, frame) for f in self.features])
+
+    def windows(self, matrix: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unscaled input windows for predicting each of `rows` (the `length` rows before it),
+        normalised when asked, and each window's divisor of the target (1 when not normalised).
+
+        Returns (len(rows), length, columns) float64 and (len(rows),).
+        """
+        rows = np.asarray(rows, dtype=np.intp)
+        assert rows.size == 0 or rows.min() >= self.length, "row without enough history"
+        # (rows - length + 1, columns, length): window k holds matrix[k : k + length]
+        every_window = sliding_window_view(matrix, self.length, axis=0)
+        windows = every_window[rows - self.length].transpose(0, 2, 1)
+        return normalize_windows(windows, self.normalized)
+
+
+def normalize_windows(windows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Divide the masked columns of each window (n, length, columns) by their last value."""
+    last = windows[:, -1, :]  # (n, columns)
+    if not mask.any():
+        return windows, np.ones(len(windows))
+    if np.any(last[:, mask] <= 0):
+        raise DataError(
+            "per-window normalisation divides by the last value of each window, and a value is "
+            "zero or negative; set [window] normalize = false or use another feature"
+        )
+    divisor = np.where(mask, last, 1.0)  # (n, columns)
+    return windows / divisor[:, None, :], divisor[:, 0]
 
 
 def history_rows(length: int, transform: str) -> int:
-    """Rows of actual prices needed before the first row the model can predict."""
-    return length + (0 if transform == "level" else 1)
+    """Rows of actual prices needed before the first predictable row (target alone)."""
+    return Inputs(length, transform).history_rows
 
 
 def to_model_space(prices: np.ndarray, transform: str) -> np.ndarray:
     """What the model learns, aligned with `prices` (NaN where undefined).
 
-    level: the price itself. log_return: log(price_t / price_t-1), NaN at t = 0.
+    level: the price itself. return: p_t / p_t-1 - 1. log_return: log(p_t / p_t-1).
+    diff: p_t - p_t-1. The last three are NaN at t = 0.
     """
     prices = np.asarray(prices, dtype=np.float64)
     if transform == "level":
         return prices.copy()
-    if np.any(prices <= 0):
-        raise DataError('log_return needs prices above zero; use target_transform = "level"')
     out = np.full_like(prices, np.nan)
-    out[1:] = np.diff(np.log(prices))
+    if transform == "diff":
+        out[1:] = np.diff(prices)
+        return out
+    if np.any(prices <= 0):
+        raise DataError(f'{transform} needs prices above zero; use target_transform = "diff"')
+    out[1:] = prices[1:] / prices[:-1] - 1 if transform == "return" else np.diff(np.log(prices))
     return out
 
 
 def to_prices(model_values: np.ndarray, previous_prices: np.ndarray, transform: str) -> np.ndarray:
     """Invert to_model_space for predicted values, given the actual price before each one."""
     model_values = np.asarray(model_values, dtype=np.float64)
+    previous = np.asarray(previous_prices, dtype=np.float64)
     if transform == "level":
         return model_values
-    return np.asarray(previous_prices, dtype=np.float64) * np.exp(model_values)
+    if transform == "return":
+        return previous * (1 + model_values)
+    if transform == "diff":
+        return previous + model_values
+    return previous * np.exp(model_values)
 
 
 def fit_scaler(train_model_values: np.ndarray) -> MinMaxScaler:
-    """MinMax scaler to [0, 1] fit on the training rows alone (NaN rows are ignored)."""
-    return MinMaxScaler(feature_range=(0, 1)).fit(np.asarray(train_model_values).reshape(-1, 1))
+    """MinMax scaler to [0, 1] per column, fit on training values alone (NaN is ignored).
+
+    A 1-D array is one column.
+    """
+    values = np.asarray(train_model_values, dtype=np.float64)
+    return MinMaxScaler(feature_range=(0, 1)).fit(values.reshape(len(values), -1))
 
 
 def scaler_to_dict(scaler: MinMaxScaler) -> dict:
@@ -114,46 +218,55 @@ def scaler_from_dict(params: dict) -> MinMaxScaler:
 
 
 def scale(scaler: MinMaxScaler, model_values: np.ndarray) -> np.ndarray:
-    """Scale a 1-D series (NaN stays NaN)."""
-    return scaler.transform(np.asarray(model_values).reshape(-1, 1))[:, 0]
+    """Scale values whose last axis is the scaler's columns (a 1-D array: the target column);
+    NaN stays NaN."""
+    values = np.asarray(model_values, dtype=np.float64)
+    if values.ndim == 1:
+        return scale_target(scaler, values)
+    return scaler.transform(values.reshape(-1, values.shape[-1])).reshape(values.shape)
+
+
+def scale_target(scaler: MinMaxScaler, values: np.ndarray) -> np.ndarray:
+    """Scale target (column 0) values alone."""
+    values = np.asarray(values, dtype=np.float64)
+    columns = np.zeros((len(values), scaler.n_features_in_))
+    columns[:, 0] = values
+    return scaler.transform(columns)[:, 0]
 
 
 def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
-    """Inverse of `scale` for a 1-D array of model outputs."""
-    return scaler.inverse_transform(np.asarray(scaled).reshape(-1, 1))[:, 0]
-
-
-def windows_for_rows(scaled: np.ndarray, rows: np.ndarray, length: int) -> np.ndarray:
-    """Input windows for predicting each row in `rows`: the `length` values just before it.
-
-    Returns (len(rows), length, 1) float32; row i gets scaled[i - length : i].
-    """
-    rows = np.asarray(rows, dtype=np.intp)
-    assert rows.size == 0 or rows.min() >= length, "row without enough history"
-    every_window = sliding_window_view(
-        scaled, length
-    )  # (n - length + 1, length); k -> scaled[k:k+length]
-    return every_window[rows - length][..., np.newaxis].astype(np.float32)
+    """Inverse of scaling for model outputs: the target column (0) alone, whatever the number
+    of input columns (inverse_transform of a one-column array would be wrong then)."""
+    return (np.asarray(scaled, dtype=np.float64) - scaler.min_[0]) / scaler.scale_[0]
 
 
 def training_windows(
-    train_prices: np.ndarray, length: int, transform: str, source: str = "training data"
+    train_frame: pd.DataFrame | pd.Series | np.ndarray,
+    inputs: Inputs,
+    source: str = "training data",
 ) -> tuple[np.ndarray, np.ndarray, MinMaxScaler]:
-    """Windows and next-step targets from the training prices, and the scaler fit on them.
+    """Windows and next-step targets from the training rows, and the scaler fit on them.
 
-    Returns X (n, length, 1), y (n,), scaler; n = len(train_prices) - history_rows(...).
+    Returns X (n, length, columns) float32, y (n,) float32, scaler;
+    n = rows - inputs.history_rows.
     """
-    needed = history_rows(length, transform) + 1
-    if len(train_prices) < needed:
+    if isinstance(train_frame, np.ndarray):
+        train_frame = pd.Series(train_frame)
+    frame = as_frame(train_frame)
+    needed = inputs.history_rows + 1
+    if len(frame) < needed:
         raise DataError(
-            f"{source}: {len(train_prices)} training rows, but a window of {length} with "
-            f"target_transform {transform!r} needs at least {needed}; "
+            f"{source}: {len(frame)} training rows, but a window of {inputs.length} with "
+            f"target_transform {inputs.transform!r} needs at least {needed}; "
             "give more data or a shorter [window] length"
         )
-    model_values = to_model_space(train_prices, transform)
-    scaler = fit_scaler(model_values)
-    scaled = scale(scaler, model_values)
-    rows = np.arange(history_rows(length, transform), len(train_prices))
-    x = windows_for_rows(scaled, rows, length)
-    y = scaled[rows].astype(np.float32)
-    return x, y, scaler
+    matrix = inputs.matrix(frame)
+    rows = np.arange(inputs.history_rows, len(frame))
+    x, divisor = inputs.windows(matrix, rows)  # (n, length, columns), (n,)
+    y = matrix[rows, 0] / divisor
+    columns = matrix.shape[1]
+    targets = np.full((len(y), columns), np.nan)
+    targets[:, 0] = y
+    # every training value the model sees or learns, per column
+    scaler = fit_scaler(np.vstack([x.reshape(-1, columns), targets]))
+    return scale(scaler, x).astype(np.float32), scale_target(scaler, y).astype(np.float32), scaler

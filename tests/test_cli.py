@@ -236,3 +236,44 @@ def test_plot_forecast_rejects_a_one_step_predictions_csv(trained_run):
     result, _, _ = trained_run
     outcome = invoke("plot", result.run_dir, "--forecast", result.run_dir / "predictions.csv")
     assert_user_error(outcome, "missing column(s) lower, upper", "predict --horizon N")
+
+
+@pytest.mark.parametrize("transform", ["level", "return", "diff"])
+def test_multivariate_run_trains_predicts_and_forecasts(tmp_path, prices_csv, transform):
+    from conftest import TINY_CONFIG
+
+    config = tmp_path / "multi.toml"
+    config.write_text(
+        '[data]\nfeatures = ["Close", "log1p(Volume)", "sma(Close, 3)", "day_of_week"]\n'
+        + TINY_CONFIG.format(transform=transform).replace(
+            "[window]\n", "[window]\nnormalize = true\n"
+        )
+    )
+    out = tmp_path / "run"
+    result = invoke("train", "--config", config, "--data", prices_csv, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["features"] == [
+        "Open",
+        "Close",
+        "log1p(Volume)",
+        "sma(Close, 3)",
+        "day_of_week",
+    ]
+    scaler = json.loads((out / "scaler.json").read_text())
+    assert len(scaler["data_min"]) == 5  # one scaler column per input
+    assert list(pd.read_csv(out / "series.csv").columns) == ["date", "Open", "Close", "Volume"]
+
+    result = invoke("predict", out, "--data", prices_csv, "--out", tmp_path / "pred.csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "pred.csv")
+    saved = pd.read_csv(out / "predictions.csv").merge(table, on="date")
+    assert (saved["predicted_x"] - saved["predicted_y"]).abs().max() < 1e-4
+    # prices come back on the price level, near the actual ones (not scaled units)
+    predicted = table.dropna(subset=["predicted"])
+    assert (predicted["predicted"] / predicted["actual"]).between(0.5, 2).all()
+
+    result = invoke("predict", out, "--horizon", 4, "--samples", 10, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    future = pd.read_csv(tmp_path / "f.csv").dropna(subset=["predicted"])
+    assert len(future) == 4 and (future["lower"] <= future["upper"]).all()

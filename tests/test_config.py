@@ -68,7 +68,7 @@ def test_keys_left_out_keep_their_defaults():
         ({"train": {"jit_compile": 1}}, "jit_compile must be true or false"),
         (
             {"window": {"target_transform": "diff2"}},
-            "target_transform must be one of level, log_return",
+            "target_transform must be one of level, return, log_return, diff",
         ),
         ({"model": {"layers": []}}, "must be a non-empty list"),
         ({"model": {"layers": [{"units": 8, "dropout": 1.5}]}}, "#1: dropout must be in [0, 1)"),
@@ -79,6 +79,9 @@ def test_keys_left_out_keep_their_defaults():
             "#1: cell must be one of lstm, peephole, cifg, gru (or left out), got 'rnn'",
         ),
         ({"forecast": {"samples": -1}}, "[forecast] samples must be >= 0"),
+        ({"forecast": {"exogenous": "guess"}}, "[forecast] exogenous must be one of hold"),
+        ({"data": {"features": "Volume"}}, "[data] features must be a list of strings"),
+        ({"data": {"features": ["ema(Close, 3)"]}}, "'ema(Close, 3)' is not a feature"),
         ({"forecast": {"level": 1.0}}, "[forecast] level must be in (0, 1)"),
         ({"train": {"optimizer": "adamax2"}}, "optimizer must be one of"),
     ],

@@ -151,6 +151,30 @@ def test_reference_style_round_trip(tmp_path):
     np.testing.assert_allclose(series.values.to_numpy(), frame["Volume"].to_numpy())
 
 
+def test_extra_columns_load_beside_the_target(tmp_path):
+    frame = random_walk(30)
+    path = write_reference_style(frame, tmp_path / "ref.csv")
+    series = load_prices(path, "Open", columns=("volume", "Close"))  # any case, any order
+    assert list(series.frame.columns) == ["Open", "Volume", "Close"]
+    np.testing.assert_allclose(series.frame["Volume"], frame["Volume"])
+    np.testing.assert_allclose(series.frame["Close"], frame["Close"])
+
+
+def test_a_row_missing_a_feature_value_is_dropped_and_counted(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("Date,Open,Volume\n2020-01-01,1,10\n2020-01-02,2,\n2020-01-03,3,30\n")
+    assert load_prices(path, "Open").rows_missing == 0  # Volume not asked for: row kept
+    series = load_prices(path, "Open", columns=("Volume",))
+    assert series.rows_missing == 1 and series.values.tolist() == [1.0, 3.0]
+
+
+def test_a_missing_feature_column_names_the_columns_and_the_setting(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("Date,Open\n2020-01-01,1\n")
+    with pytest.raises(DataError, match="no feature column 'Volume'; columns are 'Date', 'Open'"):
+        load_prices(path, "Open", columns=("Volume",))
+
+
 @pytest.mark.parametrize(("content", "message"), BAD_FILES, ids=BAD_FILE_IDS)
 def test_bad_files_raise_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.csv"

@@ -6,7 +6,7 @@ import pytest
 
 from lstm_forecast.errors import DataError
 from lstm_forecast.forecast import history_before, predict_rows, predict_series
-from lstm_forecast.windows import fit_scaler, scale, to_model_space
+from lstm_forecast.windows import Inputs, fit_scaler, scale, to_model_space
 
 
 class LastValueModel:
@@ -32,7 +32,7 @@ def test_level_model_predicting_last_value_is_persistence():
     prices = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, 30))
     scaler = fit_scaler(prices[:20])
     rows = np.arange(20, 30)
-    predicted = predict_rows(LastValueModel(), scaler, prices, rows, 5, "level")
+    predicted = predict_rows(LastValueModel(), scaler, pd.Series(prices), rows, Inputs(5, "level"))
     np.testing.assert_allclose(predicted, prices[rows - 1], rtol=1e-5)
 
 
@@ -42,7 +42,7 @@ def test_log_return_of_zero_predicts_the_previous_price():
     zero_return_scaled = float(scale(scaler, [0.0])[0])
     rows = np.arange(20, 30)
     predicted = predict_rows(
-        ConstantModel(zero_return_scaled), scaler, prices, rows, 5, "log_return"
+        ConstantModel(zero_return_scaled), scaler, pd.Series(prices), rows, Inputs(5, "log_return")
     )
     np.testing.assert_allclose(predicted, prices[rows - 1], rtol=1e-5)
 
@@ -51,7 +51,7 @@ def test_predict_series_uses_history_for_the_first_rows():
     values = np.arange(1.0, 21.0)
     history, new = prices_series(values[:12]), prices_series(values[12:], start="2020-01-17")
     scaler = fit_scaler(values[:12])
-    table = predict_series(LastValueModel(), scaler, new, history, 5, "level", "new.csv")
+    table = predict_series(LastValueModel(), scaler, new, history, Inputs(5, "level"), "new.csv")
     assert list(table.columns) == ["date", "actual", "predicted", "persistence"]
     assert len(table) == len(new)
     assert table["date"].iloc[0] == "2020-01-17"
@@ -66,8 +66,7 @@ def test_without_history_the_first_window_rows_stay_empty():
         fit_scaler(values),
         prices_series(values),
         prices_series([]),
-        3,
-        "level",
+        Inputs(3, "level"),
         "x",
     )
     assert table["predicted"].isna().tolist() == [True] * 3 + [False] * 7
@@ -77,8 +76,7 @@ def test_without_history_the_first_window_rows_stay_empty():
             fit_scaler(values),
             prices_series(values[:3]),
             prices_series([]),
-            3,
-            "level",
+            Inputs(3, "level"),
             "x",
         )
 

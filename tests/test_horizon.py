@@ -16,7 +16,9 @@ from lstm_forecast.horizon import (
     sample_paths,
 )
 from lstm_forecast.model import build_model, keras
-from lstm_forecast.windows import fit_scaler, to_model_space
+from lstm_forecast.windows import Inputs, fit_scaler, to_model_space
+
+IDENTITY = fit_scaler([0.0, 1.0])  # scaled = value
 
 LENGTH = 6
 
@@ -49,8 +51,7 @@ def forecast(model, prices, steps=7, samples=40, seed=0, row=None, level=0.9, sc
         prices,
         len(prices) - 1 if row is None else row,
         steps,
-        LENGTH,
-        "log_return",
+        Inputs(LENGTH, "log_return"),
         samples=samples,
         level=level,
         seed=seed,
@@ -103,20 +104,21 @@ def test_without_dropout_the_interval_collapses_to_the_point_forecast(prices):
 
 def test_compiled_loop_equals_the_model_predict_loop(model):
     window = np.random.default_rng(1).uniform(0, 1, LENGTH)
-    compiled = sample_paths(model, window, steps=9, samples=0)
-    naive = predict_loop_paths(model, window, steps=9, samples=1)
+    compiled = sample_paths(model, window, steps=9, samples=0, scaler=IDENTITY)
+    naive = predict_loop_paths(model, window, steps=9, samples=1, scaler=IDENTITY)
     np.testing.assert_allclose(compiled, naive, atol=1e-5)  # float32 arithmetic, other op order
 
 
 def test_same_seed_same_paths_other_seed_other_paths(model):
     window = np.linspace(0.2, 0.8, LENGTH)
-    first = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=7)
-    again = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=7)
-    other = sample_paths(model, window, steps=5, samples=2 * SAMPLES_PER_CHUNK + 3, seed=8)
+    samples = 2 * SAMPLES_PER_CHUNK + 3
+    first = sample_paths(model, window, 5, samples, IDENTITY, seed=7)
+    again = sample_paths(model, window, 5, samples, IDENTITY, seed=7)
+    other = sample_paths(model, window, 5, samples, IDENTITY, seed=8)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
     # chunks are seeded by their index: fewer samples give the first rows of more samples
-    fewer = sample_paths(model, window, steps=5, samples=SAMPLES_PER_CHUNK, seed=7)
+    fewer = sample_paths(model, window, 5, SAMPLES_PER_CHUNK, IDENTITY, seed=7)
     np.testing.assert_array_equal(fewer, first[:SAMPLES_PER_CHUNK])
 
 
@@ -171,3 +173,22 @@ def test_interval_takes_the_central_quantiles():
     paths = np.arange(1.0, 102.0)[:, None]  # 101 samples of one step: 1 .. 101
     median, lower, upper = interval(paths, 0.9)
     assert (median[0], lower[0], upper[0]) == pytest.approx((51.0, 6.0, 96.0))
+
+
+def test_compiled_loop_equals_predict_loop_with_features_and_normalisation():
+    keras.utils.set_random_seed(2)
+    layers = (LayerConfig(units=5, dropout=0.3),)
+    multi = build_model(ModelConfig(layers=layers), LENGTH, n_features=3)
+    generator = np.random.default_rng(3)
+    window = generator.uniform(50, 150, (LENGTH, 3))  # target level, a level feature, another
+    scaler = fit_scaler(np.column_stack([generator.uniform(0.9, 1.1, 50),
+                                         generator.uniform(0.8, 1.2, 50),
+                                         generator.uniform(50, 150, 50)]))  # fmt: skip
+    normalized = np.array([True, True, False])
+    compiled = sample_paths(multi, window, 6, 0, scaler, normalized)
+    naive = predict_loop_paths(multi, window, 6, 1, scaler, normalized)
+    np.testing.assert_allclose(compiled, naive, rtol=1e-4)  # float32 loop, float64 NumPy
+    # the other columns are held: a changed last value of column 2 changes the forecast
+    held = window.copy()
+    held[-1, 2] += 40
+    assert not np.allclose(sample_paths(multi, held, 6, 0, scaler, normalized), compiled)

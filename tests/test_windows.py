@@ -4,6 +4,7 @@ import pytest
 
 from lstm_forecast.errors import DataError
 from lstm_forecast.windows import (
+    Inputs,
     fit_scaler,
     history_rows,
     join_train_test,
@@ -16,7 +17,6 @@ from lstm_forecast.windows import (
     to_prices,
     training_windows,
     unscale,
-    windows_for_rows,
 )
 
 
@@ -55,7 +55,7 @@ def test_join_train_test_requires_the_test_file_to_come_later():
         join_train_test(train, series([9, 9]), "test.csv")
 
 
-@pytest.mark.parametrize("transform", ["level", "log_return"])
+@pytest.mark.parametrize("transform", ["level", "return", "log_return", "diff"])
 def test_transform_round_trip(transform):
     prices = np.array([10.0, 11.0, 10.5, 12.0, 12.5])
     model_values = to_model_space(prices, transform)
@@ -93,17 +93,17 @@ def test_windows_equal_the_reference_loop():
     length = 7
     rows = np.arange(length, 50)
     reference = np.array([scaled[i - length : i] for i in rows])[..., None]  # the reference's loop
-    windows = windows_for_rows(scaled, rows, length)
+    windows, divisor = Inputs(length, "level").windows(scaled[:, None], rows)
     assert windows.shape == (len(rows), length, 1)
-    assert windows.dtype == np.float32
-    np.testing.assert_allclose(windows, reference.astype(np.float32))
+    np.testing.assert_array_equal(windows, reference)
+    np.testing.assert_array_equal(divisor, 1.0)
 
 
-@pytest.mark.parametrize("transform", ["level", "log_return"])
+@pytest.mark.parametrize("transform", ["level", "return", "log_return", "diff"])
 def test_training_windows_targets_follow_their_windows(transform):
     prices = 100 + np.cumsum(np.random.default_rng(1).normal(0, 1, 40))
     length = 5
-    x, y, scaler = training_windows(prices, length, transform)
+    x, y, scaler = training_windows(prices, Inputs(length, transform))
     assert x.shape == (40 - history_rows(length, transform), length, 1)
     scaled = scale(scaler, to_model_space(prices, transform))
     first = history_rows(length, transform)
@@ -118,4 +118,56 @@ def test_too_few_training_rows_says_how_many_are_needed():
         DataError,
         match="10 training rows, but a window of 60 with target_transform 'level' needs at least 61",
     ):
-        training_windows(np.arange(1.0, 11.0), 60, "level", "train.csv")
+        training_windows(np.arange(1.0, 11.0), Inputs(60, "level"), "train.csv")
+
+
+def test_return_and_diff_values():
+    np.testing.assert_allclose(to_model_space([10.0, 12.0, 9.0], "return")[1:], [0.2, -0.25])
+    np.testing.assert_allclose(to_model_space([10.0, 12.0, 9.0], "diff")[1:], [2.0, -3.0])
+    np.testing.assert_allclose(to_model_space([-1.0, 2.0], "diff")[1:], [3.0])  # any sign
+
+
+def frame_of(rows=40, seed=1):
+    generator = np.random.default_rng(seed)
+    index = pd.bdate_range("2020-01-01", periods=rows)
+    close = 100 + np.cumsum(generator.normal(0, 1, rows))
+    return pd.DataFrame(
+        {"Open": close + generator.normal(0, 0.1, rows), "Close": close,
+         "Volume": generator.integers(1000, 9000, rows).astype(float)},
+        index=index,
+    )  # fmt: skip
+
+
+def test_one_scaler_per_feature_and_the_target_inverted_alone():
+    from lstm_forecast.features import parse_features
+
+    frame = frame_of()
+    inputs = Inputs(5, "level", parse_features(("Volume", "Close")))
+    x, y, scaler = training_windows(frame, inputs)
+    assert x.shape == (35, 5, 3)
+    # each column spans [0, 1] on its own over what training saw
+    seen = np.vstack([x.reshape(-1, 3), np.c_[y, np.full((len(y), 2), np.nan)]])
+    np.testing.assert_allclose(np.nanmin(seen, axis=0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(np.nanmax(seen, axis=0), 1.0, atol=1e-6)
+    # the target comes back in prices; the classic mistake (a one-column inverse_transform of a
+    # three-column scaler) would raise, and inverting column 0 of a full row agrees with unscale
+    np.testing.assert_allclose(unscale(scaler, y), frame["Open"].iloc[5:], rtol=1e-5)
+    full_rows = np.c_[y, np.zeros((len(y), 2))]
+    np.testing.assert_allclose(unscale(scaler, y), scaler.inverse_transform(full_rows)[:, 0])
+
+
+def test_per_window_normalisation_divides_by_the_last_row():
+    from lstm_forecast.features import parse_features
+
+    frame = frame_of()
+    inputs = Inputs(5, "level", parse_features(("Volume", "return(Close)")), normalize=True)
+    matrix = inputs.matrix(frame)
+    rows = np.arange(inputs.history_rows, len(frame))
+    windows, divisor = inputs.windows(matrix, rows)
+    assert list(inputs.normalized) == [True, True, False]  # a return is not a level
+    np.testing.assert_allclose(windows[:, -1, :2], 1.0)  # the last row of each window becomes 1
+    np.testing.assert_allclose(windows[:, :, 2], np.stack([matrix[r - 5 : r, 2] for r in rows]))
+    np.testing.assert_allclose(divisor, frame["Open"].to_numpy()[rows - 1])
+    # the target learned is then price / last price, and a level target without normalisation is not
+    _, y, scaler = training_windows(frame, inputs)
+    np.testing.assert_allclose(unscale(scaler, y), frame["Open"].to_numpy()[rows] / divisor)
