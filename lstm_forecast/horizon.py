@@ -135,9 +135,7 @@ def sample_paths(
     """
     import tensorflow as tf
 
-    window = np.asarray(window, np.float64)
-    window = window[:, None] if window.ndim == 1 else window
-    normalized = np.zeros(window.shape[1], bool) if normalized is None else normalized
+    window, normalized = _window_columns(window, normalized)
     compiled = _compiled(model, samples > 0, bool(normalized[0]))
     constants = (
         tf.constant(scaler.scale_, tf.float32),
@@ -158,6 +156,14 @@ def sample_paths(
     return np.concatenate(list(_thread_pool().map(chunk_paths, range(len(sizes)), sizes)))
 
 
+def _window_columns(window, normalized) -> tuple[np.ndarray, np.ndarray]:
+    """(length, columns) float64 window (a 1-D one is the target alone) and its (columns,)
+    normalisation mask (default: none)."""
+    window = np.asarray(window, np.float64)
+    window = window[:, None] if window.ndim == 1 else window
+    return window, np.zeros(window.shape[1], bool) if normalized is None else normalized
+
+
 @functools.lru_cache(maxsize=1)
 def _thread_pool():
     from concurrent.futures import ThreadPoolExecutor
@@ -175,9 +181,7 @@ def predict_loop_paths(
 ) -> np.ndarray:
     """The naive way, for comparison: `model.predict` once per step (dropout off), with the
     NumPy scaling and normalisation that training and one-step predictions use."""
-    window = np.asarray(window, np.float64)
-    window = window[:, None] if window.ndim == 1 else window
-    normalized = np.zeros(window.shape[1], bool) if normalized is None else normalized
+    window, normalized = _window_columns(window, normalized)
     batch = np.repeat(window[None], max(samples, 1), axis=0)  # (batch, length, columns)
     outputs = []
     for _ in range(steps):
