@@ -39,6 +39,11 @@ VARIANTS = {
     "log_return+features": (
         f'[data]\nfeatures = {FEATURES}\n[window]\ntarget_transform = "log_return"\n'
     ),
+    # mean absolute error: the model learns the median next return instead of the mean
+    "log_return+features+mae": (
+        f'[data]\nfeatures = {FEATURES}\n[window]\ntarget_transform = "log_return"\n'
+        '[train]\nloss = "mae"\n'
+    ),
 }
 
 
