@@ -80,7 +80,7 @@ def source_columns(features: tuple[Feature, ...]) -> tuple[str, ...]:
 def compute(feature: Feature, frame: pd.DataFrame) -> np.ndarray:
     """The feature's value at every row of `frame` (DatetimeIndex; columns as read), float64."""
     if feature.kind == "day_of_week":
-        return frame.index.dayofweek.to_numpy(np.float64)
+        return frame.index.day_of_week.to_numpy(np.float64)
     values = frame[feature.column].astype(np.float64)
     if feature.kind == "raw":
         return values.to_numpy()
