@@ -223,7 +223,7 @@ def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
     option = {
         "target": "--target / [data] target",
         "date": "[data] date_column",
-        "feature": "[data] features",
+        "feature": "[data] features; a trained run needs every column its features read",
     }[role]
     raise DataError(
         f"{path}: no {role} column {name!r}; columns are {', '.join(map(repr, columns))} "
