@@ -27,3 +27,9 @@ def import_keras():
         os.close(saved_stderr)
         os.close(devnull)
     return keras
+
+
+def import_tensorflow():
+    """Return the tensorflow module, loaded as quietly as import_keras() loads it."""
+    import_keras()
+    return sys.modules["tensorflow"]

@@ -80,6 +80,13 @@ def train(
     epochs: EpochsOption = None,
     seed: SeedOption = None,
     cell: CellOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Training engine: fast (one compiled call per epoch, plain LSTM + Adam), "
+            "keras (keras.Model.fit) or auto (fast where it applies). Default: the config's."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to write; default: runs/NAME-TIMESTAMP.")
     ] = None,
@@ -104,6 +111,7 @@ def train(
             train__epochs=epochs,
             train__seed=seed,
             model__cell=cell,
+            train__engine=engine,
         )
         out = out or _timestamped("runs", config)
         from lstm_forecast.train import train as train_run

@@ -19,6 +19,7 @@ TARGET_TRANSFORMS = ("level", "return", "log_return", "diff")
 EXOGENOUS_RULES = ("hold",)
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+ENGINES = ("auto", "fast", "keras")
 LOSSES = ("mse", "mae", "huber")
 
 
@@ -101,6 +102,10 @@ class TrainConfig:
     # 4 x LSTM(50) reference model (about 1.4x per epoch) but not for this smaller default, whose
     # first epoch it slows by ~10 s of compilation (benchmarks/results/).
     jit_compile: bool = False
+    # Training engine: "fast" = lstm_forecast.fast, the same math compiled as one XLA call per
+    # epoch (plain LSTM cells, Adam; ~2x faster than Keras on the reference model, see
+    # benchmarks/results/speed.md); "keras" = keras.Model.fit; "auto" = fast where it applies.
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -250,6 +255,10 @@ def validate(config: Config, source: str = "config") -> None:
     )
     require(
         train.loss in LOSSES, f"[train] loss must be one of {', '.join(LOSSES)}, got {train.loss!r}"
+    )
+    require(
+        train.engine in ENGINES,
+        f"[train] engine must be one of {', '.join(ENGINES)}, got {train.engine!r}",
     )
     require(
         train.learning_rate > 0,

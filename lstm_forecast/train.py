@@ -21,7 +21,7 @@ from lstm_forecast.data import (
     report_lines,
     resolve_data_path,
 )
-from lstm_forecast.errors import DataError
+from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate import evaluate_table
 from lstm_forecast.forecast import predict_series
 from lstm_forecast.windows import (
@@ -69,6 +69,7 @@ def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
 class Fitted:
     """A model trained on one stretch of prices, with what is needed to use and judge it."""
 
+    engine: str  # "fast" or "keras": what trained it
     model: object  # keras.Model
     scaler: object  # fitted MinMaxScaler of the model-space target
     history: pd.DataFrame  # epoch, loss[, val_loss], seconds
@@ -91,10 +92,69 @@ def fit(config: Config, train_frame: pd.DataFrame, source: str, verbose: int | s
             f"{source}: {len(x)} training windows are too few to hold out "
             f"validation_fraction {settings.validation_fraction}; give more data or set it to 0"
         )
-    from lstm_forecast.model import EpochTimer, build_model, compile_model, keras
+    engine = resolve_engine(config)
+    from lstm_forecast.model import build_model, compile_model, keras
 
-    keras.utils.set_random_seed(settings.seed)
+    keras.utils.set_random_seed(settings.seed)  # the initial weights, for either engine
     model = compile_model(build_model(config.model, inputs.length, x.shape[-1]), settings)
+    started = time.perf_counter()
+    if engine == "fast":
+        history = _fit_fast(config, model, x, y, verbose)
+    else:
+        history = _fit_keras(settings, model, x, y, verbose)
+    fit_seconds = time.perf_counter() - started
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    return Fitted(
+        engine=engine,
+        model=model,
+        scaler=scaler,
+        history=history,
+        fit_seconds=fit_seconds,
+        windows=len(x),
+        drift=float(np.mean(np.diff(as_frame(train_frame).iloc[:, 0].to_numpy()))),
+    )
+
+
+def resolve_engine(config: Config) -> str:
+    """The engine that trains this config: "fast" where lstm_forecast.fast supports it."""
+    from lstm_forecast.fast import unsupported_reason
+
+    engine = config.train.engine
+    if engine == "keras":
+        return "keras"
+    reason = unsupported_reason(config.model, config.train)
+    if engine == "fast" and reason:
+        raise ConfigError(
+            f'[train] engine = "fast" cannot train {reason}; set engine to "auto" or "keras"'
+        )
+    return "keras" if reason else "fast"
+
+
+def _fit_fast(config: Config, model, x, y, verbose) -> pd.DataFrame:
+    """Train `model` in place with lstm_forecast.fast; the per-epoch logs as Keras's History."""
+    from lstm_forecast import fast
+
+    settings = config.train
+    result = fast.fit(
+        fast.Spec.from_config(config.model, settings),
+        fast.keras_weights(model),
+        x,
+        y,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        validation_fraction=settings.validation_fraction,
+        patience=settings.early_stopping_patience,
+        seed=settings.seed,
+        report=(lambda line: print(line, flush=True)) if verbose else None,
+    )
+    model.set_weights(result.weights)
+    return pd.DataFrame(result.history)
+
+
+def _fit_keras(settings, model, x, y, verbose) -> pd.DataFrame:
+    from lstm_forecast.model import EpochTimer, keras
+
     callbacks = [EpochTimer()]
     if settings.early_stopping_patience > 0:
         monitor = "val_loss" if settings.validation_fraction > 0 else "loss"
@@ -105,7 +165,6 @@ def fit(config: Config, train_frame: pd.DataFrame, source: str, verbose: int | s
                 restore_best_weights=True,
             )
         )
-    started = time.perf_counter()
     fitted = model.fit(
         x,
         y,
@@ -115,17 +174,7 @@ def fit(config: Config, train_frame: pd.DataFrame, source: str, verbose: int | s
         callbacks=callbacks,
         verbose=verbose,
     )
-    fit_seconds = time.perf_counter() - started
-    history = pd.DataFrame(fitted.history)
-    history.insert(0, "epoch", np.arange(1, len(history) + 1))
-    return Fitted(
-        model=model,
-        scaler=scaler,
-        history=history,
-        fit_seconds=fit_seconds,
-        windows=len(x),
-        drift=float(np.mean(np.diff(as_frame(train_frame).iloc[:, 0].to_numpy()))),
-    )
+    return pd.DataFrame(fitted.history)
 
 
 def train(
@@ -168,6 +217,7 @@ def train(
         "train_rows": split.n_train,
         "train_windows": fitted.windows,
         "parameters": fitted.model.count_params(),
+        "engine": fitted.engine,
         "epochs_run": len(fitted.history),
         "fit_seconds": fitted.fit_seconds,
         # the first epoch pays for tracing/compilation; the median is the steady-state cost
