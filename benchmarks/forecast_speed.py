@@ -42,18 +42,23 @@ def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int
     from lstm_forecast.config import load_config
     from lstm_forecast.horizon import predict_loop_paths, sample_paths
     from lstm_forecast.model import build_model
+    from lstm_forecast.windows import Inputs, fit_scaler
 
     config = load_config(None if name == "default" else ROOT / name)
-    length = config.window.length
-    model = build_model(config.model, length)
-    window = np.random.default_rng(0).uniform(0, 1, length)
+    inputs = Inputs.from_config(config)
+    columns = len(inputs.normalized)
+    model = build_model(config.model, inputs.length, columns)
+    window = np.random.default_rng(0).uniform(0.5, 1.5, (inputs.length, columns))
+    scaler, normalized = fit_scaler(window), inputs.normalized
     layers = " + ".join(f"LSTM({layer.units})" for layer in config.model.layers)
     cases = [
-        ("predict loop, dropout off", 100, lambda: predict_loop_paths(model, window, horizon, 100)),
-        ("compiled, dropout off", 1, lambda: sample_paths(model, window, horizon, 0)),
+        ("predict loop, dropout off", 100,
+         lambda: predict_loop_paths(model, window, horizon, 100, scaler, normalized)),
+        ("compiled, dropout off", 1,
+         lambda: sample_paths(model, window, horizon, 0, scaler, normalized)),
     ] + [
         (f"compiled, {samples} samples", samples,
-         lambda samples=samples: sample_paths(model, window, horizon, samples))
+         lambda samples=samples: sample_paths(model, window, horizon, samples, scaler, normalized))
         for samples in sample_counts
     ]  # fmt: skip
     rows = []

@@ -98,13 +98,13 @@ class TrainConfig:
     validation_fraction: float = 0.1
     # Seed for weights, dropout masks and shuffling.
     seed: int = 0
-    # Compile train steps with XLA: the same math with another random stream. It paid off for the
-    # 4 x LSTM(50) reference model (about 1.4x per epoch) but not for this smaller default, whose
-    # first epoch it slows by ~10 s of compilation (benchmarks/results/).
+    # With engine "keras": compile train steps with XLA, the same math with another random stream
+    # (about 1.4x faster per epoch for the 4 x LSTM(50) reference model).
     jit_compile: bool = False
-    # Training engine: "fast" = lstm_forecast.fast, the same math compiled as one XLA call per
-    # epoch (plain LSTM cells, Adam; ~2x faster than Keras on the reference model, see
-    # benchmarks/results/speed.md); "keras" = keras.Model.fit; "auto" = fast where it applies.
+    # Training engine: "fast" = lstm_forecast.fast, the same model and math on TensorFlow's fused
+    # LSTM kernels, one graph call per epoch, each batch split over the cores (plain LSTM cells,
+    # Adam; several times faster per epoch, benchmarks/results/speed.md); "keras" =
+    # keras.Model.fit (any cell and optimizer); "auto" = fast where it applies, else keras.
     engine: str = "auto"
 
 

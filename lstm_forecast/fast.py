@@ -1,34 +1,43 @@
-"""Fast training of stacked plain-LSTM models: a whole epoch in one XLA-compiled call.
+"""Fast training of stacked plain-LSTM models: one graph call per epoch, both cores busy.
 
 Keras trains an LSTM step by step through ~15 small operations per time step and layer, forward and
 backward, and on a CPU that per-operation overhead, not arithmetic, is most of the cost. This module
 trains the same model (the same weights, the same math: LSTM cells as Keras computes them, Dropout
 after each layer, Dense(1), Adam, MSE/MAE/Huber) with:
 
-- each layer's input projection `x @ W + b` hoisted out of the time loop into one matrix product,
-- a hand-written backward pass through time (one small matrix product per step; the weight gradients
-  in one product over all steps afterwards),
-- the per-step inputs of the time loops carried as loop state (so XLA does not fuse a dynamic slice
-  into the gate arithmetic, which stops it from vectorising),
-- all batches of an epoch, their Adam updates included, inside one `tf.function(jit_compile=True)`;
-  a short last batch is padded with zero-weight rows so that every batch has one shape.
+- TensorFlow's fused LSTM kernels, `BlockLSTMV2` and `BlockLSTMGradV2`: one C++ operation runs a
+  layer over all time steps, forward or backward, weight gradients included;
+- each batch cut into shards (one per core, at most) that run their forward and backward passes at
+  the same time; their gradients add up to the batch's (a sum over rows, so the same numbers);
+- all batches of an epoch, their Adam updates included, inside one `tf.function` with a
+  `tf.while_loop`, so Python is entered once per epoch. A short last batch is padded with
+  zero-weight rows, so that every batch has one shape.
 
 The trained weights are written back into the Keras model, so everything downstream (predict,
 forecast, the saved run) is unchanged. Only the random streams differ from Keras's: window order
 and dropout masks come from `seed`, so numbers match Keras only where no randomness is involved
 (tests/test_fast.py checks predictions, gradients, Adam steps and whole epochs without dropout or
-shuffling against Keras).
+shuffling against Keras). benchmarks/speed.py measures the speed against the reference script.
+
+An XLA-compiled version of the same loop with a hand-written backward pass was tried first: about
+1.3x slower than these kernels in one thread, and XLA runs its while loops on one core.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 LOSSES = ("mse", "mae", "huber")
+
+# Batches per graph call: one call per epoch for the reference data (38 batches), and the dropout
+# masks of one call stay below ~20 MB for the reference model.
+BATCHES_PER_CALL = 64
 
 # Keras's Adam defaults (keras.optimizers.Adam): beta_1, beta_2, epsilon.
 ADAM_BETAS = (0.9, 0.999)
@@ -71,125 +80,89 @@ def _tf():
 
 
 # ---------------------------------------------------------------------------------------------
-# The math, as plain functions of tensors (traced inside the compiled epoch)
+# The math, as plain functions of tensors (traced inside the graph functions)
+#
+# Weights travel in Keras's order: per LSTM layer kernel (D, 4H), recurrent kernel (H, 4H) and bias
+# (4H), gates in the order i, f, c, o; then the Dense kernel (H, 1) and bias (1,). The fused kernels
+# take one matrix (D + H, 4H) for [input, previous h], with the same gate order (IFCO, V2 ops).
 
 
-def _layer_forward(tf, xw, kernel_r):
-    """One LSTM layer over time. xw: (T, B, 4H) = inputs @ kernel + bias, time-major.
-
-    Returns the hidden states (T, B, H) and, per step, the gate activations and the cell state
-    (T, B, 5H) that the backward pass needs.
-    """
-    steps, batch = xw.shape[0], xw.shape[1]
-    units = kernel_r.shape[0]
-    hs = tf.TensorArray(tf.float32, steps)
-    records = tf.TensorArray(tf.float32, steps)
-
-    def body(t, h, c, x_t, record, hs, records):
-        # write the previous step's outputs first: a write fused with the gate arithmetic below
-        # would stop XLA from vectorising it
-        hs = hs.write(tf.maximum(t - 1, 0), h)
-        records = records.write(tf.maximum(t - 1, 0), record)
-        z = x_t + tf.matmul(h, kernel_r)
-        # the next step's input, sliced here so that the slice is its own operation
-        x_t = xw[tf.minimum(t + 1, steps - 1)]
-        i = tf.sigmoid(z[:, :units])
-        f = tf.sigmoid(z[:, units : 2 * units])
-        g = tf.tanh(z[:, 2 * units : 3 * units])
-        o = tf.sigmoid(z[:, 3 * units :])
-        c = f * c + i * g
-        h = o * tf.tanh(c)
-        return t + 1, h, c, x_t, tf.concat([i, f, g, o, c], axis=1), hs, records
-
-    zeros = tf.zeros([batch, units])
-    state = (0, zeros, zeros, xw[0], tf.zeros([batch, 5 * units]), hs, records)
-    _, h, _, _, record, hs, records = tf.while_loop(lambda t, *_: t < steps, body, state)
-    hs = hs.write(steps - 1, h)
-    records = records.write(steps - 1, record)
-    return hs.stack(), records.stack()
-
-
-def _layer_backward(tf, d_hs, records, kernel_r):
-    """Backpropagation through time for one layer.
-
-    d_hs: (T, B, H), the loss gradient with respect to each hidden state from above.
-    Returns dz (T, B, 4H), the gradient with respect to the gate pre-activations.
-    """
-    steps, batch = d_hs.shape[0], d_hs.shape[1]
-    units = kernel_r.shape[0]
-    previous_c = tf.concat([tf.zeros([1, batch, units]), records[:-1, :, 4 * units :]], axis=0)
-    per_step = tf.concat([records, previous_c, d_hs], axis=2)  # (T, B, 7H)
-    kernel_r_t = tf.transpose(kernel_r)
-    dzs = tf.TensorArray(tf.float32, steps)
-
-    def body(k, dh_next, dc_next, row, dz, dzs):
-        t = steps - 1 - k
-        dzs = dzs.write(tf.minimum(t + 1, steps - 1), dz)  # the previous step's (see above)
-        following = per_step[tf.maximum(t - 1, 0)]
-        i, f, g, o, c, c_prev, dh_above = tf.split(row, 7, axis=1)
-        tanh_c = tf.tanh(c)
-        dh = dh_above + dh_next
-        dc = dc_next + dh * o * (1.0 - tanh_c * tanh_c)
-        dz = tf.concat(
-            [
-                dc * g * i * (1.0 - i),
-                dc * c_prev * f * (1.0 - f),
-                dc * i * (1.0 - g * g),
-                dh * tanh_c * o * (1.0 - o),
-            ],
-            axis=1,
-        )
-        return k + 1, tf.matmul(dz, kernel_r_t), dc * f, following, dz, dzs
-
-    zeros = tf.zeros([batch, units])
-    state = (0, zeros, zeros, per_step[steps - 1], tf.zeros([batch, 4 * units]), dzs)
-    _, _, _, _, dz, dzs = tf.while_loop(lambda k, *_: k < steps, body, state)
-    dzs = dzs.write(0, dz)
-    return dzs.stack()
-
-
-def _masks(tf, spec: Spec, steps: int, batch: int, seed):
-    """Dropout masks (already scaled by 1 / (1 - rate)) for each layer's output; None = no dropout."""
-    masks = []
-    last = len(spec.units) - 1
-    for index, (units, rate) in enumerate(zip(spec.units, spec.dropout, strict=True)):
-        if rate <= 0:
-            masks.append(None)
-            continue
-        shape = [steps, batch, units] if index < last else [batch, units]
-        # seed = (epoch stream, batch): each layer of each batch draws its own masks
-        layer_seed = seed * tf.constant([1, 64], seed.dtype) + tf.constant([0, index], seed.dtype)
-        # Philox named, so the masks of a seed do not change with TensorFlow's automatic choice
-        keep = tf.random.stateless_uniform(shape, seed=layer_seed, alg="philox") >= rate
-        masks.append(tf.cast(keep, tf.float32) / (1.0 - rate))
-    return masks
-
-
-def _forward(tf, spec: Spec, weights, x, masks):
-    """Predictions (B, 1) for windows x (B, T, F), and what the backward pass needs."""
-    inputs = tf.transpose(x, [1, 0, 2])  # time-major (T, B, F)
-    steps, batch = inputs.shape[0], inputs.shape[1]
-    cache = []
-    last = len(spec.units) - 1
+def _block_weights(tf, spec: Spec, weights):
+    """Keras-order weights -> [(w, b) per layer in the fused kernels' layout], dense kernel, bias."""
+    layers = []
     for index in range(len(spec.units)):
         kernel, kernel_r, bias = weights[3 * index : 3 * index + 3]
-        width = inputs.shape[-1]
-        xw = tf.reshape(
-            tf.matmul(tf.reshape(inputs, [-1, width]), kernel) + bias, [steps, batch, -1]
+        layers.append((tf.concat([kernel, kernel_r], axis=0), bias))
+    return layers, weights[-2], weights[-1]
+
+
+def _keras_gradients(tf, spec: Spec, layer_grads, dense_grads, widths):
+    """Gradients (or weights) in the fused layout -> Keras's order; widths: each layer's inputs."""
+    grads = []
+    for (w_grad, b_grad), width in zip(layer_grads, widths, strict=True):
+        grads += [w_grad[:width], w_grad[width:], b_grad]
+    return grads + list(dense_grads)
+
+
+def draw_masks(rng: np.random.Generator, spec: Spec, batches: int, steps: int, batch: int):
+    """Dropout keep-masks for `batches` batches: one bool array per layer with dropout,
+    (batches, T, B, H) below the top layer, (batches, B, H) for the top layer's last state.
+
+    Drawn with numpy (PCG64): TensorFlow's CPU random kernels need ~10 ns a number, which cost
+    ~15 % of an epoch of the reference model (benchmarks/results/speed.md).
+    """
+    last = len(spec.units) - 1
+    return tuple(
+        rng.random((batches, steps, batch, units) if index < last else (batches, batch, units),
+                   dtype=np.float32) >= rate
+        for index, (units, rate) in enumerate(zip(spec.units, spec.dropout, strict=True))
+        if rate > 0
+    )  # fmt: skip
+
+
+def _scaled_masks(tf, spec: Spec, keep):
+    """Keep-masks of one batch (in draw_masks's order) -> a float mask per layer, scaled by
+    1 / (1 - rate) as Keras's Dropout scales; None for layers without dropout."""
+    keep = list(keep)
+    return [
+        tf.cast(keep.pop(0), tf.float32) / (1.0 - rate) if rate > 0 else None
+        for rate in spec.dropout
+    ]
+
+
+def _forward(tf, spec: Spec, layers, dense, x, masks):
+    """Predictions (B, 1) for time-major windows x (T, B, F), and what the backward pass needs."""
+    steps, batch = x.shape[0], x.shape[1]
+    inputs = x
+    cache = []
+    last = len(spec.units) - 1
+    for index, ((w, b), units) in enumerate(zip(layers, spec.units, strict=True)):
+        zeros = tf.zeros([batch, units])
+        no_peephole = tf.zeros([units])
+        outputs = tf.raw_ops.BlockLSTMV2(
+            seq_len_max=tf.constant(steps, tf.int64),
+            x=inputs,
+            cs_prev=zeros,
+            h_prev=zeros,
+            w=w,
+            wci=no_peephole,
+            wcf=no_peephole,
+            wco=no_peephole,
+            b=b,
+            cell_clip=0.0,  # 0: no clipping
+            use_peephole=False,
         )
-        hs, records = _layer_forward(tf, xw, kernel_r)
-        cache.append((inputs, hs, records))
+        cache.append((inputs, outputs))
+        hs = outputs[6]  # i, cs, f, o, ci, co, h
         inputs = hs if index < last else hs[-1]
         if masks[index] is not None:
             inputs = inputs * masks[index]
-    dense_kernel, dense_bias = weights[-2:]
-    return tf.matmul(inputs, dense_kernel) + dense_bias, (cache, inputs)
+    return tf.matmul(inputs, dense[0]) + dense[1], (cache, inputs)
 
 
-def _loss_and_gradient(tf, loss: str, predictions, y, sample_weight):
-    """Mean loss over the weighted rows, and its gradient with respect to the predictions."""
+def _loss_and_gradient(tf, loss: str, predictions, y, sample_weight, count):
+    """Loss summed over the weighted rows / count, and its gradient for the predictions."""
     error = predictions - y
-    count = tf.reduce_sum(sample_weight)
     if loss == "mse":
         per_row, d_per_row = error * error, 2.0 * error
     elif loss == "mae":
@@ -204,34 +177,88 @@ def _loss_and_gradient(tf, loss: str, predictions, y, sample_weight):
     )
 
 
-def _gradients(tf, spec: Spec, weights, x, y, sample_weight, masks):
-    """Loss and gradients for one batch (rows with sample_weight 0 contribute nothing)."""
-    predictions, (cache, top) = _forward(tf, spec, weights, x, masks)
-    loss, d_predictions = _loss_and_gradient(tf, spec.loss, predictions, y, sample_weight)
-    grads = [None] * len(weights)
-    grads[-2] = tf.matmul(top, d_predictions, transpose_a=True)
-    grads[-1] = tf.reduce_sum(d_predictions, axis=0)
-    d_inputs = tf.matmul(d_predictions, weights[-2], transpose_b=True)  # (B, H) of the top layer
+def _gradients(tf, spec: Spec, layers, dense, x, y, sample_weight, count, masks):
+    """Loss and gradients (fused layout) for time-major windows x (T, B, F); rows with sample
+    weight 0 contribute nothing, and the loss is a sum over rows divided by `count`."""
+    predictions, (cache, top) = _forward(tf, spec, layers, dense, x, masks)
+    loss, d_predictions = _loss_and_gradient(tf, spec.loss, predictions, y, sample_weight, count)
+    dense_grads = (
+        tf.matmul(top, d_predictions, transpose_a=True),
+        tf.reduce_sum(d_predictions, axis=0),
+    )
+    d_inputs = tf.matmul(d_predictions, dense[0], transpose_b=True)  # (B, H) of the top layer
     last = len(spec.units) - 1
-    for index in reversed(range(len(spec.units))):
-        inputs, hs, records = cache[index]
-        kernel, kernel_r, _ = weights[3 * index : 3 * index + 3]
-        steps, batch, width = inputs.shape
-        units = spec.units[index]
+    layer_grads = [None] * len(layers)
+    for index in reversed(range(len(layers))):
+        inputs, (i, cs, f, o, ci, co, h) = cache[index]
+        (w, b), units = layers[index], spec.units[index]
+        steps, batch = inputs.shape[0], inputs.shape[1]
         if masks[index] is not None:
             d_inputs = d_inputs * masks[index]
         if index == last:  # only the last hidden state reaches the output
-            d_hs = tf.concat([tf.zeros([steps - 1, batch, units]), d_inputs[None]], axis=0)
-        else:
-            d_hs = d_inputs
-        dz = tf.reshape(_layer_backward(tf, d_hs, records, kernel_r), [steps * batch, 4 * units])
-        previous_h = tf.concat([tf.zeros([1, batch, units]), hs[:-1]], axis=0)
-        grads[3 * index] = tf.matmul(tf.reshape(inputs, [-1, width]), dz, transpose_a=True)
-        grads[3 * index + 1] = tf.matmul(tf.reshape(previous_h, [-1, units]), dz, transpose_a=True)
-        grads[3 * index + 2] = tf.reduce_sum(dz, axis=0)
-        if index > 0:
-            d_inputs = tf.reshape(tf.matmul(dz, kernel, transpose_b=True), [steps, batch, width])
-    return loss, grads
+            d_inputs = tf.concat([tf.zeros([steps - 1, batch, units]), d_inputs[None]], axis=0)
+        zeros = tf.zeros([batch, units])
+        no_peephole = tf.zeros([units])
+        x_grad, _, _, w_grad, _, _, _, b_grad = tf.raw_ops.BlockLSTMGradV2(
+            seq_len_max=tf.constant(steps, tf.int64),
+            x=inputs,
+            cs_prev=zeros,
+            h_prev=zeros,
+            w=w,
+            wci=no_peephole,
+            wcf=no_peephole,
+            wco=no_peephole,
+            b=b,
+            i=i,
+            cs=cs,
+            f=f,
+            o=o,
+            ci=ci,
+            co=co,
+            h=h,
+            cs_grad=tf.zeros_like(cs),
+            h_grad=d_inputs,
+            use_peephole=False,
+        )
+        layer_grads[index] = (w_grad, b_grad)
+        d_inputs = x_grad
+    return loss, layer_grads, dense_grads
+
+
+def _sharded_gradients(tf, spec: Spec, layers, dense, x, y, sample_weight, masks, shards: int):
+    """_gradients of a batch cut into `shards` parts computed side by side, then added up.
+
+    x: time-major (T, B, F); masks: one per layer (None = no dropout), time-major like x.
+    """
+    batch = x.shape[1]
+    sizes = [batch // shards + (1 if s < batch % shards else 0) for s in range(shards)]
+    count = tf.reduce_sum(sample_weight)
+    last = len(spec.units) - 1
+    shard_masks = [
+        [None] * shards if mask is None else tf.split(mask, sizes, axis=0 if i == last else 1)
+        for i, mask in enumerate(masks)
+    ]
+    parts = zip(
+        tf.split(x, sizes, axis=1),
+        tf.split(y, sizes),
+        tf.split(sample_weight, sizes),
+        zip(*shard_masks, strict=True),
+        strict=True,
+    )
+    total_loss, total_layers, total_dense = 0.0, None, None
+    for x_s, y_s, w_s, masks_s in parts:
+        loss, layer_grads, dense_grads = _gradients(
+            tf, spec, layers, dense, x_s, y_s, w_s, count, list(masks_s)
+        )
+        if total_layers is None:
+            total_loss, total_layers, total_dense = loss, layer_grads, dense_grads
+            continue
+        total_loss += loss
+        total_layers = [
+            (a[0] + b[0], a[1] + b[1]) for a, b in zip(total_layers, layer_grads, strict=True)
+        ]
+        total_dense = tuple(a + b for a, b in zip(total_dense, dense_grads, strict=True))
+    return total_loss, total_layers, total_dense
 
 
 def _adam(tf, weights, moments, velocities, grads, iteration, learning_rate):
@@ -249,74 +276,113 @@ def _adam(tf, weights, moments, velocities, grads, iteration, learning_rate):
     return tuple(new_weights), tuple(new_moments), tuple(new_velocities), step
 
 
+def default_shards(batch_size: int) -> int:
+    """One shard per core, each of at least 8 rows."""
+    return max(1, min(os.cpu_count() or 1, batch_size // 8))
+
+
 # ---------------------------------------------------------------------------------------------
-# Compiled functions and the training loop
+# Graph functions and the training loop
+
+
+def _flatten(layers, dense):
+    return tuple(t for pair in layers for t in pair) + tuple(dense)
+
+
+def _unflatten(flat):
+    flat = list(flat)
+    return [tuple(flat[i : i + 2]) for i in range(0, len(flat) - 2, 2)], tuple(flat[-2:])
 
 
 class FastLSTM:
-    """Compiled forward, gradient and whole-epoch functions for one Spec and batch size."""
+    """Graph functions for one Spec and batch size. `predict`, `loss_sum` and `gradients` take
+    Keras-order weights and batch-major windows (B, T, F); `epoch` carries the fused layout."""
 
-    def __init__(self, spec: Spec, batch_size: int, learning_rate: float, jit_compile: bool = True):
+    def __init__(self, spec: Spec, batch_size: int, learning_rate: float, shards: int = 0):
         tf = self.tf = _tf()
         self.spec = spec
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        shards = shards or default_shards(batch_size)
+        self.shards = shards
         no_masks = [None] * len(spec.units)
 
+        def time_major(x):
+            return tf.transpose(x, [1, 0, 2])
+
         def predict(weights, x):
-            return _forward(tf, spec, list(weights), x, no_masks)[0]
+            layers, *dense = _block_weights(tf, spec, list(weights))
+            return _forward(tf, spec, layers, dense, time_major(x), no_masks)[0]
 
-        def loss_sum(weights, x, y):
-            predictions = _forward(tf, spec, list(weights), x, no_masks)[0]
-            ones = tf.ones_like(y)
-            return _loss_and_gradient(tf, spec.loss, predictions, y, ones)[0] * tf.cast(
-                tf.shape(y)[0], tf.float32
+        def loss_sum(flat, x, y):
+            layers, dense = _unflatten(flat)
+            predictions = _forward(tf, spec, layers, dense, time_major(x), no_masks)[0]
+            return _loss_and_gradient(tf, spec.loss, predictions, y, tf.ones_like(y), 1.0)[0]
+
+        def gradients(weights, x, y, sample_weight, keep):
+            """Loss and Keras-order gradients of one batch; keep: its masks (draw_masks's order,
+            without the leading batches axis), () for no dropout."""
+            layers, *dense = _block_weights(tf, spec, list(weights))
+            masks = _scaled_masks(tf, spec, keep) if keep else no_masks
+            loss, layer_grads, dense_grads = _sharded_gradients(
+                tf, spec, layers, dense, time_major(x), y, sample_weight, masks, shards
             )
+            widths = [x.shape[-1], *spec.units[:-1]]
+            return loss, _keras_gradients(tf, spec, layer_grads, dense_grads, widths)
 
-        def gradients(weights, x, y, sample_weight, seed):
-            steps, batch = x.shape[1], x.shape[0]
-            masks = _masks(tf, spec, steps, batch, seed) if seed is not None else no_masks
-            return _gradients(tf, spec, list(weights), x, y, sample_weight, masks)
+        def epoch(flat, moments, velocities, iteration, x, y, order, row_weight, keep):
+            """Train on the batches `order` (batches, B) of rows of x: time-major (T, N, F), so
+            that a batch is gathered along axis 1. row_weight (batches, B, 1): 0 for padding.
+            keep: draw_masks for these batches. Returns the new state and the summed loss."""
 
-        def epoch(weights, moments, velocities, iteration, x, y, order, seed):
-            """All batches of one epoch in `order`; returns the new state and the summed loss."""
-            batch = batch_size
-            rows = tf.shape(order)[0]
-            n_batches = (rows + batch - 1) // batch
-            padding = n_batches * batch - rows
-            order = tf.reshape(tf.concat([order, tf.zeros([padding], tf.int32)], 0), [-1, batch])
-            row_weight = tf.concat([tf.ones([rows]), tf.zeros([padding])], axis=0)
-            row_weight = tf.reshape(row_weight, [-1, batch, 1])
-
-            def body(k, weights, moments, velocities, iteration, total):
+            def body(k, flat, moments, velocities, iteration, total):
                 picked, w = order[k], row_weight[k]
-                masks = _masks(tf, spec, x.shape[1], batch, tf.stack([seed, k]))
-                loss, grads = _gradients(
-                    tf, spec, list(weights), tf.gather(x, picked), tf.gather(y, picked), w, masks
+                layers, dense = _unflatten(flat)
+                masks = _scaled_masks(tf, spec, [mask[k] for mask in keep])
+                loss, layer_grads, dense_grads = _sharded_gradients(
+                    tf,
+                    spec,
+                    layers,
+                    dense,
+                    tf.gather(x, picked, axis=1),
+                    tf.gather(y, picked),
+                    w,
+                    masks,
+                    shards,
                 )
-                weights, moments, velocities, iteration = _adam(
-                    tf, weights, moments, velocities, grads, iteration, learning_rate
-                )
-                return (
-                    k + 1,
-                    weights,
+                flat, moments, velocities, iteration = _adam(
+                    tf,
+                    flat,
                     moments,
                     velocities,
+                    _flatten(layer_grads, dense_grads),
                     iteration,
-                    total + loss * tf.reduce_sum(w),
+                    learning_rate,
                 )
+                return k + 1, flat, moments, velocities, iteration, total + loss * tf.reduce_sum(w)
 
-            state = (0, weights, moments, velocities, iteration, tf.constant(0.0))
-            _, weights, moments, velocities, iteration, total = tf.while_loop(
-                lambda k, *_: k < n_batches, body, state
+            state = (0, flat, moments, velocities, iteration, tf.constant(0.0))
+            _, flat, moments, velocities, iteration, total = tf.while_loop(
+                lambda k, *_: k < tf.shape(order)[0], body, state
             )
-            return weights, moments, velocities, iteration, total
+            return flat, moments, velocities, iteration, total
 
-        compile_ = dict(jit_compile=jit_compile, autograph=False)
-        self.predict = tf.function(predict, **compile_)
-        self.loss_sum = tf.function(loss_sum, **compile_)
-        self.gradients = tf.function(gradients, **compile_)
-        self.epoch = tf.function(epoch, **compile_)
+        self.predict = tf.function(predict, autograph=False)
+        self.loss_sum = tf.function(loss_sum, autograph=False)
+        self.gradients = tf.function(gradients, autograph=False)
+        self.epoch = tf.function(epoch, autograph=False)
+
+    def to_fused(self, weights):
+        """Keras-order weights -> the flat fused-layout tuple that `epoch` carries."""
+        layers, *dense = _block_weights(self.tf, self.spec, [self.tf.constant(w) for w in weights])
+        return _flatten(layers, dense)
+
+    def to_keras(self, flat, n_features: int) -> list[np.ndarray]:
+        """The inverse of to_fused, as numpy arrays."""
+        layers, dense = _unflatten(flat)
+        widths = [n_features, *self.spec.units[:-1]]
+        weights = _keras_gradients(self.tf, self.spec, layers, dense, widths)
+        return [np.asarray(w) for w in weights]
 
 
 def keras_weights(model) -> list[np.ndarray]:
@@ -343,12 +409,14 @@ def fit(
     patience: int = 0,
     seed: int = 0,
     shuffle: bool = True,
+    shards: int = 0,
     report: Callable[[str], object] | None = None,
 ) -> FastHistory:
     """Train from `weights` like keras.Model.fit(x, y, validation_split=..., EarlyStopping(...,
     restore_best_weights=True)) would: the newest `validation_fraction` of windows held out
     (Keras's split point), the rest shuffled each epoch, loss and val_loss per epoch as Keras
-    averages them, and the best epoch's weights kept when patience > 0.
+    averages them, and the best epoch's weights kept when patience > 0. `shards`: parts each
+    batch is cut into and computed side by side (0 = one per core).
     """
     tf = _tf()
     x = np.asarray(x, dtype=np.float32)
@@ -356,45 +424,77 @@ def fit(
     n_train = len(x)
     if validation_fraction > 0:
         n_train = int(np.floor(len(x) * (1.0 - validation_fraction)))
-    x_train, y_train = tf.constant(x[:n_train]), tf.constant(y[:n_train])
+    # time-major training windows (T, N, F): a batch is then gathered along axis 1
+    x_train = tf.constant(np.ascontiguousarray(x[:n_train].transpose(1, 0, 2)))
+    y_train = tf.constant(y[:n_train])
     x_val, y_val = tf.constant(x[n_train:]), tf.constant(y[n_train:])
-    net = FastLSTM(spec, batch_size, learning_rate)
-    state = tuple(tf.constant(w) for w in weights)
+    net = FastLSTM(spec, batch_size, learning_rate, shards=shards)
+    state = net.to_fused(weights)
     moments = tuple(tf.zeros_like(w) for w in state)
     velocities = tuple(tf.zeros_like(w) for w in state)
     iteration = tf.constant(0.0)
-    rng = np.random.default_rng(seed)
+    # window order and dropout masks from two streams of `seed`; the masks are drawn one graph
+    # call ahead on a second thread, while the graph runs
+    order_rng, mask_rng = np.random.default_rng(seed).spawn(2)
     monitor = "val_loss" if len(x_val) else "loss"
     best, best_weights, wait = np.inf, None, 0
     history = []
-    for epoch in range(epochs):
-        started = time.perf_counter()
-        order = rng.permutation(n_train) if shuffle else np.arange(n_train)
-        state, moments, velocities, iteration, total = net.epoch(
-            state,
-            moments,
-            velocities,
-            iteration,
-            x_train,
-            y_train,
-            tf.constant(order, tf.int32),
-            tf.constant(seed * 1_000_003 + epoch, tf.int32),
-        )
-        logs = {"loss": float(total) / n_train}
-        if len(x_val):
-            logs["val_loss"] = float(net.loss_sum(state, x_val, y_val)) / len(x_val)
-        logs["seconds"] = time.perf_counter() - started
-        history.append(logs)
-        if report is not None:
-            shown = "  ".join(f"{key} {value:.4g}" for key, value in logs.items())
-            report(f"epoch {epoch + 1}/{epochs}  {shown}")
-        if not np.isfinite(logs["loss"]):
-            break
-        if patience > 0:  # keras.callbacks.EarlyStopping(restore_best_weights=True)
-            wait += 1
-            if logs[monitor] < best:
-                best, best_weights, wait = logs[monitor], [w.numpy() for w in state], 0
-            elif wait >= patience and epoch > 0:
+    n_batches = -(-n_train // batch_size)
+    padding = n_batches * batch_size - n_train
+    row_weight = np.concatenate([np.ones(n_train), np.zeros(padding)]).astype(np.float32)
+    row_weight = row_weight.reshape(n_batches, batch_size, 1)
+    # a graph call per chunk of batches bounds the memory the dropout masks take
+    chunks = [
+        slice(first, min(first + BATCHES_PER_CALL, n_batches))
+        for first in range(0, n_batches, BATCHES_PER_CALL)
+    ]
+
+    def draw(chunk: slice):
+        count = chunk.stop - chunk.start
+        keep = draw_masks(mask_rng, spec, count, x.shape[1], batch_size)
+        return tuple(tf.constant(mask) for mask in keep)
+
+    masks_pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        next_masks = masks_pool.submit(draw, chunks[0])
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            order = order_rng.permutation(n_train) if shuffle else np.arange(n_train)
+            order = np.concatenate([order, np.zeros(padding, dtype=order.dtype)]).astype(np.int32)
+            order = order.reshape(n_batches, batch_size)
+            total = 0.0
+            for index, chunk in enumerate(chunks):
+                keep = next_masks.result()
+                next_masks = masks_pool.submit(draw, chunks[(index + 1) % len(chunks)])
+                state, moments, velocities, iteration, chunk_total = net.epoch(
+                    state,
+                    moments,
+                    velocities,
+                    iteration,
+                    x_train,
+                    y_train,
+                    tf.constant(order[chunk]),
+                    tf.constant(row_weight[chunk]),
+                    keep,
+                )
+                total += float(chunk_total)
+            logs = {"loss": total / n_train}
+            if len(x_val):
+                logs["val_loss"] = float(net.loss_sum(state, x_val, y_val)) / len(x_val)
+            logs["seconds"] = time.perf_counter() - started
+            history.append(logs)
+            if report is not None:
+                shown = "  ".join(f"{key} {value:.4g}" for key, value in logs.items())
+                report(f"epoch {epoch + 1}/{epochs}  {shown}")
+            if not np.isfinite(logs["loss"]):
                 break
-    kept = best_weights if best_weights is not None else [w.numpy() for w in state]
-    return FastHistory(history=history, weights=kept)
+            if patience > 0:  # keras.callbacks.EarlyStopping(restore_best_weights=True)
+                wait += 1
+                if logs[monitor] < best:
+                    best, best_weights, wait = logs[monitor], state, 0
+                elif wait >= patience and epoch > 0:
+                    break
+    finally:
+        masks_pool.shutdown(cancel_futures=True)
+    kept = best_weights if best_weights is not None else state
+    return FastHistory(history=history, weights=net.to_keras(kept, x.shape[-1]))

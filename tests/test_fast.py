@@ -74,7 +74,7 @@ def test_loss_and_gradients_match_keras(loss):
     y = y * 3  # errors beyond 1 exercise both branches of the Huber loss
     net = fast.FastLSTM(spec_for(loss=loss), batch_size=8, learning_rate=1e-3)
     ours_loss, ours = net.gradients(
-        as_tensors(fast.keras_weights(model)), tf.constant(x), tf.constant(y), tf.ones([8, 1]), None
+        as_tensors(fast.keras_weights(model)), tf.constant(x), tf.constant(y), tf.ones([8, 1]), ()
     )
     with tf.GradientTape() as tape:
         keras_loss = keras.losses.get(loss)(y, model(x, training=False))
@@ -93,8 +93,8 @@ def test_zero_weight_rows_do_not_change_the_gradient():
     net = fast.FastLSTM(spec_for(), batch_size=8, learning_rate=1e-3)
     weights = as_tensors(fast.keras_weights(model))
     row_weight = tf.constant([[1.0]] * 5 + [[0.0]] * 3)
-    _, padded = net.gradients(weights, tf.constant(x), tf.constant(y), row_weight, None)
-    _, alone = net.gradients(weights, tf.constant(x[:5]), tf.constant(y[:5]), tf.ones([5, 1]), None)
+    _, padded = net.gradients(weights, tf.constant(x), tf.constant(y), row_weight, ())
+    _, alone = net.gradients(weights, tf.constant(x[:5]), tf.constant(y[:5]), tf.ones([5, 1]), ())
     for a, b in zip(padded, alone, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
 
@@ -104,26 +104,43 @@ def test_dropout_masks_sit_where_keras_puts_its_dropout_layers():
     model = make_model(layers)
     x, y = make_data(rows=8)
     spec = spec_for(layers)
-    net = fast.FastLSTM(spec, batch_size=8, learning_rate=1e-3)
-    seed = tf.constant([3, 4])
-    _, ours = net.gradients(
-        as_tensors(fast.keras_weights(model)), tf.constant(x), tf.constant(y), tf.ones([8, 1]), seed
-    )
-    # the same masks, drawn again the way the compiled step draws them (XLA's stateless random
-    # numbers for a seed passed in at run time differ from eager TensorFlow's)
-    draw = tf.function(lambda s: fast._masks(tf, spec, x.shape[1], 8, s), jit_compile=True)
-    masks = draw(seed)
-    assert masks[0].shape == (7, 8, 6) and masks[1].shape == (8, 4)
-    assert 0.0 < float(tf.reduce_mean(tf.cast(masks[0] == 0, tf.float32))) < 0.6
+    keep = fast.draw_masks(np.random.default_rng(3), spec, 1, x.shape[1], 8)
+    assert [mask.shape for mask in keep] == [(1, 7, 8, 6), (1, 8, 4)]
+    assert 0.1 < 1 - keep[0].mean() < 0.5  # about 30 % dropped
+    keep = tuple(mask[0] for mask in keep)
+    net = fast.FastLSTM(spec, batch_size=8, learning_rate=1e-3, shards=1)
+    weights = as_tensors(fast.keras_weights(model))
+    _, ours = net.gradients(weights, tf.constant(x), tf.constant(y), tf.ones([8, 1]), keep)
     lstm_1, lstm_2 = (layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
     dense = model.layers[-1]
+    below = np.transpose(keep[0], (1, 0, 2)) / 0.7  # masks are time-major; Keras scales kept units
     with tf.GradientTape() as tape:
-        hidden = lstm_1(x) * tf.transpose(masks[0], [1, 0, 2])  # masks are time-major
-        out = dense(lstm_2(hidden) * masks[1])
+        out = dense(lstm_2(lstm_1(x) * below) * (keep[1] / 0.5))
         loss = tf.reduce_mean((out - y) ** 2)
     theirs = tape.gradient(loss, model.trainable_variables)
     for mine, keras_gradient in zip(ours, theirs, strict=True):
         assert relative_error(mine.numpy(), keras_gradient.numpy()) < 1e-4
+
+
+def test_shards_add_up_to_the_whole_batch():
+    """A batch cut into parts computed side by side gives the batch's loss and gradients."""
+    layers = (LayerConfig(units=6, dropout=0.3), LayerConfig(units=4, dropout=0.5))
+    model = make_model(layers)
+    x, y = make_data(rows=11)
+    spec = spec_for(layers)
+    keep = tuple(m[0] for m in fast.draw_masks(np.random.default_rng(4), spec, 1, 7, 11))
+    weights = as_tensors(fast.keras_weights(model))
+    row_weight = tf.constant([[1.0]] * 9 + [[0.0]] * 2)
+    results = [
+        fast.FastLSTM(spec, batch_size=11, learning_rate=1e-3, shards=shards).gradients(
+            weights, tf.constant(x), tf.constant(y), row_weight, keep
+        )
+        for shards in (1, 2, 3)
+    ]
+    for loss, grads in results[1:]:
+        assert float(loss) == pytest.approx(float(results[0][0]), rel=1e-6)
+        for mine, whole in zip(grads, results[0][1], strict=True):
+            np.testing.assert_allclose(mine.numpy(), whole.numpy(), atol=1e-6)
 
 
 def test_adam_steps_match_keras():
