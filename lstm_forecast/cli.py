@@ -64,6 +64,15 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(USER_ERROR_EXIT) from None
 
 
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Training engine: fast (fused kernels, one graph call per epoch; plain LSTM + Adam), "
+        "keras (keras.Model.fit) or auto (fast where it applies). Default: the config's."
+    ),
+]
+
+
 @app.command()
 def train(
     config: ConfigOption = None,
@@ -80,13 +89,7 @@ def train(
     epochs: EpochsOption = None,
     seed: SeedOption = None,
     cell: CellOption = None,
-    engine: Annotated[
-        str | None,
-        typer.Option(
-            help="Training engine: fast (one compiled call per epoch, plain LSTM + Adam), "
-            "keras (keras.Model.fit) or auto (fast where it applies). Default: the config's."
-        ),
-    ] = None,
+    engine: EngineOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Run directory to write; default: runs/NAME-TIMESTAMP.")
     ] = None,
@@ -292,6 +295,7 @@ def backtest(
     epochs: EpochsOption = None,
     seed: SeedOption = None,
     cell: CellOption = None,
+    engine: EngineOption = None,
     samples: Annotated[
         int | None,
         typer.Option(help="Dropout samples for each fold's forecast interval; 0 = none."),
@@ -327,6 +331,7 @@ def backtest(
             forecast__samples=samples,
             forecast__level=level,
             model__cell=cell,
+            train__engine=engine,
         )
         out = out or _timestamped("backtests", config)
         from rich.progress import Progress

@@ -19,8 +19,9 @@ and dropout masks come from `seed`, so numbers match Keras only where no randomn
 (tests/test_fast.py checks predictions, gradients, Adam steps and whole epochs without dropout or
 shuffling against Keras). benchmarks/speed.py measures the speed against the reference script.
 
-An XLA-compiled version of the same loop with a hand-written backward pass was tried first: about
-1.3x slower than these kernels in one thread, and XLA runs its while loops on one core.
+An XLA-compiled version with a hand-written backward pass through time was tried first: in one
+thread about 1.35x slower than these kernels (its per-step operations cost more than their
+arithmetic), and its compiled loop used one core.
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def draw_masks(rng: np.random.Generator, spec: Spec, batches: int, steps: int, b
     """Dropout keep-masks for `batches` batches: one bool array per layer with dropout,
     (batches, T, B, H) below the top layer, (batches, B, H) for the top layer's last state.
 
-    Drawn with numpy (PCG64): TensorFlow's CPU random kernels need ~10 ns a number, which cost
-    ~15 % of an epoch of the reference model (benchmarks/results/speed.md).
+    Drawn with numpy (PCG64), one graph call ahead on a second thread: TensorFlow's CPU random
+    kernels need ~10 ns a number, ~0.1 s of a ~0.6 s epoch of the reference model when tried.
     """
     last = len(spec.units) - 1
     return tuple(

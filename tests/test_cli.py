@@ -277,3 +277,23 @@ def test_multivariate_run_trains_predicts_and_forecasts(tmp_path, prices_csv, tr
     assert result.exit_code == 0, result.output
     future = pd.read_csv(tmp_path / "f.csv").dropna(subset=["predicted"])
     assert len(future) == 4 and (future["lower"] <= future["upper"]).all()
+
+
+def test_engine_option_picks_the_trainer_and_refuses_what_it_cannot_train(
+    tmp_path, tiny_config, prices_csv
+):
+    for engine in ("keras", "fast"):
+        out = tmp_path / engine
+        result = invoke(
+            "train", "--config", tiny_config, "--data", prices_csv, "--out", out, "--quiet",
+            "--engine", engine,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "metrics.json").read_text())["engine"] == engine
+    out = tmp_path / "gru"
+    result = invoke(
+        "train", "--config", tiny_config, "--data", prices_csv, "--out", out,
+        "--engine", "fast", "--cell", "gru",
+    )  # fmt: skip
+    assert_user_error(result, "engine", "gru")
+    assert not out.exists()
