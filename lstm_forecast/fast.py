@@ -131,27 +131,34 @@ def _scaled_masks(tf, spec: Spec, keep):
     ]
 
 
+def _block_arguments(tf, inputs, w, b, units: int) -> dict:
+    """What the fused forward and backward kernels share: a layer over all steps of `inputs`
+    (T, B, D) from zero state, without peephole connections."""
+    zeros = tf.zeros([inputs.shape[1], units])
+    no_peephole = tf.zeros([units])
+    return dict(
+        seq_len_max=tf.constant(inputs.shape[0], tf.int64),
+        x=inputs,
+        cs_prev=zeros,
+        h_prev=zeros,
+        w=w,
+        wci=no_peephole,
+        wcf=no_peephole,
+        wco=no_peephole,
+        b=b,
+        use_peephole=False,
+    )
+
+
 def _forward(tf, spec: Spec, layers, dense, x, masks):
     """Predictions (B, 1) for time-major windows x (T, B, F), and what the backward pass needs."""
-    steps, batch = x.shape[0], x.shape[1]
     inputs = x
     cache = []
     last = len(spec.units) - 1
     for index, ((w, b), units) in enumerate(zip(layers, spec.units, strict=True)):
-        zeros = tf.zeros([batch, units])
-        no_peephole = tf.zeros([units])
         outputs = tf.raw_ops.BlockLSTMV2(
-            seq_len_max=tf.constant(steps, tf.int64),
-            x=inputs,
-            cs_prev=zeros,
-            h_prev=zeros,
-            w=w,
-            wci=no_peephole,
-            wcf=no_peephole,
-            wco=no_peephole,
-            b=b,
+            **_block_arguments(tf, inputs, w, b, units),
             cell_clip=0.0,  # 0: no clipping
-            use_peephole=False,
         )
         cache.append((inputs, outputs))
         hs = outputs[6]  # i, cs, f, o, ci, co, h
@@ -198,18 +205,8 @@ def _gradients(tf, spec: Spec, layers, dense, x, y, sample_weight, count, masks)
             d_inputs = d_inputs * masks[index]
         if index == last:  # only the last hidden state reaches the output
             d_inputs = tf.concat([tf.zeros([steps - 1, batch, units]), d_inputs[None]], axis=0)
-        zeros = tf.zeros([batch, units])
-        no_peephole = tf.zeros([units])
         x_grad, _, _, w_grad, _, _, _, b_grad = tf.raw_ops.BlockLSTMGradV2(
-            seq_len_max=tf.constant(steps, tf.int64),
-            x=inputs,
-            cs_prev=zeros,
-            h_prev=zeros,
-            w=w,
-            wci=no_peephole,
-            wcf=no_peephole,
-            wco=no_peephole,
-            b=b,
+            **_block_arguments(tf, inputs, w, b, units),
             i=i,
             cs=cs,
             f=f,
@@ -219,7 +216,6 @@ def _gradients(tf, spec: Spec, layers, dense, x, y, sample_weight, count, masks)
             h=h,
             cs_grad=tf.zeros_like(cs),
             h_grad=d_inputs,
-            use_peephole=False,
         )
         layer_grads[index] = (w_grad, b_grad)
         d_inputs = x_grad
