@@ -85,7 +85,8 @@ def _tf():
 #
 # Weights travel in Keras's order: per LSTM layer kernel (D, 4H), recurrent kernel (H, 4H) and bias
 # (4H), gates in the order i, f, c, o; then the Dense kernel (H, 1) and bias (1,). The fused kernels
-# take one matrix (D + H, 4H) for [input, previous h], with the same gate order (IFCO, V2 ops).
+# take one matrix (D + H, 4H) for [input, previous h], with the same gate order (IFCO, V2 ops);
+# _block_weights converts, _keras_order converts back.
 
 
 def _block_weights(tf, spec: Spec, weights):
@@ -97,7 +98,7 @@ def _block_weights(tf, spec: Spec, weights):
     return layers, weights[-2], weights[-1]
 
 
-def _keras_gradients(tf, spec: Spec, layer_grads, dense_grads, widths):
+def _keras_order(layer_grads, dense_grads, widths):
     """Gradients (or weights) in the fused layout -> Keras's order; widths: each layer's inputs."""
     grads = []
     for (w_grad, b_grad), width in zip(layer_grads, widths, strict=True):
@@ -325,7 +326,7 @@ class FastLSTM:
                 tf, spec, layers, dense, time_major(x), y, sample_weight, masks, shards
             )
             widths = [x.shape[-1], *spec.units[:-1]]
-            return loss, _keras_gradients(tf, spec, layer_grads, dense_grads, widths)
+            return loss, _keras_order(layer_grads, dense_grads, widths)
 
         def epoch(flat, moments, velocities, iteration, x, y, order, row_weight, keep):
             """Train on the batches `order` (batches, B) of rows of x: time-major (T, N, F), so
@@ -378,7 +379,7 @@ class FastLSTM:
         """The inverse of to_fused, as numpy arrays."""
         layers, dense = _unflatten(flat)
         widths = [n_features, *self.spec.units[:-1]]
-        weights = _keras_gradients(self.tf, self.spec, layers, dense, widths)
+        weights = _keras_order(layers, dense, widths)
         return [np.asarray(w) for w in weights]
 
 
