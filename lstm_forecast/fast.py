@@ -299,10 +299,7 @@ class FastLSTM:
     def __init__(self, spec: Spec, batch_size: int, learning_rate: float, shards: int = 0):
         tf = self.tf = _tf()
         self.spec = spec
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
         shards = shards or default_shards(batch_size)
-        self.shards = shards
         no_masks = [None] * len(spec.units)
 
         def time_major(x):
