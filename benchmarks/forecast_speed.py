@@ -2,7 +2,7 @@
 
 For each config's model (random weights: the time does not depend on them), window 60, horizon 30:
 - `predict loop`: model.predict once per day, 100 windows per call, dropout off;
-- `compiled, dropout off`: lstm_forecast.horizon.sample_paths, one deterministic path;
+- `compiled, dropout off`: lstm_forecast.forecast.sample_paths, one deterministic path;
 - `compiled, N samples`: the same loop with Monte-Carlo dropout, all samples in one go.
 Times are medians of --repeats calls after one warm-up call; the first call (tracing and XLA
 compilation) is reported on its own. Prints a Markdown table.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -40,7 +41,11 @@ def timed(function, repeats: int) -> tuple[float, float]:
 def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int) -> list[tuple]:
     """Rows (config, model, method, paths, first call ms, median ms) for one config's model."""
     from lstm_forecast.config import load_config
-    from lstm_forecast.horizon import predict_loop_paths, sample_paths
+    from lstm_forecast.forecast import sample_paths
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from naive_loop import predict_loop_paths  # the reference loop the tests check against
+
     from lstm_forecast.model import build_model
     from lstm_forecast.windows import Inputs, fit_scaler
 

@@ -1,14 +1,16 @@
-"""A saved run: everything needed to rebuild, predict and plot, in one directory (no pickle)."""
+"""The run directory: a Forecaster's files, written together and checked together (no pickle).
+
+run.json is the marker: our format name and version, library versions, what was trained on what,
+and a SHA-256 checksum of every other file, so damage or an edit is found on load and named in one
+line instead of loading a model that disagrees with its config.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import math
 import platform
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -16,135 +18,194 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstm_forecast.config import Config, config_to_toml, load_config
-from lstm_forecast.errors import BundleError, ForecastError
-from lstm_forecast.windows import scaler_from_dict, scaler_to_dict
+from lstm_forecast.config import Config, config_from_dict, config_to_toml
+from lstm_forecast.errors import BundleError, LstmForecastError
+from lstm_forecast.outputs import MARKER_FILE, MARKER_FORMAT
 
-MODEL_FILE = "model.keras"  # Keras native format: architecture + weights + optimizer state
-SCALER_FILE = "scaler.json"  # MinMax parameters of the model-space target
+FORMAT_VERSION = 2  # 1: runs of lstm-forecast 0.1, without this marker
+MODEL_FILE = "model.keras"  # Keras native format: architecture + weights
+SCALER_FILE = "scaler.json"  # MinMax parameters per model input column
 CONFIG_FILE = "config.toml"  # the resolved config, data paths made absolute
-METRICS_FILE = "metrics.json"  # test-span accuracy and persistence baseline, training time
 HISTORY_FILE = "history.csv"  # loss per epoch
-PREDICTIONS_FILE = "predictions.csv"  # test-span predictions: date, actual, predicted, persistence
-SERIES_FILE = "series.csv"  # the data the run saw (train + test), history for `predict`
-MANIFEST_FILE = "run.json"  # library versions, creation time, features, spans
-REQUIRED_FILES = (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE)
+SERIES_FILE = "series.csv"  # the data the run knows (train + test), history for `predict`
+METRICS_FILE = "metrics.json"  # test-span accuracy beside the baselines (written by `train`)
+PREDICTIONS_FILE = "predictions.csv"  # test-span predictions (written by `train`)
 VERSIONED_PACKAGES = ("lstm-forecast", "tensorflow", "keras", "numpy", "pandas", "scikit-learn")
 
 
-@dataclass
-class Run:
-    """A loaded run directory."""
+@dataclass(frozen=True)
+class RunFiles:
+    """What a run directory holds, read and checked, the model not yet loaded."""
 
     directory: Path
     config: Config
-    scaler: object  # fitted sklearn MinMaxScaler
-    frame: pd.DataFrame  # by date, train + test: the target price, then feature columns
-    metrics: dict
+    scaler_params: dict
+    series: pd.DataFrame  # by date: the target first, then the columns the features read
+    history: pd.DataFrame | None
+    manifest: dict
+    metrics: dict  # {} when the run has no metrics.json
 
     @property
-    def series(self) -> pd.Series:
-        """The target prices by date, train + test."""
-        return self.frame.iloc[:, 0]
-
-    def load_model(self):
-        """The trained Keras model (imports Keras, so only when needed)."""
-        from lstm_forecast.cells import keras  # registers our cells for deserialization
-
-        try:
-            return keras.saving.load_model(self.directory / MODEL_FILE)
-        except Exception as e:  # Keras raises several types for a damaged file
-            raise BundleError(f"{self.directory / MODEL_FILE}: cannot load the model ({e})") from e
+    def model_path(self) -> Path:
+        return self.directory / MODEL_FILE
 
 
-def check_out_dir(directory: Path, overwrite: bool) -> None:
-    """Refuse to train into an existing non-empty directory unless told to replace it."""
-    if (
-        directory.exists()
-        and (not directory.is_dir() or any(directory.iterdir()))
-        and not overwrite
-    ):
-        raise ForecastError(
-            f"{directory}: already exists; choose another --out or pass --overwrite to replace it"
-        )
+def write_run(directory: Path, parts: dict, manifest: dict) -> None:
+    """Write a run into `directory` (an empty staging folder) and its marker last.
 
-
-@contextmanager
-def staging_dir(directory: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary directory beside `directory`, moved into place only if the block succeeds.
-
-    Nothing is left behind when the block raises (bad data, Ctrl-C, a crash in training).
+    `parts`: model (keras.Model), scaler_params (dict), config (Config), series (DataFrame),
+    history (DataFrame or None), metrics (dict or None), predictions (DataFrame or None).
     """
-    check_out_dir(directory, overwrite)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        yield staging
-        if directory.exists():
-            shutil.rmtree(directory) if directory.is_dir() else directory.unlink()
-        os.replace(staging, directory)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    parts["model"].save(directory / MODEL_FILE)
+    _write_json(directory / SCALER_FILE, parts["scaler_params"])
+    (directory / CONFIG_FILE).write_text(config_to_toml(parts["config"]))
+    series = parts["series"].rename_axis("date").reset_index()
+    series.to_csv(directory / SERIES_FILE, index=False, float_format="%.10g")
+    if parts.get("history") is not None:
+        parts["history"].to_csv(directory / HISTORY_FILE, index=False)
+    if parts.get("metrics") is not None:
+        _write_json(directory / METRICS_FILE, parts["metrics"])
+    if parts.get("predictions") is not None:
+        parts["predictions"].to_csv(directory / PREDICTIONS_FILE, index=False, float_format="%.6f")
+    checksums = {path.name: _sha256(path) for path in sorted(directory.iterdir()) if path.is_file()}
+    _write_json(
+        directory / MARKER_FILE,
+        {
+            "format": MARKER_FORMAT,
+            "kind": "run",
+            "format_version": FORMAT_VERSION,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "versions": {name: _version(name) for name in VERSIONED_PACKAGES},
+            **manifest,
+            "checksums": checksums,
+        },
+    )
 
 
-def write_run(
-    directory: Path,
-    *,
-    model,
-    scaler,
-    config: Config,
-    metrics: dict,
-    history: pd.DataFrame,
-    predictions: pd.DataFrame,
-    series: pd.Series | pd.DataFrame,
-    manifest: dict,
-) -> None:
-    """Write every file of a run into `directory` (which must exist)."""
-    model.save(directory / MODEL_FILE)
-    (directory / SCALER_FILE).write_text(json.dumps(scaler_to_dict(scaler), indent=2) + "\n")
-    (directory / CONFIG_FILE).write_text(config_to_toml(config))
-    (directory / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-    history.to_csv(directory / HISTORY_FILE, index=False)
-    predictions.to_csv(directory / PREDICTIONS_FILE, index=False, float_format="%.6f")
-    frame = series.rename_axis("date").reset_index()
-    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
-    frame.to_csv(directory / SERIES_FILE, index=False, float_format="%.10g")
-    full_manifest = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "versions": {name: _version(name) for name in VERSIONED_PACKAGES},
-        **manifest,
-    }
-    (directory / MANIFEST_FILE).write_text(json.dumps(full_manifest, indent=2) + "\n")
-
-
-def load_run(directory: str | Path) -> Run:
-    """Read a run directory written by write_run (the model itself loads on demand)."""
+def read_run(directory: str | Path) -> RunFiles:
+    """Read and check a run directory; every problem is one BundleError naming the file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise BundleError(
             f"{directory}: no such run directory; train one with `lstm-forecast train --out`"
         )
-    missing = [name for name in REQUIRED_FILES if not (directory / name).exists()]
+    missing = [
+        name
+        for name in (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE, MARKER_FILE)
+        if not (directory / name).is_file()
+    ]
     if missing:
         raise BundleError(
             f"{directory}: not a complete run (missing {', '.join(missing)}); train it again"
         )
+    manifest = _read_json(directory / MARKER_FILE, dict)
+    if manifest.get("format") != MARKER_FORMAT or manifest.get("kind") != "run":
+        raise BundleError(f"{directory / MARKER_FILE}: not an lstm-forecast run marker")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{directory / MARKER_FILE}: run format {manifest.get('format_version')!r}, this "
+            f"version of lstm-forecast reads format {FORMAT_VERSION}; train the run again"
+        )
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict):
+        raise BundleError(f"{directory / MARKER_FILE}: no checksums; train the run again")
+    for name, expected in checksums.items():
+        path = directory / name
+        if not path.is_file():
+            raise BundleError(f"{path}: missing from the run; train it again")
+        if _sha256(path) != expected:
+            raise BundleError(
+                f"{path}: changed since the run was saved (checksum differs); edits to a run are "
+                "not supported: train again with the settings you want"
+            )
+    config = _read_config(directory / CONFIG_FILE)
+    scaler_params = _read_json(directory / SCALER_FILE, dict)
+    series = _read_series(directory / SERIES_FILE)
+    history_path = directory / HISTORY_FILE
+    history = _read_csv(history_path) if history_path.is_file() else None
+    metrics_path = directory / METRICS_FILE
+    metrics = _read_json(metrics_path, dict) if metrics_path.is_file() else {}
+    return RunFiles(directory, config, scaler_params, series, history, manifest, metrics)
+
+
+def load_model(path: Path):
+    """The Keras model of a run, loaded with safe_mode (no Lambda code is ever run)."""
+    from lstm_forecast.cells import keras  # registers our cells for deserialization
+
     try:
-        config = load_config(directory / CONFIG_FILE)
-        scaler = scaler_from_dict(json.loads((directory / SCALER_FILE).read_text()))
-        frame = pd.read_csv(directory / SERIES_FILE, parse_dates=["date"])
-        metrics_path = directory / METRICS_FILE
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    except (ValueError, KeyError, ForecastError) as e:
-        raise BundleError(f"{directory}: damaged run files ({e}); train it again") from e
-    return Run(
-        directory=directory,
-        config=config,
-        scaler=scaler,
-        frame=frame.set_index("date"),
-        metrics=metrics,
-    )
+        # compile=False: the optimizer state is not needed to predict (and loading it would warn)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # Keras raises several types for a damaged or unsafe file
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise BundleError(f"{path}: cannot load the model ({reason}); train the run again") from e
+
+
+def _read_config(path: Path) -> Config:
+    import tomllib
+
+    try:
+        return config_from_dict(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise BundleError(f"{path}: damaged config ({e}); train the run again") from e
+    except LstmForecastError as e:
+        raise BundleError(f"{e}; train the run again") from e
+
+
+def _read_json(path: Path, kind: type):
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise BundleError(f"{path}: damaged ({e}); train the run again") from e
+    if not isinstance(value, kind):
+        raise BundleError(f"{path}: damaged (expected a JSON {kind.__name__}); train the run again")
+    return value
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise BundleError(f"{path}: damaged ({e}); train the run again") from e
+
+
+def _read_series(path: Path) -> pd.DataFrame:
+    frame = _read_csv(path)
+    if "date" not in frame.columns or frame.shape[1] < 2:
+        raise BundleError(f"{path}: damaged (no date and price columns); train the run again")
+    try:
+        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
+        values = frame.set_index("date").astype("float64")
+    except (ValueError, TypeError) as e:
+        raise BundleError(f"{path}: damaged ({e}); train the run again") from e
+    return values
+
+
+def _write_json(path: Path, value) -> None:
+    path.write_text(json.dumps(_finite(value), indent=2, allow_nan=False) + "\n")
+
+
+def _finite(value):
+    """JSON has no NaN: NaN and infinities are written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _version(package: str) -> str | None:

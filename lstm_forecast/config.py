@@ -7,6 +7,7 @@ The reference example lives in configs/seed.toml; see the README for why the def
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -16,11 +17,11 @@ from typing import Any
 from lstm_forecast.errors import ConfigError
 
 TARGET_TRANSFORMS = ("level", "return", "log_return", "diff")
-EXOGENOUS_RULES = ("hold",)
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ENGINES = ("auto", "fast", "keras")
 LOSSES = ("mse", "mae", "huber")
+MAX_SEED = 2**32 - 1  # NumPy's and Keras's seeds are unsigned 32-bit
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class DataConfig:
     # "Volume", or derived features: "return(Close)", "log1p(Volume)", "sma(Close, 20)",
     # "day_of_week". Empty: the target alone, as in the reference.
     features: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def parsed_features(self) -> tuple:
+        """`features` parsed into lstm_forecast.features.Feature objects (once per config)."""
+        from lstm_forecast.features import parse_features
+
+        return parse_features(self.features)
 
 
 @dataclass(frozen=True)
@@ -118,11 +126,9 @@ class ForecastConfig:
     # Dates past the data's end: "" = Monday-Friday business days; an exchange code such as
     # "XNYS" skips that exchange's holidays too (needs the `calendars` extra: exchange_calendars).
     calendar: str = ""
-    # Seed of the dropout masks: the same seed gives the same forecast.
+    # Seed of the dropout masks: the same seed gives the same forecast. (Non-target features
+    # keep their last known value during a recursive forecast, which predicts the target alone.)
     seed: int = 0
-    # Non-target features during a recursive forecast, which predicts the target alone:
-    # "hold" = each keeps its last known value for every future row.
-    exogenous: str = "hold"
 
 
 @dataclass(frozen=True)
@@ -138,15 +144,28 @@ def load_config(path: str | Path | None = None) -> Config:
     """Read a TOML config; keys it leaves out keep their defaults. None gives the defaults."""
     if path is None:
         return Config()
-    path = Path(path)
+    return config_from_dict(read_toml(Path(path)), source=str(path))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file as nested dicts; every read problem is one ConfigError naming the file."""
     try:
-        with path.open("rb") as file:
-            raw = tomllib.load(file)
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found; pass an existing TOML file") from e
+    except IsADirectoryError as e:
+        raise ConfigError(f"{path}: is a directory; pass a TOML config file") from e
+    except PermissionError as e:
+        raise ConfigError(f"{path}: not readable (permission denied)") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {e.start}); save the config as UTF-8"
+        ) from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML ({e})") from e
-    return config_from_dict(raw, source=str(path))
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:
@@ -264,6 +283,11 @@ def validate(config: Config, source: str = "config") -> None:
         train.learning_rate > 0,
         f"[train] learning_rate must be positive, got {train.learning_rate}",
     )
+    require(0 <= train.seed <= MAX_SEED, f"[train] seed must be in 0..{MAX_SEED}, got {train.seed}")
+    require(
+        0 <= forecast.seed <= MAX_SEED,
+        f"[forecast] seed must be in 0..{MAX_SEED}, got {forecast.seed}",
+    )
     require(train.epochs >= 1, f"[train] epochs must be at least 1, got {train.epochs}")
     require(train.batch_size >= 1, f"[train] batch_size must be at least 1, got {train.batch_size}")
     require(train.early_stopping_patience >= 0, "[train] early_stopping_patience must be >= 0")
@@ -271,14 +295,8 @@ def validate(config: Config, source: str = "config") -> None:
         0.0 <= train.validation_fraction < 1.0,
         f"[train] validation_fraction must be in [0, 1), got {train.validation_fraction}",
     )
-    require(
-        forecast.exogenous in EXOGENOUS_RULES,
-        f"[forecast] exogenous must be one of {', '.join(EXOGENOUS_RULES)}, got {forecast.exogenous!r}",
-    )
-    from lstm_forecast.features import parse_features
-
     try:
-        parse_features(data.features)
+        data.parsed_features  # noqa: B018 - parsed (and cached) here, so errors surface at load
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from e
     require(forecast.samples >= 0, f"[forecast] samples must be >= 0, got {forecast.samples}")
@@ -286,24 +304,59 @@ def validate(config: Config, source: str = "config") -> None:
 
 
 def with_overrides(config: Config, **overrides: Any) -> Config:
-    """Replace fields given as `section__key=value`; None values are ignored (option not given)."""
-    sections: dict[str, dict[str, Any]] = {}
+    """Replace fields given as `section__key=value`; None values are ignored (option not given).
+
+    The command-line options go through here and through apply_settings alike: both rebuild the
+    config from a dict, so an override is validated exactly like a TOML file.
+    """
+    raw = config_to_dict(config)
     for name, value in overrides.items():
-        if value is None:
-            continue
-        section, key = name.split("__")
-        sections.setdefault(section, {})[key] = value
-    replaced = {
-        section: dataclasses.replace(getattr(config, section), **values)
-        for section, values in sections.items()
-    }
-    config = dataclasses.replace(config, **replaced)
-    validate(config, "command-line options")
-    return config
+        if value is not None:
+            section, key = name.split("__")
+            raw.setdefault(section, {})[key] = value
+    return config_from_dict(raw, "command-line options")
+
+
+def apply_settings(config: Config, settings: list[str] | tuple[str, ...]) -> Config:
+    """Apply `--set section.key=value` overrides; the value is read as TOML (30, 0.5, true,
+    "text", ["a", "b"]), and as a plain string when it is not valid TOML."""
+    raw = config_to_dict(config)
+    for setting in settings:
+        name, equals, text = setting.partition("=")
+        section, dot, key = name.strip().partition(".")
+        if not equals or not dot or not section or not key:
+            raise ConfigError(
+                f"--set {setting!r}: write it as section.key=value, e.g. --set train.epochs=10"
+            )
+        try:
+            value = tomllib.loads(f"value = {text.strip()}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        if section not in raw or not isinstance(raw[section], dict):
+            raise ConfigError(
+                f"--set {setting!r}: unknown section [{section}]; valid sections: "
+                f"{', '.join(f.name for f in dataclasses.fields(Config))}"
+            )
+        raw[section][key] = value
+    return config_from_dict(raw, "--set")
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """The config as nested dicts and lists, as TOML holds it."""
+    return json_safe(dataclasses.asdict(config))
+
+
+def json_safe(value: Any) -> Any:
+    """Tuples as lists, recursively (TOML and JSON writers want lists)."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def config_to_toml(config: Config) -> str:
     """The resolved config as TOML text, readable back by load_config."""
     import tomli_w
 
-    return tomli_w.dumps(dataclasses.asdict(config))
+    return tomli_w.dumps(config_to_dict(config))

@@ -87,9 +87,9 @@ def csv_options(data_config) -> dict:
 
 def feature_columns(data_config) -> tuple[str, ...]:
     """CSV columns the [data] features read, besides the target."""
-    from lstm_forecast.features import parse_features, source_columns
+    from lstm_forecast.features import source_columns
 
-    columns = source_columns(parse_features(data_config.features))
+    columns = source_columns(data_config.parsed_features)
     return tuple(c for c in columns if c.strip().lower() != data_config.target.strip().lower())
 
 

@@ -45,6 +45,39 @@ ADAM_BETAS = (0.9, 0.999)
 ADAM_EPSILON = 1e-7
 
 
+FUSED_KERNELS = ("BlockLSTMV2", "BlockLSTMGradV2")
+
+
+def missing_kernels() -> str:
+    """The fused TensorFlow ops this trainer needs and the installed TensorFlow lacks ("" = none)."""
+    tf = _tf()
+    return ", ".join(name for name in FUSED_KERNELS if not hasattr(tf.raw_ops, name))
+
+
+def train(model, x, y, model_config, train_config, verbose: bool = False, stop=lambda: False):
+    """The one entry point: train the Keras `model` in place on windows `x` (n, length, columns)
+    and targets `y` (n,) as `train_config` says; returns the per-epoch logs as a DataFrame
+    (loss[, val_loss], seconds), like keras.Model.fit's History."""
+    import pandas as pd
+
+    result = fit(
+        Spec.from_config(model_config, train_config),
+        keras_weights(model),
+        x,
+        y,
+        epochs=train_config.epochs,
+        batch_size=train_config.batch_size,
+        learning_rate=train_config.learning_rate,
+        validation_fraction=train_config.validation_fraction,
+        patience=train_config.early_stopping_patience,
+        seed=train_config.seed,
+        report=(lambda line: print(line, flush=True)) if verbose else None,
+        stop=stop,
+    )
+    model.set_weights(result.weights)
+    return pd.DataFrame(result.history)
+
+
 def unsupported_reason(model_config, train_config) -> str:
     """Why the fast path cannot train this config ("" when it can)."""
     cells = {layer.cell or model_config.cell for layer in model_config.layers}
@@ -406,6 +439,7 @@ def fit(
     shuffle: bool = True,
     shards: int = 0,
     report: Callable[[str], object] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> FastHistory:
     """Train from `weights` like keras.Model.fit(x, y, validation_split=..., EarlyStopping(...,
     restore_best_weights=True)) would: the newest `validation_fraction` of windows held out
@@ -481,7 +515,9 @@ def fit(
             if report is not None:
                 shown = "  ".join(f"{key} {value:.4g}" for key, value in logs.items())
                 report(f"epoch {epoch + 1}/{epochs}  {shown}")
-            if not np.isfinite(logs["loss"]):
+            if not np.isfinite(logs["loss"]) or stop():
+                if patience > 0 and logs[monitor] < best:  # the epoch just run is the best
+                    best_weights = state
                 break
             if patience > 0:  # keras.callbacks.EarlyStopping(restore_best_weights=True)
                 wait += 1

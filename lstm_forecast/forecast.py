@@ -1,131 +1,299 @@
-"""One-step-ahead predictions from actual history, as the reference example makes them."""
+"""Recursive forecasts past the last date, with Monte-Carlo-dropout prediction intervals.
+
+Each forecast step feeds the model's output back as the newest value of the window. With
+`samples` > 0 the model's own Dropout layers stay on: every sample path draws its own dropout
+masks, and the spread of the paths gives the interval. The whole horizon loop, all samples as one
+batch, is one compiled TensorFlow function (XLA), never `model.predict` in a Python loop.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
+import os
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.errors import DataError
-from lstm_forecast.windows import Inputs, as_frame, scale, to_prices, unscale
+from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.windows import Inputs, apply_scaling, as_frame, undo_scaling
 
-PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
+# ---- the compiled loop --------------------------------------------------------------------------
 
 
-def predict_rows(
-    model, scaler, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs
+def _stack_layers(model) -> list:
+    """The model's layers after its input, checked to form a single chain (as build_model makes)."""
+    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    for layer in layers:
+        if len(layer._inbound_nodes) != 1:  # noqa: SLF001 - keras keeps no public accessor
+            raise ConfigError(f"layer {layer.name} is used more than once; not a stacked model")
+    return layers
+
+
+def _dropout_masks(layers, batch: int, steps: int, seed):
+    """Keep-masks (already divided by 1 - rate) for every Dropout layer and step, drawn at once.
+
+    Returns {layer index: (steps, batch, *layer output shape)}. One large stateless draw is much
+    faster under XLA than a small draw per step inside the loop.
+    """
+    import tensorflow as tf
+
+    masks = {}
+    for index, layer in enumerate(layers):
+        if layer.__class__.__name__ == "Dropout" and layer.rate > 0:
+            shape = (steps, batch, *layer.output.shape[1:])
+            layer_seed = seed + tf.constant([0, index], tf.int32)  # (seed, chunk * 64 + index)
+            uniform = tf.random.stateless_uniform(shape, seed=layer_seed, alg="threefry")
+            masks[index] = tf.where(uniform >= layer.rate, 1.0 / (1.0 - layer.rate), 0.0)
+    return masks
+
+
+def _forward(layers, window, masks, step):
+    """One pass of the model over `window` (batch, length, features) -> (batch, 1).
+
+    A Dropout layer multiplies by its mask for this step when `masks` has one, else passes through
+    (inference mode: no masks at all).
+    """
+    x = window
+    for index, layer in enumerate(layers):
+        if layer.__class__.__name__ == "Dropout":
+            if index in masks:
+                x = x * masks[index][step]
+        else:
+            x = layer(x, training=False)
+    return x
+
+
+def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_normalized: bool):
+    """Feed each step's output back into the window, in the model's units.
+
+    start: (batch, length, columns) unscaled model-space values (the target first). Each step
+    normalises the window (when asked), scales it, runs the model, turns the output back into
+    model space, and appends a row: the new target value and the other columns held at their
+    last value ([forecast] exogenous = "hold"). Returns the target values (batch, steps).
+    """
+    import tensorflow as tf
+
+    multiplier, offset, normalized = constants  # (columns,) each, the run's MinMax scaling
+    masks = _dropout_masks(layers, start.shape[0], steps, seed) if dropout else {}
+    outputs = tf.TensorArray(tf.float32, size=steps)
+    window = start
+    for step in tf.range(steps):
+        last = window[:, -1:, :]  # (batch, 1, columns)
+        divisor = tf.where(normalized, last, tf.ones_like(last))
+        scaled = apply_scaling(window / divisor, multiplier, offset)
+        value = _forward(layers, scaled, masks, step)  # (batch, 1)
+        target = undo_scaling(value, multiplier[0], offset[0])
+        if target_normalized:
+            target = target * last[:, :, 0]
+        new_row = tf.concat([target, last[:, 0, 1:]], axis=-1)  # (batch, columns)
+        outputs = outputs.write(step, target[:, 0])
+        window = tf.concat([window[:, 1:, :], new_row[:, tf.newaxis, :]], axis=1)
+    return tf.transpose(outputs.stack())
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(model, dropout: bool, target_normalized: bool):
+    """The XLA-compiled horizon loop of a model; it compiles once per (batch, steps) shape."""
+    import tensorflow as tf
+
+    layers = _stack_layers(model)
+    return tf.function(
+        lambda start, steps, seed, constants: _paths(
+            layers, start, steps, seed, dropout, constants, target_normalized
+        ),
+        jit_compile=True,
+    )
+
+
+SAMPLES_PER_CHUNK = 50  # samples per compiled call; chunks run on parallel threads
+LAYER_SEEDS_PER_CHUNK = 64  # seeds reserved per chunk: one per layer
+
+
+def sample_paths(
+    model,
+    window: np.ndarray,
+    steps: int,
+    samples: int,
+    scaler,
+    normalized: np.ndarray | None = None,
+    seed: int = 0,
 ) -> np.ndarray:
-    """Predicted price of each row in `rows`, each from the actual data before it.
+    """Model-space target paths of `steps` values after `window`.
 
-    `frame`: the target price first, then feature columns (or a price Series). `rows` index
-    into it; each needs inputs.history_rows rows before it.
+    window: (length, columns) unscaled model-space values, the target first (a 1-D window is
+    the target alone). `scaler` is the run's; `normalized` (columns,) marks the columns that
+    per-window normalisation divides (default none).
+    samples > 0: that many paths with the Dropout layers on (Monte-Carlo dropout), masks drawn
+    from `seed`; samples == 0: one deterministic path with dropout off.
+    Returns (max(samples, 1), steps).
+
+    XLA runs each call on one core, so the samples go in chunks of SAMPLES_PER_CHUNK to a thread
+    each; every chunk draws its masks from (seed, chunk), so the numbers do not depend on how many
+    cores the machine has.
     """
-    frame = as_frame(frame)
-    rows = np.asarray(rows, dtype=np.intp)
-    windows, divisor = inputs.windows(inputs.matrix(frame), rows)  # (rows, length, columns)
-    scaled = scale(scaler, windows).astype(np.float32)
-    outputs = model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
-    prices = frame.iloc[:, 0].to_numpy(np.float64)
-    return to_prices(unscale(scaler, outputs) * divisor, prices[rows - 1], inputs.transform)
+    import tensorflow as tf
+
+    window, normalized = _window_columns(window, normalized)
+    compiled = _compiled(model, samples > 0, bool(normalized[0]))
+    constants = (
+        tf.constant(scaler.scale_, tf.float32),
+        tf.constant(scaler.min_, tf.float32),
+        tf.constant(normalized),
+    )
+
+    def chunk_paths(chunk: int, size: int) -> np.ndarray:
+        start = tf.constant(np.broadcast_to(window, (size, *window.shape)), tf.float32)
+        chunk_seed = tf.constant([seed, chunk * LAYER_SEEDS_PER_CHUNK], tf.int32)
+        return compiled(start, steps, chunk_seed, constants).numpy()
+
+    sizes = [
+        min(SAMPLES_PER_CHUNK, samples - first) for first in range(0, samples, SAMPLES_PER_CHUNK)
+    ]
+    if len(sizes) <= 1:
+        return chunk_paths(0, max(samples, 1))
+    return np.concatenate(list(_thread_pool().map(chunk_paths, range(len(sizes)), sizes)))
 
 
-MAX_CONTINUATION_GAP_DAYS = 7  # a CSV starting within a week after the run's data continues it
+def _window_columns(window, normalized) -> tuple[np.ndarray, np.ndarray]:
+    """(length, columns) float64 window (a 1-D one is the target alone) and its (columns,)
+    normalisation mask (default: none)."""
+    window = np.asarray(window, np.float64)
+    window = window[:, None] if window.ndim == 1 else window
+    return window, np.zeros(window.shape[1], bool) if normalized is None else normalized
 
 
-def history_before(run_frame: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """The run's rows that may serve as history for `new`: those dated before `new` starts.
+@functools.lru_cache(maxsize=1)
+def _thread_pool():
+    from concurrent.futures import ThreadPoolExecutor
 
-    Used when `new` is the same series as the run's: either it overlaps the run's data with the
-    same prices on the common dates, or it starts within MAX_CONTINUATION_GAP_DAYS after the run's
-    data ends (the reference test file). Otherwise (another ticker, a later year) nothing.
-    The prices (first columns) decide; both may be price Series.
-    """
-    run_frame, new = as_frame(run_frame), as_frame(new)
-    run_series, new_series = run_frame.iloc[:, 0], new.iloc[:, 0]
-    earlier = run_frame[run_frame.index < new.index[0]]
-    common = new.index.intersection(run_frame.index)
-    if len(common):
-        same = np.allclose(new_series[common].to_numpy(), run_series[common].to_numpy(), rtol=1e-6)
-        return earlier if same else earlier.iloc[:0]
-    gap_days = (new.index[0] - run_series.index[-1]).days
-    return earlier if 0 < gap_days <= MAX_CONTINUATION_GAP_DAYS else earlier.iloc[:0]
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="forecast")
 
 
-def predict_series(
-    model, scaler, new: pd.DataFrame, history: pd.DataFrame, inputs: Inputs, source: str
-) -> pd.DataFrame:
-    """Predictions for every row of `new` that has enough actual data before it.
+# ---- from paths to prices and dates -------------------------------------------------------------
 
-    The rows before a row are `new`'s own earlier rows, preceded by `history` (which must end
-    before `new` starts), so a file that continues the training data is predicted from its first
-    row, exactly as the reference concatenates train and test. Both are frames with the target
-    price first (or price Series), with the same columns.
 
-    Returns columns date, actual, predicted, persistence (previous actual); rows without enough
-    history have empty predicted values.
-    """
-    new, history = as_frame(new), as_frame(history)
-    history = history.set_axis(new.columns, axis=1)  # same columns by position (names may vary)
-    frame = pd.concat([history, new])
-    prices = frame.iloc[:, 0]
-    first_row = len(history)
-    needed = inputs.history_rows
-    rows = np.arange(max(first_row, needed), len(prices))
-    if rows.size == 0:
+def interval(paths: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and central `level` interval of price paths (samples, steps), per step."""
+    tail = (1.0 - level) / 2
+    lower, median, upper = np.quantile(paths, [tail, 0.5, 1.0 - tail], axis=0)
+    return median, lower, upper
+
+
+def future_dates(last: pd.Timestamp, count: int, calendar: str = "") -> pd.DatetimeIndex:
+    """`count` trading dates after `last`: Monday-Friday, or the sessions of an exchange calendar."""
+    if not calendar:
+        return pd.bdate_range(last + pd.offsets.BDay(1), periods=count)
+    try:
+        import exchange_calendars
+    except ImportError as e:
+        raise ConfigError(
+            f"calendar {calendar!r} needs the exchange_calendars package; "
+            "install it with: pip install 'lstm-forecast[calendars]'"
+        ) from e
+    try:
+        sessions = exchange_calendars.get_calendar(calendar)
+    except exchange_calendars.errors.InvalidCalendarName as e:
+        raise ConfigError(
+            f"unknown exchange calendar {calendar!r}; use a code such as XNYS (New York), "
+            "XLON (London), XETR (Xetra), XTKS (Tokyo)"
+        ) from e
+    after = sessions.sessions[sessions.sessions > pd.Timestamp(last.date())][:count]
+    if len(after) < count:
         raise DataError(
-            f"{source}: no row has the {needed} earlier prices the model needs "
-            f"({len(new)} rows in the file, {len(history)} earlier rows from the run)"
+            f"calendar {calendar} has sessions only until {sessions.last_session.date()}; "
+            f'use a shorter horizon or calendar = "" (business days)'
         )
-    values = prices.to_numpy()
-    predicted = np.full(len(prices), np.nan)
-    predicted[rows] = predict_rows(model, scaler, frame, rows, inputs)
-    persistence = np.concatenate([[np.nan], values[:-1]])
-    table = pd.DataFrame(
-        {
-            "date": prices.index.strftime("%Y-%m-%d"),
-            "actual": values,
-            "predicted": predicted,
-            "persistence": persistence,
-        }
-    )
-    return table.iloc[first_row:].reset_index(drop=True)
+    return pd.DatetimeIndex(after)
 
 
-def predict_csv(
-    run_dir: str | Path, data: str | Path | None = None
-) -> tuple[pd.DataFrame, str, dict]:
-    """Load a run and predict every row of `data` (default: the run's own data file).
+# ---- a forecast from a price series -------------------------------------------------------------
 
-    Returns the table of predict_series plus an `in_sample` column (True where the row is one the
-    model was trained on: same date, same price), the path of the CSV read, and the metrics of
-    the out-of-sample predictions (all of them, flagged `in_sample`, when every row is in sample),
-    with the drift baseline from the run's training data.
+
+@dataclass(frozen=True)
+class Forecast:
+    table: pd.DataFrame  # date, actual, predicted, lower, upper: history rows, then forecast rows
+    paths: np.ndarray  # (samples, steps) price paths
+    origin: pd.Timestamp  # last date the forecast knew
+    level: float  # of the lower..upper interval
+
+
+def forecast_series(
+    model,
+    scaler,
+    frame: pd.DataFrame,
+    origin_row: int,
+    steps: int,
+    inputs: Inputs,
+    samples: int = 100,
+    level: float = 0.9,
+    seed: int = 0,
+    calendar: str = "",
+    source: str = "data",
+) -> Forecast:
+    """Forecast `steps` rows after row `origin_row` of `frame` from the rows up to it.
+
+    `frame`: the target price first, then feature columns (or a price Series). Dates: the
+    frame's own dates while it has rows after the origin (their actual prices are filled in),
+    then trading dates past its end. The table starts with the window of actual prices the
+    forecast started from (predicted empty), then the forecast rows.
     """
-    from lstm_forecast.bundle import load_run
-    from lstm_forecast.data import csv_options, load_prices
+    if steps < 1:
+        raise ConfigError(f"--steps must be at least 1, got {steps}")
+    frame = as_frame(frame)
+    prices = frame.iloc[:, 0]
+    needed = inputs.history_rows
+    if origin_row + 1 < needed:
+        raise DataError(
+            f"{source}: the forecast origin {prices.index[origin_row].date()} has "
+            f"{origin_row + 1} prices up to it, and the model needs {needed}; "
+            "pick a later --origin or give more data"
+        )
+    known = frame.iloc[: origin_row + 1]  # nothing after the origin is read
+    window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
+    model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
+    paths = inputs.target_transform.inverse_path(model_paths, float(prices.iloc[origin_row]))
+    median, lower, upper = interval(paths, level)
 
-    run = load_run(run_dir)
-    settings = run.config.data
-    source = Path(data) if data else Path(settings.test_path or settings.path)
-    new = load_prices(source, **csv_options(settings)).frame
-    table = predict_series(
-        run.load_model(),
-        run.scaler,
-        new,
-        history_before(run.frame, new),
-        Inputs.from_config(run.config),
-        str(source),
+    later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
+    dates = later.index.append(future_dates(prices.index[-1], steps - len(later), calendar))
+    actual = np.concatenate([later.to_numpy(), np.full(steps - len(later), np.nan)])
+    history = prices.iloc[origin_row + 1 - needed : origin_row + 1]
+    table = pd.concat(
+        [
+            pd.DataFrame({"date": history.index, "actual": history.to_numpy()}),
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "actual": actual,
+                    "predicted": median,
+                    "lower": lower if samples else np.nan,
+                    "upper": upper if samples else np.nan,
+                }
+            ),
+        ],
+        ignore_index=True,
     )
-    training = run.series.iloc[: run.metrics.get("train_rows", len(run.series))]
-    trained_on = training.reindex(pd.to_datetime(table["date"])).to_numpy()
-    table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
-    out_of_sample = table[~table["in_sample"]].dropna(subset=["predicted"])
-    scored = out_of_sample if len(out_of_sample) else table
+    table["date"] = pd.DatetimeIndex(table["date"]).strftime("%Y-%m-%d")
+    return Forecast(
+        table=table[["date", "actual", "predicted", "lower", "upper"]],
+        paths=paths,
+        origin=prices.index[origin_row],
+        level=level,
+    )
 
-    from lstm_forecast.evaluate import evaluate_table
 
-    metrics = evaluate_table(scored, run.metrics.get("drift", 0.0))
-    metrics["in_sample_rows_left_out"] = int(table["in_sample"].sum()) if len(out_of_sample) else 0
-    metrics["in_sample"] = not len(out_of_sample)
-    return table, str(source), metrics
+def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
+    """Row of the last price on or before `origin` (ISO date); None means the last row."""
+    if not origin:
+        return len(prices) - 1
+    try:
+        date = pd.Timestamp(origin)
+    except ValueError as e:
+        raise DataError(f"--origin {origin!r} is not a date; use ISO form like 2017-12-29") from e
+    row = int(np.searchsorted(prices.index.to_numpy(), date.to_datetime64(), side="right")) - 1
+    if row < 0:
+        raise DataError(
+            f"{source}: --origin {date.date()} is before the data starts ({prices.index[0].date()})"
+        )
+    return row

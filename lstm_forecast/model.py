@@ -52,3 +52,25 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["seconds"] = time.perf_counter() - self._start
+
+
+class StopOnRequest(keras.callbacks.Callback):
+    """Ends training after the current epoch once `stop()` says so (Ctrl-C in the CLI).
+
+    With `monitor` set (early stopping in use) it keeps the best weights so far, as
+    EarlyStopping(restore_best_weights=True) would, and puts them back when it stops.
+    """
+
+    def __init__(self, stop, monitor: str = ""):
+        super().__init__()
+        self._stop, self._monitor = stop, monitor
+        self._best, self._best_weights = float("inf"), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self._monitor)
+        if self._monitor and value is not None and value < self._best:
+            self._best, self._best_weights = value, self.model.get_weights()
+        if self._stop():
+            self.model.stop_training = True
+            if self._best_weights is not None:
+                self.model.set_weights(self._best_weights)

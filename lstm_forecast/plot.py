@@ -1,39 +1,33 @@
-"""Pictures of a run: predicted over real prices (the reference figure) and the loss curve."""
+"""Figures: predicted over real prices (the reference figure) with the loss curve, the fan chart
+of a forecast, and a backtest's folds. Each function takes in-memory tables and returns a
+matplotlib Figure; runs.py writes it to a file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-from lstm_forecast.bundle import HISTORY_FILE, PREDICTIONS_FILE, load_run
-from lstm_forecast.errors import DataError
-
-REQUIRED_PREDICTION_COLUMNS = ("date", "actual", "predicted")
-REQUIRED_FORECAST_COLUMNS = ("date", "actual", "predicted", "lower", "upper")
+PREDICTION_COLUMNS = ("date", "actual", "predicted")
+FORECAST_COLUMNS = ("date", "actual", "predicted", "lower", "upper")
 
 
-def plot_run(
-    run_dir: str | Path, out: str | Path | None = None, predictions: str | Path | None = None
-) -> Path:
-    """Draw real (red) and predicted (blue) prices over dates, and the loss per epoch, to a PNG.
-
-    `predictions` is a CSV from `lstm-forecast predict` (default: the run's own test span).
-    Returns the PNG's path (default: RUN_DIR/plot.png).
-    """
-    run = load_run(run_dir)
-    predictions_path = Path(predictions) if predictions else run.directory / PREDICTIONS_FILE
-    table = _read_predictions(predictions_path)
-    history_path = run.directory / HISTORY_FILE
-    history = pd.read_csv(history_path) if history_path.exists() else None
-    out = Path(out) if out else run.directory / "plot.png"
-
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display needed
     import matplotlib.pyplot as plt
 
-    target = run.config.data.target
+    return plt
+
+
+def run_figure(
+    table: pd.DataFrame,
+    history: pd.DataFrame | None,
+    target: str,
+    name: str,
+    metrics: dict,
+):
+    """Real (red) and predicted (blue) prices over dates, and the loss per epoch below."""
+    plt = _pyplot()
     figure, (prices_axes, loss_axes) = plt.subplots(
         2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
     )
@@ -41,11 +35,8 @@ def plot_run(
     prices_axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
     prices_axes.plot(dates, table["predicted"], color="blue", label=f"Predicted {target} price")
     rmse_text = ""
-    if {"rmse", "skill"} <= run.metrics.keys() and not predictions:
-        rmse_text = (
-            f" (RMSE {run.metrics['rmse']:.2f}, skill vs persistence {run.metrics['skill']:+.3f})"
-        )
-    name = Path(predictions or run.config.data.test_path or run.config.data.path).stem
+    if {"rmse", "skill"} <= metrics.keys():
+        rmse_text = f" (RMSE {metrics['rmse']:.2f}, skill vs persistence {metrics['skill']:+.3f})"
     prices_axes.set_title(f"{name}: {target} price prediction{rmse_text}")
     prices_axes.set_xlabel("Date")
     prices_axes.set_ylabel(f"{target} price")
@@ -64,33 +55,19 @@ def plot_run(
     loss_axes.set_xlabel("Epoch")
     loss_axes.set_ylabel("Loss")
     loss_axes.grid(alpha=0.3)
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
-    return out
+    return figure
 
 
-def plot_forecast(run_dir: str | Path, forecast: str | Path, out: str | Path | None = None) -> Path:
-    """Fan chart of a `predict --horizon` CSV: the history it started from and any actual prices
-    (red), the forecast median (blue) and its interval (shaded). Returns the PNG's path (default:
-    the CSV's name with .png).
-    """
-    run = load_run(run_dir)
-    forecast = Path(forecast)
-    table = _read_predictions(forecast, REQUIRED_FORECAST_COLUMNS, "predict --horizon N")
+def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""):
+    """Fan chart of a forecast table: the history it started from and any actual prices (red),
+    the forecast median (blue) and its interval (shaded)."""
+    from lstm_forecast.errors import DataError
+
     dates = pd.to_datetime(table["date"])
     future = table["predicted"].notna().to_numpy()
     if not future.any():
-        raise DataError(f"{forecast}: no forecast rows (empty predicted column)")
-    out = Path(out) if out else forecast.with_suffix(".png")
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    target = run.config.data.target
+        raise DataError("the forecast has no forecast rows (empty predicted column)")
+    plt = _pyplot()
     figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
     axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
     # start the forecast line at the last known price so it joins the history
@@ -99,7 +76,6 @@ def plot_forecast(run_dir: str | Path, forecast: str | Path, out: str | Path | N
     line = table["predicted"].fillna(table["actual"])
     axes.plot(dates[joined], line[joined], color="blue", label=f"Forecast {target} (median)")
     if table["lower"].notna().any():
-        level = _interval_level(forecast)
         axes.fill_between(
             dates[future],
             table["lower"][future],
@@ -111,53 +87,18 @@ def plot_forecast(run_dir: str | Path, forecast: str | Path, out: str | Path | N
         )
     origin = dates[int(future.argmax()) - 1] if future.argmax() > 0 else dates[0]
     axes.axvline(origin, color="grey", linewidth=0.8, linestyle=":")
-    axes.set_title(f"{run.directory.name}: {int(future.sum())}-day forecast from {origin.date()}")
+    axes.set_title(f"{name}: {int(future.sum())}-step forecast from {origin}")
     axes.set_xlabel("Date")
     axes.set_ylabel(f"{target} price")
     axes.legend(loc="upper left")
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
-    return out
+    return figure
 
 
-def _interval_level(forecast: Path) -> str:
-    """The interval level written beside a forecast CSV (NAME.json), as '90 %', or ''."""
-    sidecar = forecast.with_suffix(".json")
-    if not sidecar.is_file():
-        return ""
-    import json
-
-    level = json.loads(sidecar.read_text()).get("level")
-    return f"{100 * level:g} %" if level else ""
-
-
-def _read_predictions(
-    path: Path,
-    required: tuple[str, ...] = REQUIRED_PREDICTION_COLUMNS,
-    command: str = "predict",
-) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; write one with `lstm-forecast {command}`")
-    table = pd.read_csv(path)
-    missing = [column for column in required if column not in table.columns]
-    if missing:
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(missing)}; "
-            f"expected the output of `lstm-forecast {command}`"
-        )
-    return table
-
-
-def plot_backtest(prices, predictions: pd.DataFrame, out: Path, target: str) -> Path:
+def backtest_figure(prices: pd.Series, predictions: pd.DataFrame, target: str):
     """Every fold's one-step predictions over the real series, fold origins marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     dates = pd.to_datetime(predictions["date"])
     first_fold_rows = int((predictions["fold"] == predictions["fold"].iloc[0]).sum())
     shown = prices[prices.index >= dates.min()].iloc[: len(predictions)]
@@ -180,6 +121,4 @@ def plot_backtest(prices, predictions: pd.DataFrame, out: Path, target: str) -> 
     axes.set_ylabel(f"{target} price")
     axes.legend()
     axes.grid(alpha=0.3)
-    figure.savefig(out, dpi=110)
-    plt.close(figure)
-    return out
+    return figure

@@ -10,8 +10,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.features import Feature, compute, parse_features
+from lstm_forecast.features import Feature, compute
 from lstm_forecast.features import history_rows as feature_history_rows
+from lstm_forecast.transforms import TargetTransform, get_transform
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,6 @@ def join_train_test(
     return Split(frame=pd.concat([as_frame(train), as_frame(test)]), n_train=len(train))
 
 
-TRANSFORM_LAG = {"level": 0, "return": 1, "log_return": 1, "diff": 1}  # rows lost at the start
-
-
 @dataclass(frozen=True)
 class Inputs:
     """How a frame (target price first, then feature columns) becomes model inputs.
@@ -105,14 +103,18 @@ class Inputs:
         return cls(
             length=config.window.length,
             transform=config.window.target_transform,
-            features=parse_features(config.data.features),
+            features=config.data.parsed_features,
             normalize=config.window.normalize,
         )
 
     @property
+    def target_transform(self) -> TargetTransform:
+        return get_transform(self.transform)
+
+    @property
     def history_rows(self) -> int:
         """Rows of data needed before the first row the model can predict."""
-        undefined = max(TRANSFORM_LAG[self.transform], feature_history_rows(self.features))
+        undefined = max(self.target_transform.lag, feature_history_rows(self.features))
         return self.length + undefined
 
     @property
@@ -124,7 +126,7 @@ class Inputs:
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """(rows, columns) model-space values; NaN where a value is undefined."""
         frame = as_frame(frame)
-        target = to_model_space(frame.iloc[:, 0].to_numpy(), self.transform)
+        target = self.target_transform.forward(frame.iloc[:, 0].to_numpy())
         return np.column_stack([target] + [compute(f, frame) for f in self.features])
 
     def windows(self, matrix: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,43 +157,6 @@ def normalize_windows(windows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray
     return windows / divisor[:, None, :], divisor[:, 0]
 
 
-def history_rows(length: int, transform: str) -> int:
-    """Rows of actual prices needed before the first predictable row (target alone)."""
-    return Inputs(length, transform).history_rows
-
-
-def to_model_space(prices: np.ndarray, transform: str) -> np.ndarray:
-    """What the model learns, aligned with `prices` (NaN where undefined).
-
-    level: the price itself. return: p_t / p_t-1 - 1. log_return: log(p_t / p_t-1).
-    diff: p_t - p_t-1. The last three are NaN at t = 0.
-    """
-    prices = np.asarray(prices, dtype=np.float64)
-    if transform == "level":
-        return prices.copy()
-    out = np.full_like(prices, np.nan)
-    if transform == "diff":
-        out[1:] = np.diff(prices)
-        return out
-    if np.any(prices <= 0):
-        raise DataError(f'{transform} needs prices above zero; use target_transform = "diff"')
-    out[1:] = prices[1:] / prices[:-1] - 1 if transform == "return" else np.diff(np.log(prices))
-    return out
-
-
-def to_prices(model_values: np.ndarray, previous_prices: np.ndarray, transform: str) -> np.ndarray:
-    """Invert to_model_space for predicted values, given the actual price before each one."""
-    model_values = np.asarray(model_values, dtype=np.float64)
-    previous = np.asarray(previous_prices, dtype=np.float64)
-    if transform == "level":
-        return model_values
-    if transform == "return":
-        return previous * (1 + model_values)
-    if transform == "diff":
-        return previous + model_values
-    return previous * np.exp(model_values)
-
-
 def fit_scaler(train_model_values: np.ndarray) -> MinMaxScaler:
     """MinMax scaler to [0, 1] per column, fit on training values alone (NaN is ignored).
 
@@ -217,27 +182,38 @@ def scaler_from_dict(params: dict) -> MinMaxScaler:
     return scaler.fit(np.vstack([params["data_min"], params["data_max"]]))
 
 
+# MinMaxScaler.transform is `values * scale_ + min_` per column. It is written out here once, for
+# NumPy arrays and TensorFlow tensors alike, because the compiled forecast loop (forecast.py)
+# must scale inside the TensorFlow graph, where sklearn cannot run.
+
+
+def apply_scaling(values, multiplier, offset):
+    """values * multiplier + offset: MinMax scaling of model-space values (NaN stays NaN)."""
+    return values * multiplier + offset
+
+
+def undo_scaling(scaled, multiplier, offset):
+    """The inverse of apply_scaling."""
+    return (scaled - offset) / multiplier
+
+
 def scale(scaler: MinMaxScaler, model_values: np.ndarray) -> np.ndarray:
-    """Scale values whose last axis is the scaler's columns (a 1-D array: the target column);
-    NaN stays NaN."""
+    """Scale values whose last axis is the scaler's columns (a 1-D array: the target column)."""
     values = np.asarray(model_values, dtype=np.float64)
     if values.ndim == 1:
         return scale_target(scaler, values)
-    return scaler.transform(values.reshape(-1, values.shape[-1])).reshape(values.shape)
+    return apply_scaling(values, scaler.scale_, scaler.min_)
 
 
 def scale_target(scaler: MinMaxScaler, values: np.ndarray) -> np.ndarray:
     """Scale target (column 0) values alone."""
-    values = np.asarray(values, dtype=np.float64)
-    columns = np.zeros((len(values), scaler.n_features_in_))
-    columns[:, 0] = values
-    return scaler.transform(columns)[:, 0]
+    return apply_scaling(np.asarray(values, dtype=np.float64), scaler.scale_[0], scaler.min_[0])
 
 
 def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
     """Inverse of scaling for model outputs: the target column (0) alone, whatever the number
-    of input columns (inverse_transform of a one-column array would be wrong then)."""
-    return (np.asarray(scaled, dtype=np.float64) - scaler.min_[0]) / scaler.scale_[0]
+    of input columns."""
+    return undo_scaling(np.asarray(scaled, dtype=np.float64), scaler.scale_[0], scaler.min_[0])
 
 
 def training_windows(

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 from conftest import random_walk
 
-from lstm_forecast.backtest import backtest, fold_origins
+from lstm_forecast.backtest import fold_origins
 from lstm_forecast.config import load_config, with_overrides
 from lstm_forecast.errors import DataError
+from lstm_forecast.runs import backtest
 
 
 def test_fold_origins_cut_the_newest_rows_into_consecutive_blocks():
@@ -32,7 +33,9 @@ def test_backtest_writes_folds_predictions_summary_and_plot(tmp_path, tiny_confi
     backtest(config, 3, 5, tmp_path / "bt", on_fold=lambda fold, m: seen.append(fold))
     assert seen == [1, 2, 3]
     names = {p.name for p in (tmp_path / "bt").iterdir()}
-    assert names == {"folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png"}
+    assert names == {
+        "folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png", "run.json"
+    }  # fmt: skip
     folds = pd.read_csv(tmp_path / "bt" / "folds.csv")
     assert folds["fold"].tolist() == [1, 2, 3]
     assert folds["train_rows"].tolist() == [75, 80, 85]

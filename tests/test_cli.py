@@ -219,7 +219,7 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
     "extra, message",
     [
         (["--origin", "2020-01-01"], "--origin, --level, --samples, --seed and --calendar go with"),
-        (["--horizon", 0], "--horizon must be at least 1"),
+        (["--horizon", 0], "--steps must be at least 1"),
         (["--horizon", 3, "--level", 1.5], "level must be in (0, 1), got 1.5"),
         (["--horizon", 3, "--origin", "1900-01-01"], "is before the data starts"),
         (["--horizon", 3, "--calendar", "NOPE"], "unknown exchange calendar 'NOPE'"),

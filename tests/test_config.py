@@ -79,7 +79,7 @@ def test_keys_left_out_keep_their_defaults():
             "#1: cell must be one of lstm, peephole, cifg, gru (or left out), got 'rnn'",
         ),
         ({"forecast": {"samples": -1}}, "[forecast] samples must be >= 0"),
-        ({"forecast": {"exogenous": "guess"}}, "[forecast] exogenous must be one of hold"),
+        ({"forecast": {"exogenous": "hold"}}, "unknown key 'exogenous'"),
         ({"data": {"features": "Volume"}}, "[data] features must be a list of strings"),
         ({"data": {"features": ["ema(Close, 3)"]}}, "'ema(Close, 3)' is not a feature"),
         ({"forecast": {"level": 1.0}}, "[forecast] level must be in (0, 1)"),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.plot import plot_run
+from lstm_forecast.runs import plot as plot_run
 
 
 def colour_pixels(png, rgb, tolerance=0.15):

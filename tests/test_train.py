@@ -5,11 +5,10 @@ import pandas as pd
 import pytest
 from conftest import random_walk
 
-from lstm_forecast import bundle, train
+from lstm_forecast import bundle, runs
 from lstm_forecast.config import load_config, with_overrides
 from lstm_forecast.errors import DataError, ForecastError
 from lstm_forecast.evaluate import evaluate
-from lstm_forecast.forecast import predict_csv
 
 RUN_FILES = {
     "model.keras",
@@ -66,7 +65,7 @@ def test_history_and_resolved_config(trained_run):
 def test_predict_on_the_test_csv_reproduces_the_run(trained_run):
     result, _, test_csv = trained_run
     saved = pd.read_csv(result.run_dir / "predictions.csv")
-    table, source, metrics = predict_csv(result.run_dir, test_csv)
+    table, source, metrics, _ = runs.predict(result.run_dir, test_csv, out="-")
     assert source == str(test_csv)
     assert not table["in_sample"].any()
     assert metrics["rmse"] == pytest.approx(result.metrics["rmse"], rel=1e-5)
@@ -79,7 +78,7 @@ def test_too_little_data_fails_before_any_run_directory(tmp_path, tiny_config):
     random_walk(7).to_csv(path, index=False)  # 6 training rows, 1 test row
     config = with_overrides(load_config(tiny_config), data__path=str(path))
     with pytest.raises(DataError, match="6 training rows, but a window of 5 .* needs at least 7"):
-        train.train(config, tmp_path / "run", verbose=0)
+        runs.train(config, tmp_path / "run", verbose=0)
     assert not (tmp_path / "run").exists()
 
 
@@ -91,7 +90,7 @@ def test_existing_output_is_refused_without_overwrite(tmp_path, tiny_config, pri
     with pytest.raises(
         ForecastError, match="already exists; choose another --out or pass --overwrite"
     ):
-        train.train(config, out, verbose=0)
+        runs.train(config, out, verbose=0)
     assert (out / "keep.txt").read_text() == "mine"
 
 
@@ -101,10 +100,10 @@ def test_a_failure_while_writing_leaves_nothing_behind(
     def broken_write(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(train, "write_run", broken_write)
+    monkeypatch.setattr(bundle, "write_run", broken_write)
     config = with_overrides(load_config(tiny_config), data__path=str(prices_csv))
     with pytest.raises(OSError, match="disk full"):
-        train.train(config, tmp_path / "run", verbose=0)
+        runs.train(config, tmp_path / "run", verbose=0)
     # neither the run nor its staging directory remains
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         [tiny_config.name, prices_csv.name]
@@ -113,10 +112,10 @@ def test_a_failure_while_writing_leaves_nothing_behind(
 
 def test_load_run_errors(tmp_path):
     with pytest.raises(ForecastError, match="no such run directory"):
-        bundle.load_run(tmp_path / "missing")
+        bundle.read_run(tmp_path / "missing")
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "config.toml").write_text("")
     with pytest.raises(
         ForecastError, match="not a complete run \\(missing model.keras, scaler.json"
     ):
-        bundle.load_run(tmp_path / "half")
+        bundle.read_run(tmp_path / "half")

@@ -3,18 +3,16 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import DataError
+from lstm_forecast.transforms import get_transform
 from lstm_forecast.windows import (
     Inputs,
     fit_scaler,
-    history_rows,
     join_train_test,
     scale,
     scaler_from_dict,
     scaler_to_dict,
     split_by_date,
     split_by_fraction,
-    to_model_space,
-    to_prices,
     training_windows,
     unscale,
 )
@@ -58,17 +56,21 @@ def test_join_train_test_requires_the_test_file_to_come_later():
 @pytest.mark.parametrize("transform", ["level", "return", "log_return", "diff"])
 def test_transform_round_trip(transform):
     prices = np.array([10.0, 11.0, 10.5, 12.0, 12.5])
-    model_values = to_model_space(prices, transform)
-    defined = slice(history_rows(0, transform), None)
-    recovered = to_prices(model_values[defined], np.r_[np.nan, prices[:-1]][defined], transform)
+    model_values = get_transform(transform).forward(prices)
+    defined = slice(Inputs(0, transform).history_rows, None)
+    recovered = get_transform(transform).inverse(
+        model_values[defined], np.r_[np.nan, prices[:-1]][defined]
+    )
     np.testing.assert_allclose(recovered, prices[defined])
 
 
 def test_log_return_values_and_positivity():
-    np.testing.assert_allclose(to_model_space([1.0, np.e, 1.0], "log_return")[1:], [1.0, -1.0])
-    assert np.isnan(to_model_space([1.0, 2.0], "log_return")[0])
+    np.testing.assert_allclose(
+        get_transform("log_return").forward([1.0, np.e, 1.0])[1:], [1.0, -1.0]
+    )
+    assert np.isnan(get_transform("log_return").forward([1.0, 2.0])[0])
     with pytest.raises(DataError, match="above zero"):
-        to_model_space([1.0, 0.0], "log_return")
+        get_transform("log_return").forward([1.0, 0.0])
 
 
 def test_scaler_fit_on_train_only_and_json_round_trip():
@@ -84,7 +86,7 @@ def test_scaler_fit_on_train_only_and_json_round_trip():
 
 
 def test_scaler_ignores_the_undefined_first_return():
-    scaler = fit_scaler(to_model_space([1.0, 2.0, 1.0], "log_return"))
+    scaler = fit_scaler(get_transform("log_return").forward([1.0, 2.0, 1.0]))
     assert np.isfinite(scaler.data_min_).all() and np.isfinite(scaler.data_max_).all()
 
 
@@ -104,9 +106,9 @@ def test_training_windows_targets_follow_their_windows(transform):
     prices = 100 + np.cumsum(np.random.default_rng(1).normal(0, 1, 40))
     length = 5
     x, y, scaler = training_windows(prices, Inputs(length, transform))
-    assert x.shape == (40 - history_rows(length, transform), length, 1)
-    scaled = scale(scaler, to_model_space(prices, transform))
-    first = history_rows(length, transform)
+    assert x.shape == (40 - Inputs(length, transform).history_rows, length, 1)
+    scaled = scale(scaler, get_transform(transform).forward(prices))
+    first = Inputs(length, transform).history_rows
     np.testing.assert_allclose(x[0, :, 0], scaled[first - length : first], rtol=1e-6)
     np.testing.assert_allclose(y, scaled[first:], rtol=1e-6)
     # the scaler spans exactly the training values
@@ -122,9 +124,9 @@ def test_too_few_training_rows_says_how_many_are_needed():
 
 
 def test_return_and_diff_values():
-    np.testing.assert_allclose(to_model_space([10.0, 12.0, 9.0], "return")[1:], [0.2, -0.25])
-    np.testing.assert_allclose(to_model_space([10.0, 12.0, 9.0], "diff")[1:], [2.0, -3.0])
-    np.testing.assert_allclose(to_model_space([-1.0, 2.0], "diff")[1:], [3.0])  # any sign
+    np.testing.assert_allclose(get_transform("return").forward([10.0, 12.0, 9.0])[1:], [0.2, -0.25])
+    np.testing.assert_allclose(get_transform("diff").forward([10.0, 12.0, 9.0])[1:], [2.0, -3.0])
+    np.testing.assert_allclose(get_transform("diff").forward([-1.0, 2.0])[1:], [3.0])  # any sign
 
 
 def frame_of(rows=40, seed=1):

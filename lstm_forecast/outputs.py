@@ -1,0 +1,177 @@
+"""Writing outputs without ever losing a user's file.
+
+Every output is checked before any work starts (its folder exists and is writable, it is not a
+directory where a file is wanted, it is none of the command's inputs, it does not exist unless
+--overwrite was given), then written atomically: into a temporary file or folder beside it, renamed
+into place at the end. `--overwrite` replaces a directory only when it is one of ours (it holds our
+marker and nothing but files we write) and never `.`, `/`, the home directory or a folder that holds
+the current directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lstm_forecast.errors import OutputError
+
+MARKER_FILE = "run.json"  # every directory we write holds it; its "format" names us
+MARKER_FORMAT = "lstm-forecast"
+# files a directory of ours may hold besides the marker: the artefacts we write into it and the
+# outputs `predict`, `plot` and `report` write there by default
+OUR_FILE = re.compile(
+    r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
+    r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml"
+    r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html)$"
+)
+
+
+def is_ours(directory: Path) -> bool:
+    """A directory we wrote: our marker, and nothing in it but files we write."""
+    try:
+        marker = json.loads((directory / MARKER_FILE).read_text())
+        entries = list(directory.iterdir())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT:
+        return False
+    return all(
+        entry.is_file() and (entry.name == MARKER_FILE or OUR_FILE.match(entry.name))
+        for entry in entries
+    )
+
+
+def _protected(directory: Path) -> bool:
+    """`/`, the home directory, the current directory or any folder above it."""
+    resolved = directory.resolve()
+    cwd = Path.cwd().resolve()
+    return (
+        resolved == Path(resolved.anchor)
+        or resolved == Path.home().resolve()
+        or (resolved == cwd or resolved in cwd.parents)
+    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_parent(path: Path, what: str) -> None:
+    """The folder `path` goes into exists (or can be made) and is writable."""
+    parent = path.parent if str(path.parent) else Path(".")
+    existing = parent
+    while not existing.exists():
+        if existing == existing.parent:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputError(f"{path}: cannot write the {what}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{path}: cannot write the {what}: folder {existing} is not writable; choose another --out"
+        )
+
+
+def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output directory we must not (re)place; see the module docstring."""
+    directory = Path(directory)
+    for source in inputs:
+        source = Path(source)
+        if _same_file(directory, source) or directory.resolve() in source.resolve().parents:
+            raise OutputError(f"{directory}: is or holds the input {source}; choose another --out")
+    check_parent(directory, "output directory")
+    if not directory.exists() and not directory.is_symlink():
+        return
+    if not directory.is_dir():
+        raise OutputError(f"{directory}: is a file, not a directory; choose another --out")
+    if not any(directory.iterdir()):
+        return
+    if not overwrite:
+        raise OutputError(
+            f"{directory}: already exists; choose another --out or pass --overwrite to replace it"
+        )
+    if _protected(directory):
+        raise OutputError(
+            f"{directory}: refusing to replace the current, home or root directory; "
+            "give --out a new folder such as runs/NAME"
+        )
+    if not is_ours(directory):
+        raise OutputError(
+            f"{directory}: --overwrite replaces only a directory written by lstm-forecast, and this "
+            "one holds other files; choose another --out"
+        )
+
+
+def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output file that is an input, a directory, or exists without --overwrite."""
+    path = Path(path)
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputError(f"{path}: is an input of this command; choose another --out")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give --out a file name")
+    check_parent(path, "output file")
+    if path.exists() and not overwrite:
+        raise OutputError(
+            f"{path}: already exists; choose another --out or pass --overwrite to replace it"
+        )
+
+
+def write_file(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call write(temporary path) beside `path`, then rename it into place (atomic)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_file(path, lambda temporary: temporary.write_text(text))
+
+
+@contextmanager
+def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary directory beside `directory`, moved into place only if the block succeeds.
+
+    Nothing is left behind when the block raises (bad data, Ctrl-C, a crash, SIGTERM turned into
+    an exception by the CLI). An existing directory of ours is replaced only at the very end.
+    """
+    directory = Path(directory)
+    check_new_directory(directory, overwrite)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; use the user's umask
+        yield staging
+        check_new_directory(directory, overwrite)  # nothing else appeared meanwhile
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.replace(directory, retired / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
