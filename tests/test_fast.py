@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_forecast import fast
+from lstm_forecast import fast, fast_graph
 from lstm_forecast.config import (
     Config,
     LayerConfig,
@@ -25,7 +25,7 @@ from lstm_forecast.config import (
 )
 from lstm_forecast.model import build_model, keras
 
-tf = fast._tf()
+tf = fast_graph._tf()
 
 LAYERS = (LayerConfig(units=6, dropout=0.0), LayerConfig(units=4, dropout=0.0))
 
@@ -62,7 +62,7 @@ def relative_error(ours, theirs):
 def test_predictions_match_keras():
     model = make_model()
     x, _ = make_data()
-    net = fast.FastLSTM(spec_for(), batch_size=8, learning_rate=1e-3)
+    net = fast_graph.FastLSTM(spec_for(), batch_size=8, learning_rate=1e-3)
     ours = net.predict(as_tensors(fast.keras_weights(model)), tf.constant(x)).numpy()
     np.testing.assert_allclose(ours, model(x, training=False).numpy(), atol=1e-5)
 
@@ -72,7 +72,7 @@ def test_loss_and_gradients_match_keras(loss):
     model = make_model()
     x, y = make_data(rows=8)
     y = y * 3  # errors beyond 1 exercise both branches of the Huber loss
-    net = fast.FastLSTM(spec_for(loss=loss), batch_size=8, learning_rate=1e-3)
+    net = fast_graph.FastLSTM(spec_for(loss=loss), batch_size=8, learning_rate=1e-3)
     ours_loss, ours = net.gradients(
         as_tensors(fast.keras_weights(model)), tf.constant(x), tf.constant(y), tf.ones([8, 1]), ()
     )
@@ -90,7 +90,7 @@ def test_zero_weight_rows_do_not_change_the_gradient():
     """A short last batch is padded with zero-weight rows; they must contribute nothing."""
     model = make_model()
     x, y = make_data(rows=8)
-    net = fast.FastLSTM(spec_for(), batch_size=8, learning_rate=1e-3)
+    net = fast_graph.FastLSTM(spec_for(), batch_size=8, learning_rate=1e-3)
     weights = as_tensors(fast.keras_weights(model))
     row_weight = tf.constant([[1.0]] * 5 + [[0.0]] * 3)
     _, padded = net.gradients(weights, tf.constant(x), tf.constant(y), row_weight, ())
@@ -108,7 +108,7 @@ def test_dropout_masks_sit_where_keras_puts_its_dropout_layers():
     assert [mask.shape for mask in keep] == [(1, 7, 8, 6), (1, 8, 4)]
     assert 0.1 < 1 - keep[0].mean() < 0.5  # about 30 % dropped
     keep = tuple(mask[0] for mask in keep)
-    net = fast.FastLSTM(spec, batch_size=8, learning_rate=1e-3, shards=1)
+    net = fast_graph.FastLSTM(spec, batch_size=8, learning_rate=1e-3, shards=1)
     weights = as_tensors(fast.keras_weights(model))
     _, ours = net.gradients(weights, tf.constant(x), tf.constant(y), tf.ones([8, 1]), keep)
     lstm_1, lstm_2 = (layer for layer in model.layers if isinstance(layer, keras.layers.LSTM))
@@ -132,7 +132,7 @@ def test_shards_add_up_to_the_whole_batch():
     weights = as_tensors(fast.keras_weights(model))
     row_weight = tf.constant([[1.0]] * 9 + [[0.0]] * 2)
     results = [
-        fast.FastLSTM(spec, batch_size=11, learning_rate=1e-3, shards=shards).gradients(
+        fast_graph.FastLSTM(spec, batch_size=11, learning_rate=1e-3, shards=shards).gradients(
             weights, tf.constant(x), tf.constant(y), row_weight, keep
         )
         for shards in (1, 2, 3)
@@ -154,7 +154,7 @@ def test_adam_steps_match_keras():
     for _ in range(3):
         grads = [generator.normal(0, 1, w.shape).astype(np.float32) for w in weights]
         optimizer.apply_gradients(zip([tf.constant(g) for g in grads], variables, strict=True))
-        ours, moments, velocities, iteration = fast._adam(
+        ours, moments, velocities, iteration = fast_graph._adam(
             tf, ours, moments, velocities, [tf.constant(g) for g in grads], iteration, 0.01
         )
     for mine, variable in zip(ours, variables, strict=True):

@@ -1,0 +1,102 @@
+"""What every command of the CLI shares: option types, one-line errors, Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lstm_forecast.errors import LstmForecastError
+
+USER_ERROR_EXIT = 2
+INTERRUPTED_EXIT = 130  # the shell's status for a process ended by Ctrl-C
+
+# options shared by the commands
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML config; default: the built-in defaults.")
+]
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="Price CSV; default: the bundled S&P 500 data.")
+]
+TargetOption = Annotated[str | None, typer.Option(help="Column to forecast, e.g. Close.")]
+DateColumnOption = Annotated[
+    str | None, typer.Option(help="Date column; default: the first named like 'date'.")
+]
+EpochsOption = Annotated[int | None, typer.Option(help="Override the config's train.epochs.")]
+SeedOption = Annotated[int | None, typer.Option(help="Override the config's train.seed.")]
+CellOption = Annotated[
+    str | None, typer.Option(help="Override the config's model.cell: lstm, peephole, cifg or gru.")
+]
+SepOption = Annotated[str | None, typer.Option(help="Field separator; default: detected.")]
+DecimalOption = Annotated[str | None, typer.Option(help="Decimal mark; default: detected.")]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an output of ours that exists.")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override any config key: --set section.key=value (repeatable)."),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Training engine: fast (fused kernels; plain LSTM + Adam), keras "
+        "(keras.Model.fit) or auto (fast where it applies). Default: the config's."
+    ),
+]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Our domain errors, unreadable files and interruptions as one line on stderr; no traceback."""
+    try:
+        yield
+    except LstmForecastError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(USER_ERROR_EXIT) from None
+    except OSError as e:  # a file we could not read or write: name it
+        where = f"{e.filename}: " if e.filename else ""
+        typer.echo(f"error: {where}{e.strerror or e}", err=True)
+        raise typer.Exit(USER_ERROR_EXIT) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was written", err=True)
+        raise typer.Exit(INTERRUPTED_EXIT) from None
+
+
+@contextmanager
+def graceful_stop() -> Iterator[object]:
+    """The first Ctrl-C asks training to stop after the current epoch (the run is saved, marked
+    interrupted); a second one aborts. SIGTERM aborts at once; either way the staging folder is
+    removed on the way out, so nothing half-written remains."""
+    from lstm_forecast.train import StopTraining
+
+    stop = StopTraining()
+
+    def on_interrupt(signum, frame):
+        if stop.requested:
+            raise KeyboardInterrupt
+        stop.requested = True
+        typer.echo("stopping after this epoch; Ctrl-C again to abort", err=True)
+
+    def on_terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = (
+        signal.signal(signal.SIGINT, on_interrupt),
+        signal.signal(signal.SIGTERM, on_terminate),
+    )
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+
+
+def resolved_config(config: Path | None, settings: list[str] | None, **options):
+    """The config file (or the defaults), then the named options, then every --set."""
+    from lstm_forecast.config import apply_settings, load_config, with_overrides
+
+    return apply_settings(with_overrides(load_config(config), **options), settings or [])

@@ -1,0 +1,101 @@
+"""The Forecaster object: the notebook flow of the README, save/load round trips, checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY_CONFIG, random_walk
+
+from lstm_forecast import Forecaster, load_config, read_prices
+from lstm_forecast.config import apply_settings, config_from_dict
+from lstm_forecast.errors import BundleError, ConfigError, DataError
+
+
+@pytest.fixture(scope="module")
+def prices(tmp_path_factory) -> pd.DataFrame:
+    path = tmp_path_factory.mktemp("prices") / "prices.csv"
+    random_walk(150, seed=4).to_csv(path, index=False)
+    return read_prices(path, load_config())
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "tiny.toml"
+    path.write_text(TINY_CONFIG.format(transform="log_return"))
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def forecaster(prices, config) -> Forecaster:
+    return Forecaster.fit(prices[:"2020-05-15"], config)
+
+
+def test_the_readme_flow(forecaster, prices, tmp_path):
+    later = prices["2020-05-18":]
+    table = forecaster.predict(later)
+    assert list(table.columns) == ["date", "actual", "predicted", "persistence", "in_sample"]
+    assert len(table) == len(later) and table["predicted"].notna().all()  # history from the fit
+    assert not table["in_sample"].any()
+    future = forecaster.forecast(7, samples=0).table.dropna(subset=["predicted"])
+    assert len(future) == 7 and future["lower"].isna().all()
+    loaded = Forecaster.load(forecaster.save(tmp_path / "run"))
+    np.testing.assert_allclose(loaded.predict(later)["predicted"], table["predicted"], rtol=1e-6)
+    assert loaded.train_rows == forecaster.train_rows and loaded.drift == forecaster.drift
+
+
+def test_fit_takes_columns_by_name_and_knows_its_training_span(forecaster, prices):
+    assert forecaster.target == "Open"
+    assert forecaster.train_span == (prices.index[0], pd.Timestamp("2020-05-15"))
+    assert forecaster.fit_info["engine"] == "fast"
+    assert forecaster.fit_info["epochs_run"] == 2
+    assert forecaster.inputs.history_rows == 6  # window 5 + 1 for the log return
+
+
+def test_predict_marks_the_rows_it_trained_on(forecaster, prices):
+    table = forecaster.predict(prices)
+    in_sample = table["in_sample"].to_numpy()
+    assert in_sample.sum() == forecaster.train_rows
+    metrics = forecaster.evaluate(table)
+    assert metrics["in_sample_rows_left_out"] == forecaster.train_rows
+    assert metrics["rows"] == len(prices) - forecaster.train_rows
+
+
+def test_prices_need_dates_and_the_configured_columns(config):
+    with pytest.raises(DataError, match="need a DatetimeIndex"):
+        Forecaster.fit(pd.DataFrame({"Open": np.arange(50.0)}), config)
+    dated = pd.DataFrame(
+        {"A": np.arange(50.0), "B": np.arange(50.0)}, index=pd.bdate_range("2020", periods=50)
+    )
+    with pytest.raises(DataError, match="columns A, B; the config needs Open"):
+        Forecaster.fit(dated, config)
+
+
+def test_a_loaded_run_is_checked_against_its_files(forecaster, tmp_path):
+    run = forecaster.save(tmp_path / "run")
+    (run / "config.toml").write_text((run / "config.toml").read_text().replace("5", "6", 1))
+    with pytest.raises(BundleError, match="config.toml: changed since the run was saved"):
+        Forecaster.load(run)
+
+
+def test_set_overrides_any_key_with_toml_values(config):
+    changed = apply_settings(
+        config, ["window.length=9", "train.learning_rate=0.01", 'data.features=["Volume"]']
+    )
+    assert (changed.window.length, changed.train.learning_rate) == (9, 0.01)
+    assert changed.data.features == ("Volume",)
+    assert apply_settings(config, ["data.target=Close"]).data.target == "Close"  # bare string
+    for setting, message in [
+        ("window.length", "write it as section.key=value"),
+        ("nope.key=1", "unknown section [nope]"),
+        ("train.epochz=3", "unknown key 'epochz'"),
+        ("train.epochs=0", "epochs must be at least 1"),
+        ("train.seed=-1", "seed must be in 0..4294967295"),
+    ]:
+        with pytest.raises(ConfigError, match=message.replace("[", "\\[").replace(".", "\\.")):
+            apply_settings(config, [setting])
+
+
+def test_features_are_parsed_once_when_the_config_is_read():
+    config = config_from_dict({"data": {"features": ["sma(Close, 3)", "Volume"]}})
+    first = config.data.parsed_features
+    assert first is config.data.parsed_features  # cached, not parsed again
+    assert [feature.kind for feature in first] == ["sma", "raw"]
