@@ -300,6 +300,7 @@ class AdaptiveResult:
     lower: np.ndarray  # (T,) prices; 0 where alpha_t <= 0 (unbounded)
     upper: np.ndarray  # (T,) prices; inf where alpha_t <= 0 (unbounded)
     covered: np.ndarray  # (T,) bool: the actual fell inside
+    next_alpha: float  # alpha_{T+1}: the level 1 - next_alpha for the next band, past the data
 
 
 def adaptive_alphas(
@@ -362,7 +363,9 @@ def adaptive_alphas(
         miss = not lower[t] <= actual[t] <= upper[t]
         alpha_t = alpha_t + gamma * (target - miss)
     covered = (lower <= actual) & (actual <= upper)
-    return AdaptiveResult(alphas=alphas, lower=lower, upper=upper, covered=covered)
+    return AdaptiveResult(
+        alphas=alphas, lower=lower, upper=upper, covered=covered, next_alpha=alpha_t
+    )
 
 
 # ---- scoring intervals and the naive band -------------------------------------------------------

@@ -268,6 +268,7 @@ def test_aci_alpha_update_by_hand():
     )
     # alpha_2 = 0.1 + 0.1 (0.1 - 1) = 0.01: unbounded; alpha_3 = 0.01 + 0.1 * 0.1 = 0.02
     np.testing.assert_allclose(result.alphas, [0.1, 0.01, 0.02])
+    assert result.next_alpha == pytest.approx(0.03)  # covered at step 3: + 0.1 * 0.1
     np.testing.assert_allclose([result.lower[0], result.upper[0]], 10 * np.exp([-0.09, 0.09]))
     assert result.lower[1] == 0.0 and result.upper[1] == math.inf
     # step 3: the 9 scores plus |0.5| and |0.0|; k = ceil(12 * 0.98) = 12 > 11 -> unbounded
