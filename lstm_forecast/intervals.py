@@ -1,0 +1,433 @@
+"""Conformal prediction intervals for recursive price forecasts, and the scores that judge them.
+
+All errors live in log-price space, e = log(actual) - log(forecast), so a band is multiplicative:
+[forecast * exp(lower_h), forecast * exp(upper_h)] scales with the price.
+
+- Per-step split conformal, as Darts' `ConformalNaiveModel` does it (one set of scores per forecast
+  step h; `symmetric=True` scores |e|, `symmetric=False` calibrates each tail on the signed
+  errors at alpha / 2; quantiles with `method="higher"`). Nixtla's `ConformalIntervals`
+  (statsforecast / NeuralForecast, "conformal_error" / "conformal_distribution") likewise takes
+  absolute errors per horizon step from rolling cross-validation windows: our symmetric default.
+  Unlike Darts we apply the finite-sample correction of split conformal (Lei et al. 2018;
+  Angelopoulos & Bates, "A Gentle Introduction to Conformal Prediction"): with n scores the offset is the k-th smallest score,
+  k = ceil((n + 1)(1 - alpha)), which covers a new exchangeable error with probability
+  k / (n + 1) >= 1 - alpha. k > n means the interval is unbounded: `conformal_offsets` returns inf
+  there, and `Calibration` raises a DataError that names how many origins are needed.
+  Note: `np.quantile(scores, k / n, method="higher")` is NOT the k-th smallest score but the
+  (k + 1)-th for k < n (numpy places q at index q * (n - 1)), i.e. one order statistic too wide
+  (at n = 19 and 90 %: 95 % coverage instead of 90 %). `method="inverted_cdf"` is the k-th; we take
+  the order statistic directly, which is exact and free of floating-point rounding in k / n.
+- Adaptive conformal inference (Gibbs & Candès 2021, "Adaptive conformal inference under
+  distribution shift"): alpha_{t+1} = alpha_t + gamma (alpha - miss_t), for one forecast step.
+- Scores: coverage, mean width, Winkler (interval) score; the naive random-walk band to beat.
+- `rolling_origin_errors` collects calibration errors from any point forecaster.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from lstm_forecast.errors import BundleError, ConfigError, DataError
+
+METHODS = ("symmetric", "asymmetric")
+# |e| pools both tails: a bounded 90 % band from 9 origins instead of 19, and a steadier quantile;
+# in log space it is still a skewed band in price. "asymmetric" pays off for a biased forecaster.
+DEFAULT_METHOD = "symmetric"
+DEFAULT_GAMMA = 0.005  # ACI step size of Gibbs & Candès 2021 (their stock-volatility experiments)
+DEFAULT_WINDOW = 250  # ACI scores kept: the latest trading year, so a new regime soon fills it
+_RANK_ROUNDING = 1e-9  # (n + 1) * level = 18.000000000000004 must still give rank 18, not 19
+
+# ---- the conformal quantile ---------------------------------------------------------------------
+
+
+def conformal_rank(n: int, tail_level: float) -> int:
+    """k = ceil((n + 1) * tail_level): the rank (1-based) of the score that bounds the interval.
+
+    k > n: unbounded interval (too few scores); k < 1 (tail_level <= 0): the smallest score.
+    """
+    return max(1, math.ceil((n + 1) * tail_level - _RANK_ROUNDING))
+
+
+def conformal_quantile(scores: np.ndarray, tail_level: float) -> float:
+    """The k-th smallest finite score, k = conformal_rank(n, tail_level); inf when k > n.
+
+    Equal to np.quantile(scores, k / n, method="inverted_cdf"); NaNs are left out.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    scores = scores[np.isfinite(scores)]  # (n,)
+    rank = conformal_rank(scores.size, tail_level)
+    if rank > scores.size:
+        return math.inf
+    return float(np.partition(scores, rank - 1)[rank - 1])
+
+
+def _tail_level(level: float, method: str) -> float:
+    """Level of each score quantile: `level` for |e|, (1 + level) / 2 for each signed tail."""
+    return level if method == "symmetric" else (1.0 + level) / 2
+
+
+def min_origins(level: float, method: str = DEFAULT_METHOD) -> int:
+    """Fewest errors per step that give a bounded band: 9 at 90 % symmetric, 19 asymmetric."""
+    _check_level(level)
+    _check_method(method)
+    tail_level = _tail_level(level, method)
+    n = 1
+    while conformal_rank(n, tail_level) > n:
+        n += 1
+    return n
+
+
+def _offsets_1d(errors: np.ndarray, level: float, method: str) -> tuple[float, float]:
+    """(lower, upper) log offsets from one step's signed errors (n,); -inf / inf when too few."""
+    tail_level = _tail_level(level, method)
+    if method == "symmetric":
+        radius = conformal_quantile(np.abs(errors), tail_level)
+        return -radius, radius
+    # each tail gets alpha / 2: the lower offset bounds -e from above, the upper bounds e
+    return -conformal_quantile(-errors, tail_level), conformal_quantile(errors, tail_level)
+
+
+def conformal_offsets(
+    errors: np.ndarray, level: float, method: str = DEFAULT_METHOD
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step log offsets of a split-conformal band from rolling-origin errors.
+
+    errors: (origins, steps) log(actual) - log(forecast); NaNs (no actual yet) are left out.
+    Returns (lower, upper), each (steps,); -inf / inf at steps with too few errors for `level`.
+    """
+    _check_level(level)
+    _check_method(method)
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim != 2:
+        raise DataError(f"calibration errors must be (origins, steps), got shape {errors.shape}")
+    pairs = [_offsets_1d(errors[:, step], level, method) for step in range(errors.shape[1])]
+    lower, upper = np.array(pairs, dtype=np.float64).reshape(-1, 2).T  # (steps,) each
+    return lower, upper
+
+
+# ---- the calibration a run stores ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Rolling-origin errors of one forecaster, per step, and the band they give.
+
+    Stored in a run as JSON (`to_dict` / `from_dict`), never pickled.
+    """
+
+    # errors[h - 1]: the finite log(actual) - log(forecast) errors of step h, one per origin
+    errors: tuple[tuple[float, ...], ...]
+    # central coverage of the band `band()` gives when no level is passed
+    level: float = 0.9
+    # "symmetric": one quantile of |e| (both tails share it); "asymmetric": one per signed tail
+    method: str = DEFAULT_METHOD
+    # forecast origins the errors came from (step h has at most this many errors)
+    origins: int = 0
+
+    @classmethod
+    def from_errors(
+        cls, errors: np.ndarray, level: float = 0.9, method: str = DEFAULT_METHOD
+    ) -> Calibration:
+        """From rolling-origin errors (origins, steps); raises DataError if too few for `level`."""
+        errors = np.asarray(errors, dtype=np.float64)
+        if errors.ndim != 2 or errors.shape[1] < 1:
+            raise DataError(
+                f"calibration errors must be (origins, steps), got shape {errors.shape}"
+            )
+        per_step = tuple(
+            tuple(float(e) for e in errors[np.isfinite(errors[:, step]), step])
+            for step in range(errors.shape[1])
+        )
+        calibration = cls(errors=per_step, level=level, method=method, origins=errors.shape[0])
+        calibration.offsets()  # validates level and method, and that every step is bounded
+        return calibration
+
+    @property
+    def steps(self) -> int:
+        """How many forecast steps were calibrated (H_cal)."""
+        return len(self.errors)
+
+    def offsets(
+        self, level: float | None = None, steps: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Log offsets (lower, upper), each (steps,), of the band at `level` (default self.level).
+
+        Steps past H_cal reuse step H_cal's offsets times sqrt(h / H_cal): the random-walk growth
+        of the spread. An extrapolation, not a conformal guarantee; calibrate as many steps as
+        you forecast to avoid it.
+        """
+        level = self.level if level is None else level
+        _check_level(level)
+        _check_method(self.method)
+        steps = self.steps if steps is None else steps
+        if steps < 1:
+            raise ConfigError(f"a band needs at least 1 step, got {steps}")
+        if self.steps == 0:
+            raise DataError("the calibration holds no steps; recalibrate the run")
+        pairs = []
+        for step, errors in enumerate(self.errors[:steps], start=1):
+            lower, upper = _offsets_1d(np.asarray(errors, dtype=np.float64), level, self.method)
+            if math.isinf(upper) or math.isinf(lower):
+                needed = min_origins(level, self.method)
+                raise DataError(
+                    f"step {step} has {len(errors)} calibration errors, and a {level:.0%} "
+                    f"{self.method} conformal band needs at least {needed}: calibrate on more "
+                    "origins (a longer calibration span) or lower [forecast] level"
+                )
+            pairs.append((lower, upper))
+        lower, upper = np.array(pairs, dtype=np.float64).T  # (min(steps, H_cal),) each
+        if steps > self.steps:
+            # (steps - H_cal,) growth factors sqrt(h / H_cal) for h = H_cal + 1 .. steps
+            growth = np.sqrt(np.arange(self.steps + 1, steps + 1) / self.steps)
+            lower = np.concatenate([lower, lower[-1] * growth])
+            upper = np.concatenate([upper, upper[-1] * growth])
+        return lower, upper
+
+    def band(
+        self, point_forecast: np.ndarray, level: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) prices, each (steps,), around a point forecast of prices (steps,)."""
+        point_forecast = np.asarray(point_forecast, dtype=np.float64)
+        if point_forecast.ndim != 1 or point_forecast.size == 0:
+            raise DataError(
+                f"point forecast must be a 1-D array of prices, got shape {point_forecast.shape}"
+            )
+        bad = np.flatnonzero(~(np.isfinite(point_forecast) & (point_forecast > 0)))
+        if bad.size:
+            raise DataError(
+                f"point forecast step {bad[0] + 1} is {point_forecast[bad[0]]}: a conformal band "
+                "in log-price space needs finite prices above 0"
+            )
+        lower, upper = self.offsets(level, point_forecast.size)
+        return point_forecast * np.exp(lower), point_forecast * np.exp(upper)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: lists and floats only."""
+        return {
+            "level": self.level,
+            "method": self.method,
+            "origins": self.origins,
+            "errors": [list(step) for step in self.errors],
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "calibration") -> Calibration:
+        """Inverse of `to_dict`; BundleError naming `source` when a field is missing or wrong."""
+        missing = [key for key in ("level", "method", "origins", "errors") if key not in raw]
+        if missing:
+            raise BundleError(f"{source}: missing {', '.join(missing)}; recalibrate the run")
+        try:
+            errors = tuple(tuple(float(e) for e in step) for step in raw["errors"])
+            calibration = cls(
+                errors=errors,
+                level=float(raw["level"]),
+                method=str(raw["method"]),
+                origins=int(raw["origins"]),
+            )
+        except (TypeError, ValueError) as e:
+            raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
+        if raw["method"] not in METHODS:
+            raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
+        if not all(math.isfinite(e) for step in errors for e in step):
+            raise BundleError(f"{source}: calibration errors must be finite numbers")
+        return calibration
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise ConfigError(f"[forecast] level must be between 0 and 1 (0.9 = 90 %), got {level}")
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"conformal method must be one of {METHODS}, got {method!r}")
+
+
+# ---- collecting calibration errors --------------------------------------------------------------
+
+
+def log_errors(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """log(actual) - log(forecast), elementwise; NaN actuals stay NaN."""
+    return np.log(np.asarray(actual, dtype=np.float64)) - np.log(
+        np.asarray(forecast, dtype=np.float64)
+    )
+
+
+def rolling_origin_errors(
+    forecast_fn: Callable[[int, int], np.ndarray],
+    prices: np.ndarray,
+    origins: list[int],
+    steps: int,
+) -> np.ndarray:
+    """Log errors (origins, steps) of `forecast_fn` from each origin row.
+
+    forecast_fn(origin_row, steps) returns point forecasts (steps,) of prices for rows
+    origin_row + 1 .. origin_row + steps, using rows up to origin_row only. Rows past the data's
+    end have no actual: NaN.
+    """
+    prices = np.asarray(prices, dtype=np.float64)  # (rows,)
+    if steps < 1:
+        raise ConfigError(f"steps must be at least 1, got {steps}")
+    errors = np.full((len(origins), steps), np.nan)  # (origins, steps)
+    for index, origin in enumerate(origins):
+        if not 0 <= origin < prices.size:
+            raise DataError(f"origin row {origin} is outside the {prices.size} price rows")
+        forecast = np.asarray(forecast_fn(origin, steps), dtype=np.float64)
+        if forecast.shape != (steps,):
+            raise ValueError(f"forecast_fn returned shape {forecast.shape}, expected ({steps},)")
+        if not np.all(np.isfinite(forecast) & (forecast > 0)):
+            raise DataError(
+                f"the forecast from row {origin} has a price <= 0 or not finite ({forecast.min()}); "
+                "log-price errors need positive forecasts"
+            )
+        actual = prices[origin + 1 : origin + 1 + steps]  # (<= steps,)
+        errors[index, : actual.size] = log_errors(actual, forecast[: actual.size])
+    return errors
+
+
+# ---- adaptive conformal inference ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdaptiveResult:
+    alphas: np.ndarray  # (T,) miscoverage alpha_t each interval was built with
+    lower: np.ndarray  # (T,) prices; 0 where alpha_t <= 0 (unbounded)
+    upper: np.ndarray  # (T,) prices; inf where alpha_t <= 0 (unbounded)
+    covered: np.ndarray  # (T,) bool: the actual fell inside
+    next_alpha: float  # alpha_{T+1}: the level 1 - next_alpha for the next band, past the data
+
+
+def adaptive_alphas(
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    calibration_errors: np.ndarray,
+    level: float = 0.9,
+    gamma: float = DEFAULT_GAMMA,
+    window: int | None = DEFAULT_WINDOW,
+    method: str = DEFAULT_METHOD,
+) -> AdaptiveResult:
+    """Adaptive conformal intervals for a sequence of one-step forecasts (Gibbs & Candès 2021).
+
+    At time t the band is the conformal band at level 1 - alpha_t of the scores known then: the
+    calibration errors (n,) followed by the errors of actual[:t] (the last `window` of them, or
+    all with None). Then alpha_{t+1} = alpha_t + gamma * (alpha - miss_t), alpha = 1 - level.
+    alpha_t <= 0 gives the unbounded band (0, inf), as in the paper: it cannot miss, so alpha_t
+    climbs back, and the miss rate over T steps stays within
+    (max(alpha, 1 - alpha) + gamma) / (gamma T) of alpha for any score sequence (the paper's
+    bound). A finite stand-in (the largest score) would void that bound. alpha_t >= 1 gives the
+    narrowest band (the smallest score). gamma = 0 is online split conformal (no adaptation).
+    window: the latest scores kept (None: all); the default, one trading year, lets scores of a
+    new volatility regime replace the old within a year, so fewer bands go unbounded.
+    Each outcome must be known before the next band: for step h > 1 the feedback is h steps late.
+    """
+    _check_level(level)
+    _check_method(method)
+    if not 0.0 <= gamma < 1.0:
+        raise ConfigError(f"ACI gamma must be in [0, 1), got {gamma}")
+    if window is not None and window < min_origins(level, method):
+        raise ConfigError(
+            f"ACI window {window} is too short: a {level:.0%} {method} band needs "
+            f"{min_origins(level, method)} scores"
+        )
+    actual = np.asarray(actual, dtype=np.float64)  # (T,)
+    forecast = np.asarray(forecast, dtype=np.float64)  # (T,)
+    if actual.shape != forecast.shape or actual.ndim != 1:
+        raise DataError(f"actual {actual.shape} and forecast {forecast.shape} must be equal 1-D")
+    new_errors = log_errors(actual, forecast)  # (T,)
+    if not np.all(np.isfinite(new_errors)):
+        raise DataError("adaptive intervals need finite positive actual and forecast prices")
+    calibration = np.asarray(calibration_errors, dtype=np.float64).ravel()
+    scores = np.concatenate([calibration[np.isfinite(calibration)], new_errors])  # (n + T,)
+    start = scores.size - new_errors.size  # scores[:start + t] are known at time t
+
+    target = 1.0 - level
+    alpha_t = target
+    alphas, lower, upper = (np.empty(actual.size) for _ in range(3))
+    for t in range(actual.size):
+        known = scores[: start + t]
+        if window is not None:
+            known = known[-window:]
+        alphas[t] = alpha_t
+        clipped = min(max(alpha_t, 0.0), 1.0)
+        if clipped <= 0.0:
+            low, high = -math.inf, math.inf
+        else:
+            low, high = _offsets_1d(known, 1.0 - clipped, method)
+        lower[t], upper[t] = forecast[t] * math.exp(low), forecast[t] * math.exp(high)
+        miss = not lower[t] <= actual[t] <= upper[t]
+        alpha_t = alpha_t + gamma * (target - miss)
+    covered = (lower <= actual) & (actual <= upper)
+    return AdaptiveResult(
+        alphas=alphas, lower=lower, upper=upper, covered=covered, next_alpha=alpha_t
+    )
+
+
+# ---- scoring intervals and the naive band -------------------------------------------------------
+
+
+def _finite_rows(actual, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three as float arrays of one shape, rows without an actual (NaN) left out."""
+    actual, lower, upper = (np.asarray(a, dtype=np.float64).ravel() for a in (actual, lower, upper))
+    if not actual.shape == lower.shape == upper.shape:
+        raise DataError(
+            f"actual, lower, upper differ in length: {actual.size}, {lower.size}, {upper.size}"
+        )
+    known = ~np.isnan(actual)
+    return actual[known], lower[known], upper[known]
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of actuals inside [lower, upper]; NaN actuals left out; NaN when none is left."""
+    actual, lower, upper = _finite_rows(actual, lower, upper)
+    return float(np.mean((lower <= actual) & (actual <= upper))) if actual.size else math.nan
+
+
+def mean_width(lower: np.ndarray, upper: np.ndarray) -> float:
+    """Mean of upper - lower, in price units (inf if any band is unbounded)."""
+    return float(np.mean(np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)))
+
+
+def winkler_score(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float) -> float:
+    """Mean Winkler score: width, plus (2 / alpha) times the distance to the band when outside.
+
+    Lower is better; alpha = 1 - level of the band. NaN actuals are left out.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ConfigError(f"alpha must be between 0 and 1 (0.1 for a 90 % band), got {alpha}")
+    actual, lower, upper = _finite_rows(actual, lower, upper)
+    if not actual.size:
+        return math.nan
+    below = np.maximum(lower - actual, 0.0)  # (rows,) distance under the band, 0 inside
+    above = np.maximum(actual - upper, 0.0)  # (rows,) distance over the band
+    return float(np.mean(upper - lower + (2.0 / alpha) * (below + above)))
+
+
+def log_return_std(prices: np.ndarray) -> float:
+    """Sample std (ddof 1) of daily log returns: the naive band's sigma, from training prices."""
+    prices = np.asarray(prices, dtype=np.float64)
+    if prices.size < 3 or not np.all(np.isfinite(prices) & (prices > 0)):
+        raise DataError("sigma of log returns needs at least 3 finite prices above 0")
+    return float(np.std(np.diff(np.log(prices)), ddof=1))
+
+
+def naive_band(
+    last_price: float, sigma: float, steps: int, level: float = 0.9
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random-walk band: last_price * exp(-/+ z sigma sqrt(h)), h = 1..steps; each (steps,).
+
+    z is the standard normal quantile of (1 + level) / 2 (1.645 at 90 %).
+    """
+    _check_level(level)
+    if steps < 1 or not last_price > 0 or not sigma >= 0:
+        raise ConfigError(
+            f"naive band needs steps >= 1, last_price > 0, sigma >= 0; got {steps}, {last_price}, {sigma}"
+        )
+    z = NormalDist().inv_cdf((1.0 + level) / 2)
+    spread = z * sigma * np.sqrt(np.arange(1, steps + 1))  # (steps,)
+    return last_price * np.exp(-spread), last_price * np.exp(spread)

@@ -1,0 +1,306 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lstm_forecast.errors import BundleError, ConfigError, DataError
+from lstm_forecast.intervals import (
+    Calibration,
+    adaptive_alphas,
+    conformal_offsets,
+    conformal_quantile,
+    coverage,
+    log_return_std,
+    mean_width,
+    min_origins,
+    naive_band,
+    rolling_origin_errors,
+    winkler_score,
+)
+
+# ---- the conformal quantile ---------------------------------------------------------------------
+
+
+def test_quantile_is_the_kth_smallest_score_by_hand():
+    scores = np.arange(1.0, 20.0)[::-1]  # 19 scores, 19..1
+    # k = ceil(20 * 0.9) = 18: the 18th smallest
+    assert conformal_quantile(scores, 0.9) == 18.0
+    # k = ceil(20 * 0.95) = 19 = n: the largest
+    assert conformal_quantile(scores, 0.95) == 19.0
+    # 8 scores at 90 %: k = ceil(9 * 0.9) = 9 > 8, unbounded; 9 scores: k = 9, the largest
+    assert conformal_quantile(np.arange(8.0), 0.9) == math.inf
+    assert conformal_quantile(np.arange(9.0), 0.9) == 8.0
+    # NaNs are left out, not counted
+    assert conformal_quantile(np.r_[scores, np.nan, np.nan], 0.9) == 18.0
+
+
+@pytest.mark.parametrize("n", [9, 10, 19, 37, 100, 499])
+@pytest.mark.parametrize("tail_level", [0.8, 0.9, 0.95])
+def test_quantile_matches_numpy_inverted_cdf_at_the_corrected_level(n, tail_level):
+    scores = np.random.default_rng(n).exponential(size=n)
+    rank = math.ceil(round((n + 1) * tail_level, 9))
+    if rank > n:
+        assert conformal_quantile(scores, tail_level) == math.inf
+    else:
+        expected = np.quantile(scores, rank / n, method="inverted_cdf")
+        assert conformal_quantile(scores, tail_level) == expected
+
+
+def test_exact_coverage_at_small_n_where_method_higher_overcovers():
+    # 19 calibration scores and one new one, exchangeable: coverage is k / (n + 1) = 18 / 20.
+    # np.quantile(..., k / n, method="higher") takes the 19th smallest instead: 19 / 20.
+    generator = np.random.default_rng(7)
+    trials = generator.normal(size=(40_000, 20))  # (trials, 19 calibration + 1 new)
+    calibration, new = np.abs(trials[:, :19]), np.abs(trials[:, 19])
+    ours = np.array([conformal_quantile(row, 0.9) for row in calibration])
+    higher = np.quantile(calibration, 18 / 19, method="higher", axis=1)
+    # 40 000 trials: standard error 0.0015, so 0.01 separates 0.90 from 0.95 by far
+    assert np.mean(new <= ours) == pytest.approx(0.90, abs=0.01)
+    assert np.mean(new <= higher) == pytest.approx(0.95, abs=0.01)
+
+
+def test_min_origins_is_the_first_bounded_count():
+    assert min_origins(0.9, "symmetric") == 9
+    assert min_origins(0.9, "asymmetric") == 19
+    assert min_origins(0.8, "symmetric") == 4
+    for level in (0.5, 0.8, 0.9, 0.95, 0.99):
+        for method in ("symmetric", "asymmetric"):
+            needed = min_origins(level, method)
+            bounded = conformal_offsets(np.ones((needed, 1)), level, method)[1][0]
+            unbounded = conformal_offsets(np.ones((needed - 1, 1)), level, method)[1][0]
+            assert math.isfinite(bounded) and unbounded == math.inf
+
+
+# ---- per-step offsets and the Calibration -------------------------------------------------------
+
+
+def test_offsets_symmetric_and_asymmetric_by_hand():
+    # step 1: errors -10..8 (19 values); step 2: the same times 2 with the last origin missing
+    step1 = np.arange(-10.0, 9.0)
+    step2 = np.r_[2 * step1[:-1], np.nan]
+    errors = np.column_stack([step1, step2])  # (19 origins, 2 steps)
+    lower, upper = conformal_offsets(errors, 0.9, "symmetric")
+    # |step1| sorted: 0,1,1,...,8,8,9,10; k = 18 of 19 -> 9
+    assert upper[0] == 9.0 and lower[0] == -9.0
+    # step 2 has 18 errors: k = ceil(19 * 0.9) = 18 = n -> the largest |e| = 20
+    assert upper[1] == 20.0 and lower[1] == -20.0
+    lower, upper = conformal_offsets(errors, 0.9, "asymmetric")
+    # each tail at 0.95: step 1 (n = 19): k = 19, the extremes -10 and 8; step 2 (n = 18) unbounded
+    assert (lower[0], upper[0]) == (-10.0, 8.0)
+    assert (lower[1], upper[1]) == (-math.inf, math.inf)
+
+
+def test_asymmetric_follows_a_biased_forecaster_symmetric_stays_centred():
+    generator = np.random.default_rng(3)
+    errors = 0.05 + 0.01 * generator.normal(size=(2000, 1))  # forecasts 5 % too low
+    lower, upper = conformal_offsets(errors, 0.9, "asymmetric")
+    assert lower[0] > 0.02 and upper[0] == pytest.approx(0.05 + 0.01645, abs=0.002)
+    lower, upper = conformal_offsets(errors, 0.9, "symmetric")
+    assert lower[0] == -upper[0] and upper[0] > 0.06
+
+
+def test_band_is_forecast_times_exp_offsets_and_scales_with_price():
+    generator = np.random.default_rng(1)
+    errors = generator.normal(0, 0.01, (200, 3)) * np.sqrt([1, 2, 3])  # (origins, steps)
+    calibration = Calibration.from_errors(errors, level=0.9)
+    forecast = np.array([100.0, 101.0, 102.0])
+    lower, upper = calibration.band(forecast)
+    low_offsets, up_offsets = conformal_offsets(errors, 0.9)
+    np.testing.assert_allclose(lower, forecast * np.exp(low_offsets))
+    np.testing.assert_allclose(upper, forecast * np.exp(up_offsets))
+    assert np.all(lower < forecast) and np.all(forecast < upper)
+    lower_x10, upper_x10 = calibration.band(forecast * 10)
+    np.testing.assert_allclose(upper_x10 - lower_x10, 10 * (upper - lower))
+    # a wider level gives a wider band
+    lower_99, upper_99 = calibration.band(forecast, level=0.99)
+    assert np.all(lower_99 < lower) and np.all(upper < upper_99)
+
+
+def test_band_past_the_calibrated_steps_grows_like_sqrt_h():
+    errors = np.random.default_rng(2).normal(0, 0.01, (100, 4))
+    calibration = Calibration.from_errors(errors)
+    lower, upper = calibration.offsets(steps=9)
+    calibrated_lower, calibrated_upper = calibration.offsets()
+    np.testing.assert_array_equal(upper[:4], calibrated_upper)
+    np.testing.assert_allclose(upper[4:], calibrated_upper[3] * np.sqrt(np.arange(5, 10) / 4))
+    np.testing.assert_allclose(lower[8], calibrated_lower[3] * 1.5)  # sqrt(9 / 4)
+    assert calibration.band(np.full(2, 50.0))[0].shape == (2,)  # fewer steps: the first ones
+
+
+def test_calibration_round_trips_through_json():
+    errors = np.random.default_rng(4).normal(0, 0.02, (30, 3))
+    errors[-1, 1:] = np.nan  # the last origin saw only one step
+    calibration = Calibration.from_errors(errors, level=0.8, method="asymmetric")
+    assert calibration.origins == 30 and [len(step) for step in calibration.errors] == [30, 29, 29]
+    restored = Calibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+    assert restored == calibration
+    forecast = np.array([10.0, 11.0, 12.0])
+    np.testing.assert_array_equal(restored.band(forecast)[1], calibration.band(forecast)[1])
+
+
+def test_calibration_errors_name_the_problem():
+    too_few = np.random.default_rng(5).normal(size=(8, 2))
+    with pytest.raises(DataError, match="step 1 has 8 calibration errors.*needs at least 9"):
+        Calibration.from_errors(too_few, level=0.9)
+    calibration = Calibration.from_errors(too_few, level=0.8)  # 80 % needs 4
+    with pytest.raises(DataError, match="needs at least 19"):
+        calibration.band(np.ones(2), level=0.95)
+    with pytest.raises(ConfigError, match="level must be between 0 and 1"):
+        calibration.band(np.ones(2), level=90)
+    with pytest.raises(DataError, match="step 2 is -1.0"):
+        calibration.band(np.array([1.0, -1.0]))
+    with pytest.raises(DataError, match="1-D"):
+        calibration.band(np.ones((2, 2)))
+    with pytest.raises(ConfigError, match="method"):
+        Calibration.from_errors(too_few, level=0.8, method="both")
+    with pytest.raises(BundleError, match="run.json: missing origins"):
+        Calibration.from_dict({"level": 0.9, "method": "symmetric", "errors": []}, "run.json")
+    with pytest.raises(BundleError, match="method 'x'"):
+        Calibration.from_dict({"level": 0.9, "method": "x", "errors": [], "origins": 0})
+
+
+# ---- rolling-origin errors ----------------------------------------------------------------------
+
+
+def persistence(prices: np.ndarray):
+    """Stand-in forecaster: every future price equals the origin's price."""
+    return lambda origin, steps: np.full(steps, prices[origin])
+
+
+def test_rolling_origin_errors_by_hand_with_nan_past_the_end():
+    prices = np.array([100.0, 110.0, 99.0, 120.0])
+    errors = rolling_origin_errors(persistence(prices), prices, [0, 2, 3], steps=2)
+    expected = np.log(
+        [[110 / 100, 99 / 100], [120 / 99, np.nan], [np.nan, np.nan]]
+    )  # (origins, steps)
+    np.testing.assert_allclose(errors, expected)
+    with pytest.raises(DataError, match="origin row 4 is outside the 4 price rows"):
+        rolling_origin_errors(persistence(prices), prices, [4], steps=1)
+    with pytest.raises(DataError, match="positive forecasts"):
+        rolling_origin_errors(lambda origin, steps: -np.ones(steps), prices, [0], steps=1)
+
+
+def test_persistence_on_a_random_walk_errors_grow_like_sqrt_h_and_band_covers_later():
+    generator = np.random.default_rng(11)
+    prices = 100 * np.exp(np.cumsum(generator.normal(0, 0.01, 12_000)))
+    steps = 9
+    errors = rolling_origin_errors(persistence(prices), prices, list(range(6000)), steps)
+    spread = errors.std(axis=0)  # (steps,)
+    # step h error = sum of h daily returns: std 0.01 sqrt(h); overlapping origins leave about
+    # 6000 / h independent ones, a standard error near 3 % of the std at h = 9
+    np.testing.assert_allclose(spread, 0.01 * np.sqrt(np.arange(1, steps + 1)), rtol=0.08)
+    calibration = Calibration.from_errors(errors, level=0.9)
+    later = list(range(6000, 12_000 - steps))
+    forecasts = np.array([persistence(prices)(origin, steps) for origin in later])
+    actuals = np.array([prices[origin + 1 : origin + 1 + steps] for origin in later])
+    low_offsets, up_offsets = calibration.offsets()  # (steps,) each
+    lower, upper = (
+        forecasts * np.exp(low_offsets),
+        forecasts * np.exp(up_offsets),
+    )  # (origins, steps)
+    per_step = [coverage(actuals[:, h], lower[:, h], upper[:, h]) for h in range(steps)]
+    np.testing.assert_allclose(per_step, 0.9, atol=0.04)
+
+
+# ---- adaptive conformal inference ---------------------------------------------------------------
+
+
+def volatility_series(seed: int, rows: int, later_scale: float):
+    """Forecast 100 every day; log errors N(0, 0.01), times later_scale from halfway on."""
+    generator = np.random.default_rng(seed)
+    scale = np.r_[np.ones(rows // 2), np.full(rows - rows // 2, later_scale)]
+    errors = 0.01 * scale * generator.normal(size=rows)  # (rows,)
+    forecast = np.full(rows, 100.0)
+    calibration = 0.01 * generator.normal(size=500)  # errors from the calm first regime
+    return forecast * np.exp(errors), forecast, calibration
+
+
+def aci_bound(rows: int, gamma: float = 0.005, alpha: float = 0.1) -> float:
+    """Gibbs & Candès: |miss rate - alpha| <= (max(alpha, 1 - alpha) + gamma) / (gamma T)."""
+    return (max(alpha, 1 - alpha) + gamma) / (gamma * rows)
+
+
+def test_aci_recovers_coverage_after_volatility_triples_while_static_does_not():
+    rows = 6000
+    actual, forecast, calibration_errors = volatility_series(0, rows, later_scale=3.0)
+    after = slice(rows // 2, None)
+    static = Calibration.from_errors(calibration_errors[:, None], level=0.9)
+    lower, upper = static.band(forecast[:1])
+    static_after = coverage(
+        actual[after], np.full(rows // 2, lower[0]), np.full(rows // 2, upper[0])
+    )
+    assert static_after < 0.5  # 1.645 sigma of the calm regime covers |z| < 0.55 of the new one
+    # all scores kept (window=None): only alpha_t adapts; gamma = 0 is online split conformal
+    online = adaptive_alphas(actual, forecast, calibration_errors, 0.9, gamma=0.0, window=None)
+    assert online.covered[after].mean() < 0.75
+    adaptive = adaptive_alphas(actual, forecast, calibration_errors, 0.9, gamma=0.005, window=None)
+    assert 0.85 <= adaptive.covered[after].mean() <= 0.95
+    assert abs(1 - adaptive.covered.mean() - 0.1) <= aci_bound(rows)
+    assert adaptive.alphas[after].mean() < 0.1  # it widened the band by lowering alpha_t
+    # the default trailing window: near 90 % after the change, and seldom an unbounded band
+    windowed = adaptive_alphas(actual, forecast, calibration_errors, 0.9)
+    assert 0.87 <= windowed.covered[after].mean() <= 0.93
+    assert np.mean(np.isinf(windowed.upper)) < 0.01
+
+
+def test_static_and_aci_both_cover_90_percent_on_iid_errors():
+    rows = 10_000
+    actual, forecast, _ = volatility_series(1, rows, later_scale=1.0)
+    calibration_errors = 0.01 * np.random.default_rng(2).normal(size=4000)
+    static = Calibration.from_errors(calibration_errors[:, None], level=0.9)
+    lower, upper = static.band(forecast[:1])
+    # 4000 calibration errors: the band's own coverage has std 0.005; 10 000 rows add 0.003
+    static_coverage = coverage(actual, np.full(rows, lower[0]), np.full(rows, upper[0]))
+    assert static_coverage == pytest.approx(0.9, abs=0.02)
+    adaptive = adaptive_alphas(actual, forecast, calibration_errors, 0.9)
+    assert adaptive.covered.mean() == pytest.approx(0.9, abs=0.02)
+    assert abs(1 - adaptive.covered.mean() - 0.1) <= aci_bound(rows)
+
+
+def test_aci_alpha_update_by_hand():
+    # calibration |e| = 0.01 .. 0.09 (9 scores, the minimum at 90 %): the band is +-0.09 at first
+    calibration_errors = np.arange(1, 10) * 0.01
+    errors = np.array([0.5, 0.0, -0.5])  # miss, cover, miss
+    forecast = np.full(3, 10.0)
+    result = adaptive_alphas(
+        forecast * np.exp(errors), forecast, calibration_errors, 0.9, gamma=0.1
+    )
+    # alpha_2 = 0.1 + 0.1 (0.1 - 1) = 0.01: unbounded; alpha_3 = 0.01 + 0.1 * 0.1 = 0.02
+    np.testing.assert_allclose(result.alphas, [0.1, 0.01, 0.02])
+    assert result.next_alpha == pytest.approx(0.03)  # covered at step 3: + 0.1 * 0.1
+    np.testing.assert_allclose([result.lower[0], result.upper[0]], 10 * np.exp([-0.09, 0.09]))
+    assert result.lower[1] == 0.0 and result.upper[1] == math.inf
+    # step 3: the 9 scores plus |0.5| and |0.0|; k = ceil(12 * 0.98) = 12 > 11 -> unbounded
+    assert result.upper[2] == math.inf
+    np.testing.assert_array_equal(result.covered, [False, True, True])
+    with pytest.raises(ConfigError, match="window 5 is too short"):
+        adaptive_alphas(forecast, forecast, calibration_errors, window=5)
+
+
+# ---- scores and the naive band ------------------------------------------------------------------
+
+
+def test_scores_by_hand():
+    actual = np.array([10.0, 5.0, 20.0, np.nan])  # inside, 3 below, 8 above, no actual yet
+    lower = np.array([8.0, 8.0, 8.0, 8.0])
+    upper = np.array([12.0, 12.0, 12.0, 12.0])
+    assert coverage(actual, lower, upper) == pytest.approx(1 / 3)
+    assert mean_width(lower, upper) == 4.0
+    # widths 4 each; penalties (2 / 0.1) * 3 = 60 and (2 / 0.1) * 8 = 160
+    assert winkler_score(actual, lower, upper, alpha=0.1) == pytest.approx((4 + 64 + 164) / 3)
+    assert winkler_score(actual[:1], lower[:1], upper[:1], alpha=0.5) == 4.0
+    assert math.isnan(coverage([np.nan], [1.0], [2.0]))
+    with pytest.raises(DataError, match="differ in length"):
+        coverage(actual, lower[:2], upper)
+
+
+def test_naive_band_by_hand():
+    lower, upper = naive_band(last_price=100.0, sigma=0.01, steps=4, level=0.9)
+    z = 1.6448536269514722
+    np.testing.assert_allclose(upper, 100 * np.exp(z * 0.01 * np.sqrt([1, 2, 3, 4])))
+    np.testing.assert_allclose(lower * upper, 100.0**2)  # symmetric in log space
+    prices = np.array([100.0, 110.0, 99.0, 120.0])
+    assert log_return_std(prices) == pytest.approx(np.std(np.diff(np.log(prices)), ddof=1))
+    with pytest.raises(DataError, match="at least 3"):
+        log_return_std(prices[:2])
