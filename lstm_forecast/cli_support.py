@@ -52,6 +52,7 @@ EngineOption = Annotated[
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Our domain errors, unreadable files and interruptions as one line on stderr; no traceback."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
     except LstmForecastError as e:
@@ -64,13 +65,20 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing was written", err=True)
         raise typer.Exit(INTERRUPTED_EXIT) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum, frame):
+    """SIGTERM unwinds like Ctrl-C, so temporary files and folders are removed on the way out."""
+    raise KeyboardInterrupt
 
 
 @contextmanager
 def graceful_stop() -> Iterator[object]:
     """The first Ctrl-C asks training to stop after the current epoch (the run is saved, marked
-    interrupted); a second one aborts. SIGTERM aborts at once; either way the staging folder is
-    removed on the way out, so nothing half-written remains."""
+    interrupted); a second one aborts, and the staging folder is removed on the way out, so
+    nothing half-written remains (SIGTERM aborts likewise: see user_errors)."""
     from lstm_forecast.train import StopTraining
 
     stop = StopTraining()
@@ -81,18 +89,11 @@ def graceful_stop() -> Iterator[object]:
         stop.requested = True
         typer.echo("stopping after this epoch; Ctrl-C again to abort", err=True)
 
-    def on_terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = (
-        signal.signal(signal.SIGINT, on_interrupt),
-        signal.signal(signal.SIGTERM, on_terminate),
-    )
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous[0])
-        signal.signal(signal.SIGTERM, previous[1])
+        signal.signal(signal.SIGINT, previous)
 
 
 def resolved_config(config: Path | None, settings: list[str] | None, **options):

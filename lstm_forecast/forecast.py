@@ -296,4 +296,9 @@ def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
         raise DataError(
             f"{source}: --origin {date.date()} is before the data starts ({prices.index[0].date()})"
         )
+    if date > prices.index[-1]:
+        raise DataError(
+            f"{source}: --origin {date.date()} is after the data ends ({prices.index[-1].date()}); "
+            "leave out --origin to forecast from the last date"
+        )
     return row
