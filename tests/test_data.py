@@ -8,9 +8,10 @@ from conftest import random_walk, write_reference_style
 from lstm_forecast.data import load_prices, quality_report, report_lines
 from lstm_forecast.errors import DataError
 
-# Every format below holds these prices (oldest first) on business days from 2020-01-01.
+# Every format below holds these prices (oldest first) on business days from 2020-01-13: days
+# above 12 let m/d/yyyy files show their order (1/13/2020); see test_ambiguous_day_month_*.
 OPENS = [1155.55, 1160.25, 1149.0, 1171.5, 1180.75]
-DATES = pd.bdate_range("2020-01-01", periods=len(OPENS))
+DATES = pd.bdate_range("2020-01-13", periods=len(OPENS))
 ROWS = list(zip(DATES, OPENS, strict=True))
 
 
@@ -20,7 +21,7 @@ def us(date):
 
 def yahoo():
     rows = [f"{d:%Y-%m-%d},{o},{o + 5},{o - 5},{o + 1},{o + 1},1000" for d, o in ROWS]
-    rows.insert(2, "2020-01-02,null,null,null,null,null,null")  # Yahoo's null rows (a repeat date)
+    rows.insert(2, f"{DATES[1]:%Y-%m-%d},null,null,null,null,null,null")  # Yahoo's null rows
     return "Date,Open,High,Low,Close,Adj Close,Volume\n" + "\n".join(rows) + "\n"
 
 
