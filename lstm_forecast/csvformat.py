@@ -177,23 +177,28 @@ def _refuse_unparsed(parsed: pd.Series, raw: pd.Series, path: Path, column: str)
 
 
 def decimal_marks(
-    frame: pd.DataFrame, names: tuple[str, ...], path: Path, sep: str
+    frame: pd.DataFrame,
+    names: tuple[str, ...],
+    path: Path,
+    sep: str,
+    others: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The decimal mark ("." or ",") of each column in `names`, decided from all its values.
 
     1,234.5 or 1.5 prove "."; 1.234,5 or 1001,89 (a comma not followed by exactly three digits)
     prove ","; a column with both is refused. Columns whose values cannot tell (2,003 only) take
-    the mark the file's other columns prove; if none does, 2,003 is 2003 in a ','-separated file
-    (a decimal comma there would need quotes on every value) and refused in any other file.
+    the mark the other columns of `names`, then those of `others`, prove; if none does, 2,003 is
+    2003 in a ','-separated file (a decimal comma there would need quotes on every value) and
+    refused in any other file.
     """
     cleaned = {name: _cleaned(frame[name].dropna()) for name in names}
     marks = {name: _proven_mark(values, path, name) for name, values in cleaned.items()}
-    proven = set(marks.values()) - {""}
-    file_mark = proven.pop() if len(proven) == 1 else ""
+    file_mark = ""
     for name, values in cleaned.items():
         if marks[name]:
             continue
         ambiguous = values[values.str.fullmatch(ONE_COMMA_GROUP)]
+        file_mark = file_mark or _file_mark(frame, marks, others, path)
         if file_mark or ambiguous.empty or sep == ",":
             marks[name] = file_mark or "."
             continue
@@ -204,6 +209,22 @@ def decimal_marks(
             'set [data] decimal = "." (1,234 is 1234) or "," (1,5 is 1.5)'
         )
     return marks
+
+
+def _file_mark(frame: pd.DataFrame, marks: dict[str, str], others: tuple[str, ...], path) -> str:
+    """The one mark the decided columns prove, else the one `others` prove, else ""."""
+    proven = set(marks.values()) - {""}
+    if not proven:  # read the other columns only when needed (a large file has many values)
+        proven = {_other_mark(frame[name], path, name) for name in others} - {""}
+    return proven.pop() if len(proven) == 1 else ""
+
+
+def _other_mark(raw: pd.Series, path: Path, column: str) -> str:
+    """A column the loader does not use proves a mark, or nothing (if it proves both)."""
+    try:
+        return _proven_mark(_cleaned(raw.dropna()), path, column)
+    except DataError:
+        return ""
 
 
 def _cleaned(raw: pd.Series) -> pd.Series:

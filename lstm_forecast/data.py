@@ -123,7 +123,11 @@ def load_prices(
     path = Path(path)
     frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns)
     target_name = names[0]
-    marks = {name: decimal for name in names} if decimal else decimal_marks(frame, names, path, sep)
+    if decimal:
+        marks = dict.fromkeys(names, decimal)
+    else:
+        others = tuple(name for name in frame.columns if name not in (date_name, *names))
+        marks = decimal_marks(frame, names, path, sep, others)
 
     raw_dates = frame[date_name]
     missing = raw_dates.isna() | frame[list(names)].isna().any(axis=1)
@@ -220,8 +224,9 @@ def _read_table(
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.StringIO(text),
-                # only the columns we use become Python strings; the rest parse in C (fast)
-                dtype={names[index]: str for index in used},
+                # strings: a column's decimal mark is decided from its text (and, when that
+                # cannot tell, from the file's other columns)
+                dtype=str,
                 skip_blank_lines=False,
                 **options,
             )
