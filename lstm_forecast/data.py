@@ -283,9 +283,14 @@ def quality_report(prices: PriceSeries) -> dict:
     """Rows used, date range, what was dropped, long gaps and the largest one-day moves."""
     values = prices.values
     dates = values.index
+    intraday = bool((dates != dates.normalize()).any())
+
+    def when(timestamp: pd.Timestamp) -> str:  # the date, or the bar's time for intraday data
+        return str(timestamp) if intraday else str(timestamp.date())
+
     gap_days = np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(int)
     long_gaps = [
-        {"after": str(dates[i].date()), "until": str(dates[i + 1].date()), "days": int(days)}
+        {"after": when(dates[i]), "until": when(dates[i + 1]), "days": int(days)}
         for i, days in enumerate(gap_days)
         if days > LONG_WEEKEND_DAYS
     ]
@@ -299,12 +304,12 @@ def quality_report(prices: PriceSeries) -> dict:
         "rows_missing": prices.rows_missing,
         "rows_duplicate": prices.rows_duplicate,
         "newest_first": prices.newest_first,
-        "first_date": str(dates[0].date()),
-        "last_date": str(dates[-1].date()),
+        "first_date": when(dates[0]),
+        "last_date": when(dates[-1]),
         "long_gaps": long_gaps,
         "largest_moves": [
             {
-                "date": str(date.date()),
+                "date": when(date),
                 "change": float(moves[date]),
                 "suspicious": bool(abs(moves[date]) >= SUSPICIOUS_MOVE),
             }

@@ -511,3 +511,12 @@ def test_two_digit_years_and_dotted_day_first_dates(tmp_path):
     series = load_prices(path, "Schluss", date_column="Datum")
     assert [stamp(t) for t in series.values.index] == ["1999-12-30", "2000-01-03"]
     assert series.values.tolist() == [1.5, 2.25]
+
+
+def test_quality_report_of_intraday_bars_keeps_their_times():
+    report = quality_report(load_prices(GOLDEN / "hourly_offset.csv", "Close"))
+    assert (report["first_date"], report["last_date"]) == (
+        "2024-01-05 09:00:00+01:00",
+        "2024-01-08 17:00:00+01:00",
+    )
+    assert len({move["date"] for move in report["largest_moves"]}) == 5  # one bar each
