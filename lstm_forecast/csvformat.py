@@ -34,7 +34,9 @@ DOT_DECIMAL = re.compile(
     rf"^({GROUPED}(,\d{{3}})+\.\d+|{GROUPED}(,\d{{3}}){{2,}}|[-+]?\d*\.\d+{EXPONENT})$"
 )
 # 1.234,5 / 1.234.567 / 1001,89 / 0,5 (but not 2,003, which ONE_COMMA_GROUP leaves open)
-COMMA_DECIMAL = re.compile(rf"^({GROUPED}(\.\d{{3}})+,\d+|{GROUPED}(\.\d{{3}}){{2,}}|[-+]?\d*,\d+)$")
+COMMA_DECIMAL = re.compile(
+    rf"^({GROUPED}(\.\d{{3}})+,\d+|{GROUPED}(\.\d{{3}}){{2,}}|[-+]?\d*,\d+)$"
+)
 ONE_COMMA_GROUP = re.compile(rf"^{GROUPED},\d{{3}}$")  # 2,003: 2003 or 2.003
 ONE_DOT_GROUP = re.compile(rf"^{GROUPED}\.\d{{3}}$")  # 2.003: 2.003 or 2003
 
@@ -232,7 +234,7 @@ def _cleaned(raw: pd.Series) -> pd.Series:
 
 
 def _proven_mark(values: pd.Series, path: Path, column: str) -> str:
-    """"." or "," when some value proves it, "" when none does; refuses a column proving both."""
+    """The mark some value proves ("." or ","), or "" if none does; refuses a column proving both."""
     dot = values.str.fullmatch(DOT_DECIMAL) & ~values.str.fullmatch(ONE_DOT_GROUP)
     comma = values.str.fullmatch(COMMA_DECIMAL) & ~values.str.fullmatch(ONE_COMMA_GROUP)
     if dot.any() and comma.any():

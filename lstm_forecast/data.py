@@ -22,7 +22,6 @@ import pandas as pd
 from lstm_forecast.csvformat import (
     blank_missing,
     decimal_marks,
-    line_number,
     parse_dates,
     parse_numbers,
 )
@@ -134,9 +133,7 @@ def load_prices(
     dates = _dates(raw_dates[~missing], path, date_name, dayfirst, frame.columns)
     table = pd.DataFrame(
         {
-            name: parse_numbers(frame[name][~missing], path, name, marks[name]).to_numpy(
-                np.float64
-            )
+            name: parse_numbers(frame[name][~missing], path, name, marks[name]).to_numpy(np.float64)
             for name in names
         },
         index=dates,

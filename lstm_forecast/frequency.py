@@ -210,7 +210,7 @@ def future_timestamps(
     if calendar and not (frequency.kind == "business_day" or frequency.has_sessions):
         raise ConfigError(
             f"calendar {calendar!r} needs trading-day or trading-session data; the data has one "
-            f"row per {frequency.label}: set calendar = \"\""
+            f'row per {frequency.label}: set calendar = ""'
         )
     if frequency.has_sessions:
         return _session_bars(last, count, frequency, calendar)
@@ -256,7 +256,9 @@ def _session_bars(
 def _at(day: pd.Timestamp, time: datetime.time, tz) -> pd.Timestamp:
     """`day` at wall-clock `time` in `tz` (a time skipped by a DST switch moves forward)."""
     wall = pd.Timestamp.combine(day.date(), time)
-    return wall if tz is None else wall.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+    return (
+        wall if tz is None else wall.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+    )
 
 
 def _session_dates(

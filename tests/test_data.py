@@ -396,9 +396,7 @@ def stamp(timestamp: pd.Timestamp) -> str:
     GOLDEN_FILES,
     ids=[f"{row[0]}-{row[1]}-{row[2]}" for row in GOLDEN_FILES],
 )
-def test_golden_files_load_to_their_values_and_dates(
-    name, target, options, dates, values, dropped
-):
+def test_golden_files_load_to_their_values_and_dates(name, target, options, dates, values, dropped):
     series = load_prices(GOLDEN / name, target, **options)
     assert [stamp(t) for t in series.values.index] == dates
     np.testing.assert_allclose(series.values.to_numpy(), values, rtol=1e-12)

@@ -142,7 +142,9 @@ def test_session_hours_in_a_named_zone_stay_on_the_wall_clock_over_dst():
 
 def test_sessions_that_start_the_evening_before_continue_over_midnight():
     # futures-like: 18:00 to 16:00 the next day, one-hour break, Sunday to Thursday evenings
-    starts = [d for d in pd.date_range("2024-01-07", "2024-01-25") if d.day_of_week in (6, 0, 1, 2, 3)]
+    starts = [
+        d for d in pd.date_range("2024-01-07", "2024-01-25") if d.day_of_week in (6, 0, 1, 2, 3)
+    ]
     index = session_bars([f"{d:%Y-%m-%d}" for d in starts], "18:00", 23, "1h")
     frequency = infer_frequency(index)
     assert (frequency.session_start.isoformat(), frequency.session_bars) == ("18:00:00", 23)
