@@ -20,6 +20,7 @@ HEADER_LINES = 1  # line numbers in messages count the header as line 1
 # Compared with the whole stripped field, so "-1.5" stays a number. Case-insensitive.
 MISSING_MARKERS = frozenset({"", ".", "-", "na", "n/a", "#n/a", "null", "nan", "none"})
 CURRENCY_AND_SPACES = re.compile(r"[$€£¥\s]")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # at the start of a value: nothing to rewrite
 # 2024-01-31, 2024/1/31, 2024.01.31, then anything (a time, a UTC offset)
 YEAR_FIRST = re.compile(r"^(?P<year>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})(?P<rest>.*)$")
 # 31/01/2024 or 01/31/2024 (or 2-digit years), then anything
@@ -67,12 +68,15 @@ def parse_dates(
     with and without an offset in one column are refused.
     """
     text = raw.str.strip()
-    iso = _year_first_as_iso(text)
-    day_month = text.str.extract(YEAR_LAST)
-    numeric = day_month["a"].notna()
+    other = ~text.str.match(ISO_DATE)  # only these need rewriting (ISO files: none, fast)
+    iso = text.copy()
+    iso[other] = _year_first_as_iso(text[other])
+    day_month = text[other].str.extract(YEAR_LAST)
+    numeric = day_month["a"].notna().reindex(text.index, fill_value=False)
     if numeric.any():
-        day_is_first = _day_order(text, day_month, numeric, path, column, dayfirst)
-        iso = iso.where(~numeric, _day_month_as_iso(day_month[numeric], day_is_first))
+        day_month = day_month[numeric[other]]
+        day_is_first = _day_order(text, day_month, path, column, dayfirst)
+        iso[numeric] = _day_month_as_iso(day_month, day_is_first)
     offset_texts = _offset_texts(text)
     offsets = offset_texts.notna()
     if offsets.any() and not offsets.all():
@@ -116,16 +120,11 @@ def _century(two_digits: pd.Series) -> pd.Series:
 
 
 def _day_order(
-    text: pd.Series,
-    parts: pd.DataFrame,
-    numeric: pd.Series,
-    path: Path,
-    column: str,
-    dayfirst: bool | None,
+    text: pd.Series, parts: pd.DataFrame, path: Path, column: str, dayfirst: bool | None
 ) -> bool:
-    """Whether dd/mm (True) or mm/dd (False): from `dayfirst` when given, else from the column."""
-    first = pd.to_numeric(parts["a"][numeric])
-    second = pd.to_numeric(parts["b"][numeric])
+    """Whether dd/mm (True) or mm/dd (False): from `dayfirst` when given, else from the `parts`
+    (YEAR_LAST's groups) of all the column's d/m/y values."""
+    first, second = pd.to_numeric(parts["a"]), pd.to_numeric(parts["b"])
     day_first_rows, month_first_rows = first.index[first > 12], second.index[second > 12]
     if dayfirst is not None:
         against = month_first_rows if dayfirst else day_first_rows
