@@ -2,8 +2,10 @@
 
 Takes what price sites export — Yahoo Finance (with `null` rows), the reference data (m/d/yyyy,
 "1,155.55", CRLF), pandas exports with an index column, trailing empty columns, newest-first
-files, Nasdaq.com (`Close/Last`, `$12.34`), European spreadsheets (`;` and decimal commas) — and
-refuses anything else with one line naming the file, line, column and value.
+files, Nasdaq.com (`Close/Last`, `$12.34`), European spreadsheets (`;` and decimal commas), FRED
+(`.` for a missing day), d/m/yyyy dates, intraday bars with UTC offsets — and refuses anything else
+with one line naming the file, line, column and value. How values are written (date order, time
+zones, decimal marks, missing markers) is decided in csvformat.py.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.csvformat import (
+    blank_missing,
+    decimal_marks,
+    parse_dates,
+    parse_numbers,
+)
 from lstm_forecast.errors import DataError
 
 # The bundled S&P 500 series (see data/README.md), used when no --data is given.
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data" / "sp500.csv"
-HEADER_LINES = 1  # line numbers in messages count the header as line 1
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)")
-CURRENCY_AND_SPACES = re.compile(r"[$€£¥\s]")
-DECIMAL_COMMA_VALUE = re.compile(r"^-?[\d.\s]*\d,\d+$")  # 1.155,55 or 12,5
+UNNAMED_FIRST_COLUMN = "Unnamed: 0"  # pandas' name for an empty first header (to_csv's index)
 LONG_WEEKEND_DAYS = 4  # a gap of more calendar days than a Friday -> Tuesday is reported
 SUSPICIOUS_MOVE = 0.40  # one-day moves this large look like a split or a data error
 LARGEST_MOVES_SHOWN = 5
@@ -37,7 +43,7 @@ class PriceSeries:
     values: pd.Series  # float64, DatetimeIndex named "date", name = target column as in the file
     source: str  # the file it came from
     rows_read: int  # data rows in the file (blank lines not counted)
-    rows_missing: int  # rows dropped because the date or the target was empty (or "null")
+    rows_missing: int  # rows dropped: date or a value empty or a marker ("null", ".", "NA", "-")
     rows_duplicate: int  # rows dropped for a repeated date (the last one is kept)
     newest_first: bool  # the file was sorted newest first (we sort it oldest first)
     # further columns asked for (model features), float64, same index; no columns if none
@@ -82,6 +88,8 @@ def csv_options(data_config) -> dict:
         "sep": data_config.sep,
         "decimal": data_config.decimal,
         "columns": feature_columns(data_config),
+        # [data] dayfirst: None (decide from the file), true or false; older configs lack it
+        "dayfirst": getattr(data_config, "dayfirst", None),
     }
 
 
@@ -100,23 +108,32 @@ def load_prices(
     sep: str = "",
     decimal: str = "",
     columns: tuple[str, ...] = (),
+    dayfirst: bool | None = None,
 ) -> PriceSeries:
     """Read `target` (and `columns`, for features) from the CSV at `path`, indexed by date.
 
-    `sep` and `decimal` are detected when empty. Rows whose date, target or any of `columns` is
-    empty are dropped and counted; repeated dates keep the last row. Anything else that is not
-    a date or a finite number raises DataError naming the file, line, column and value.
+    `sep` and `decimal` are detected when empty (the decimal mark per column, from all its
+    values). `dayfirst` decides dd/mm/yyyy (True) or mm/dd/yyyy (False) dates; None decides from
+    the file and refuses a file that cannot tell. Times of day and UTC offsets are kept. Rows whose
+    date, target or any of `columns` is empty or a missing marker ("null", ".", "NA", "N/A",
+    "#N/A", "-") are dropped and counted; repeated dates keep the last row. Anything else that is
+    not a date or a finite number raises DataError naming the file, line, column and value.
     """
     path = Path(path)
-    frame, date_name, names, decimal = _read_table(path, sep, decimal, target, date_column, columns)
+    frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns)
     target_name = names[0]
+    if decimal:
+        marks = dict.fromkeys(names, decimal)
+    else:
+        others = tuple(name for name in frame.columns if name not in (date_name, *names))
+        marks = decimal_marks(frame, names, path, sep, others)
 
     raw_dates = frame[date_name]
     missing = raw_dates.isna() | frame[list(names)].isna().any(axis=1)
-    dates = pd.DatetimeIndex(_parse_dates(raw_dates[~missing], path, date_name), name="date")
+    dates = _dates(raw_dates[~missing], path, date_name, dayfirst, frame.columns)
     table = pd.DataFrame(
         {
-            name: _parse_numbers(frame[name][~missing], path, name, decimal).to_numpy(np.float64)
+            name: parse_numbers(frame[name][~missing], path, name, marks[name]).to_numpy(np.float64)
             for name in names
         },
         index=dates,
@@ -136,6 +153,22 @@ def load_prices(
         newest_first=bool(newest_first),
         extra=table[list(names[1:])] if len(names) > 1 else None,
     )
+
+
+def _dates(
+    raw: pd.Series, path: Path, column: str, dayfirst: bool | None, columns: pd.Index
+) -> pd.DatetimeIndex:
+    """The parsed date column; an unnamed first column taken for want of a named one must hold
+    dates (pandas writes a DatetimeIndex that way), else there is no date column."""
+    try:
+        return parse_dates(raw, path, column, dayfirst).rename("date")
+    except DataError as e:
+        if column != UNNAMED_FIRST_COLUMN:
+            raise
+        raise DataError(
+            f"{path}: no date column found among {', '.join(map(repr, columns))} (the unnamed "
+            f"first column holds {raw.iloc[0]!r}, not a date); name it with [data] date_column"
+        ) from e
 
 
 def _read_text(path: Path) -> str:
@@ -164,11 +197,10 @@ def _read_text(path: Path) -> str:
 
 
 def _read_table(
-    path: Path, sep: str, decimal: str, target: str, date_column: str, extra: tuple[str, ...] = ()
+    path: Path, sep: str, target: str, date_column: str, extra: tuple[str, ...] = ()
 ) -> tuple[pd.DataFrame, str, tuple[str, ...], str]:
     """The CSV's rows (date, target and `extra` columns as strings, NaN for empty and missing
-    markers), the date column's name, the target's and extra columns' names, and the decimal
-    mark in use."""
+    markers), the date column's name, the target's and extra columns' names, and the separator."""
     text = _read_text(path)
     header = text.splitlines()[0]
     if not sep:  # the header's most frequent candidate separator
@@ -189,8 +221,9 @@ def _read_table(
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.StringIO(text),
-                # only the columns we use become Python strings; the rest parse in C (fast)
-                dtype={names[index]: str for index in used},
+                # strings: a column's decimal mark is decided from its text (and, when that
+                # cannot tell, from the file's other columns)
+                dtype=str,
                 skip_blank_lines=False,
                 **options,
             )
@@ -203,12 +236,10 @@ def _read_table(
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows")
     frame.columns = columns
-    date_name, target_name = columns[date_index], columns[target_index]
+    for index in used:
+        frame[columns[index]] = blank_missing(frame[columns[index]])
     value_names = tuple(dict.fromkeys(columns[index] for index in used[1:]))
-    if not decimal:  # decimal commas: ';'-separated files whose numbers look like 1.155,55
-        sample = frame[target_name].dropna().iloc[:50].str.strip()
-        decimal = "," if sep != "," and sample.str.match(DECIMAL_COMMA_VALUE).any() else "."
-    return frame, date_name, value_names, decimal
+    return frame, columns[date_index], value_names, sep
 
 
 def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
@@ -237,62 +268,26 @@ def _find_date_column(columns: pd.Index, path: Path, date_column: str) -> str:
     for column in columns:
         if "date" in column.lower() or column.lower() in ("time", "timestamp"):
             return column
+    if columns[0] == UNNAMED_FIRST_COLUMN:  # DataFrame.to_csv() with a DatetimeIndex
+        return columns[0]
     raise DataError(
         f"{path}: no date column found among {', '.join(map(repr, columns))}; "
         "name it with [data] date_column"
     )
 
 
-def _line(row_label: int) -> int:
-    return row_label + 1 + HEADER_LINES
-
-
-def _parse_dates(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    text = raw.str.strip()
-    parsed = pd.to_datetime(text, errors="coerce")  # one format, inferred from the first row: fast
-    if parsed.isna().any():
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")  # row by row: slow
-    bad = parsed.isna()
-    if bad.any():
-        row = bad.idxmax()
-        raise DataError(
-            f"{path}: line {_line(row)}, column {column!r}: {raw[row]!r} is not a date; "
-            "use ISO dates (2017-01-31) or m/d/yyyy"
-        )
-    return parsed
-
-
-def _parse_numbers(raw: pd.Series, path: Path, column: str, decimal: str) -> pd.Series:
-    if decimal == ".":  # plain numbers convert at once; only the rest need cleaning
-        parsed = pd.to_numeric(raw, errors="coerce")
-        if not parsed.isna().any():
-            return _check_finite(parsed, raw, path, column)
-    text = raw.str.replace(CURRENCY_AND_SPACES, "", regex=True)
-    if decimal == ",":  # 1.155,55 -> 1155.55
-        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:  # 1,155.55 -> 1155.55
-        text = text.str.replace(",", "", regex=False)
-    return _check_finite(pd.to_numeric(text, errors="coerce"), raw, path, column)
-
-
-def _check_finite(parsed: pd.Series, raw: pd.Series, path: Path, column: str) -> pd.Series:
-    bad = parsed.isna() | ~np.isfinite(parsed)
-    if bad.any():
-        row = bad.idxmax()
-        raise DataError(
-            f"{path}: line {_line(row)}, column {column!r}: {raw[row]!r} is not a finite number; "
-            "fix or delete that row"
-        )
-    return parsed
-
-
 def quality_report(prices: PriceSeries) -> dict:
     """Rows used, date range, what was dropped, long gaps and the largest one-day moves."""
     values = prices.values
     dates = values.index
+    intraday = bool((dates != dates.normalize()).any())
+
+    def when(timestamp: pd.Timestamp) -> str:  # the date, or the bar's time for intraday data
+        return str(timestamp) if intraday else str(timestamp.date())
+
     gap_days = np.diff(dates.to_numpy()).astype("timedelta64[D]").astype(int)
     long_gaps = [
-        {"after": str(dates[i].date()), "until": str(dates[i + 1].date()), "days": int(days)}
+        {"after": when(dates[i]), "until": when(dates[i + 1]), "days": int(days)}
         for i, days in enumerate(gap_days)
         if days > LONG_WEEKEND_DAYS
     ]
@@ -306,12 +301,12 @@ def quality_report(prices: PriceSeries) -> dict:
         "rows_missing": prices.rows_missing,
         "rows_duplicate": prices.rows_duplicate,
         "newest_first": prices.newest_first,
-        "first_date": str(dates[0].date()),
-        "last_date": str(dates[-1].date()),
+        "first_date": when(dates[0]),
+        "last_date": when(dates[-1]),
         "long_gaps": long_gaps,
         "largest_moves": [
             {
-                "date": str(date.date()),
+                "date": when(date),
                 "change": float(moves[date]),
                 "suspicious": bool(abs(moves[date]) >= SUSPICIOUS_MOVE),
             }

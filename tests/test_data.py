@@ -1,5 +1,7 @@
 """The loader on one file per real-world format and one per failure, written by the tests."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,9 +10,10 @@ from conftest import random_walk, write_reference_style
 from lstm_forecast.data import load_prices, quality_report, report_lines
 from lstm_forecast.errors import DataError
 
-# Every format below holds these prices (oldest first) on business days from 2020-01-01.
+# Every format below holds these prices (oldest first) on business days from 2020-01-13: days
+# above 12 let m/d/yyyy files show their order (1/13/2020); see test_ambiguous_day_month_*.
 OPENS = [1155.55, 1160.25, 1149.0, 1171.5, 1180.75]
-DATES = pd.bdate_range("2020-01-01", periods=len(OPENS))
+DATES = pd.bdate_range("2020-01-13", periods=len(OPENS))
 ROWS = list(zip(DATES, OPENS, strict=True))
 
 
@@ -20,7 +23,7 @@ def us(date):
 
 def yahoo():
     rows = [f"{d:%Y-%m-%d},{o},{o + 5},{o - 5},{o + 1},{o + 1},1000" for d, o in ROWS]
-    rows.insert(2, "2020-01-02,null,null,null,null,null,null")  # Yahoo's null rows (a repeat date)
+    rows.insert(2, f"{DATES[1]:%Y-%m-%d},null,null,null,null,null,null")  # Yahoo's null rows
     return "Date,Open,High,Low,Close,Adj Close,Volume\n" + "\n".join(rows) + "\n"
 
 
@@ -213,3 +216,305 @@ def test_quality_report_shows_gaps_and_split_like_moves(tmp_path):
     short = report_lines(report, short=True)
     assert short[0].startswith("warning: 2020-01-23 -50.0 %")
     assert "1 gaps longer than 4 days" in short[-1]
+
+
+# ---- golden files in tests/data/: one per format, the values and dates they must load to --------
+
+GOLDEN = Path(__file__).parent / "data"
+
+# (file, target, load_prices options, dates as str(Timestamp), target values, rows dropped)
+GOLDEN_FILES = [
+    (
+        "fred.csv",
+        "DEXUSEU",
+        {},
+        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08", "2024-01-16"],
+        [1.0956, 1.0919, 1.0953, 1.0921, 1.0946, 1.0882],
+        2,
+    ),
+    (
+        "unnamed_index.csv",
+        "Close",
+        {},
+        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"],
+        [185.64, 184.25, 181.91, 181.18],
+        0,
+    ),
+    (
+        "day_first.csv",
+        "Close",
+        {},
+        ["2023-12-28", "2023-12-29", "2024-01-02", "2024-01-03"],
+        [101.25, 100.75, 102.0, 101.5],
+        0,
+    ),
+    (
+        "month_first.csv",
+        "Open",
+        {},
+        ["2012-01-03", "2012-01-04", "2012-01-05", "2012-01-13"],
+        [1258.86, 1277.03, 1277.30, 1294.82],
+        0,
+    ),
+    (
+        "ambiguous_dates.csv",
+        "Close",
+        {"dayfirst": True},
+        ["2024-01-02", "2024-01-03", "2024-01-04"],
+        [10.5, 10.75, 10.25],
+        0,
+    ),
+    (
+        "ambiguous_dates.csv",
+        "Close",
+        {"dayfirst": False},
+        ["2024-02-01", "2024-03-01", "2024-04-01"],
+        [10.5, 10.75, 10.25],
+        0,
+    ),
+    (
+        "quoted_decimal_comma.csv",
+        "Close",
+        {},
+        ["2024-01-02", "2024-01-03", "2024-01-04"],
+        [1001.89, 1002.10, 998.05],
+        0,
+    ),
+    (
+        "semicolon_thousands.csv",
+        "Open",  # 2,003 alone cannot tell; the file's other columns (2,010.5) show ',' groups
+        {},
+        ["2024-01-02", "2024-01-03", "2024-01-04"],
+        [2003.0, 2010.0, 1998.0],
+        0,
+    ),
+    (
+        "semicolon_thousands.csv",
+        "Close",
+        {},
+        ["2024-01-02", "2024-01-03", "2024-01-04"],
+        [2010.5, 1998.25, 2001.0],
+        0,
+    ),
+    (
+        "semicolon_thousands_ambiguous.csv",
+        "Close",
+        {"decimal": "."},
+        ["2024-01-02", "2024-01-03"],
+        [2003.0, 2010.0],
+        0,
+    ),
+    (
+        "semicolon_thousands_ambiguous.csv",
+        "Close",
+        {"decimal": ","},
+        ["2024-01-02", "2024-01-03"],
+        [2.003, 2.010],
+        0,
+    ),
+    (
+        "missing_markers.csv",
+        "Close",
+        {},
+        ["2020-04-16", "2020-04-17", "2020-04-20", "2020-04-21", "2020-04-28"],
+        [19.87, 18.27, -37.63, 10.01, 12.34],  # "-37.63" is a number, "-" alone is missing
+        4,
+    ),
+    (
+        "hourly_offset.csv",
+        "Close",
+        {},
+        [f"2024-01-05 {hour:02d}:00:00+01:00" for hour in range(9, 18)]
+        + [f"2024-01-08 {hour:02d}:00:00+01:00" for hour in range(9, 18)],
+        [16700 + 2.5 * k for k in range(1, 19)],
+        0,
+    ),
+    (
+        "hourly_dst.csv",  # -05:00 then -04:00 (daylight saving time): the index is in UTC
+        "Close",
+        {},
+        [f"2024-03-08 {hour:02d}:30:00+00:00" for hour in range(14, 21)]
+        + [f"2024-03-11 {hour:02d}:30:00+00:00" for hour in range(13, 20)],
+        [170 + 0.25 * k for k in range(1, 15)],
+        0,
+    ),
+    (
+        "bars_30min.csv",
+        "Close",
+        {},
+        [
+            str(pd.Timestamp(day) + pd.Timedelta(minutes=570 + 30 * k))
+            for day in ("2024-01-05", "2024-01-08")
+            for k in range(13)
+        ],
+        [100 + 0.5 * k for k in range(1, 27)],
+        0,
+    ),
+    (
+        "crypto_daily.csv",
+        "Close",
+        {},
+        [str(d.date()) for d in pd.date_range("2024-01-01", periods=10)],
+        [42000 + 150.5 * k for k in range(10)],
+        0,
+    ),
+    (
+        "crypto_hourly.csv",
+        "Close",
+        {},
+        [str(t) for t in pd.date_range("2024-01-06 20:00", periods=10, freq="h", tz="UTC")],
+        [0.00001234 + 1e-8 * k for k in range(10)],
+        0,
+    ),
+    (
+        "monthly.csv",
+        "Close",
+        {},
+        [str(d.date()) for d in pd.date_range("2023-01-31", periods=8, freq="ME")],
+        [4000 + 25.25 * k for k in range(8)],
+        0,
+    ),
+    (
+        "weekly.csv",
+        "Close",
+        {},
+        [str(d.date()) for d in pd.date_range("2024-01-05", periods=6, freq="W-FRI")],
+        [50 + 0.75 * k for k in range(6)],
+        0,
+    ),
+]
+
+
+def stamp(timestamp: pd.Timestamp) -> str:
+    """A date alone for midnight without a zone, else the full timestamp (as the lists above)."""
+    plain = timestamp.tz is None and timestamp == timestamp.normalize()
+    return str(timestamp.date()) if plain else str(timestamp)
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "options", "dates", "values", "dropped"),
+    GOLDEN_FILES,
+    ids=[f"{row[0]}-{row[1]}-{row[2]}" for row in GOLDEN_FILES],
+)
+def test_golden_files_load_to_their_values_and_dates(name, target, options, dates, values, dropped):
+    series = load_prices(GOLDEN / name, target, **options)
+    assert [stamp(t) for t in series.values.index] == dates
+    np.testing.assert_allclose(series.values.to_numpy(), values, rtol=1e-12)
+    assert series.rows_missing == dropped
+
+
+def test_unnamed_index_file_is_what_to_csv_writes(tmp_path):
+    frame = pd.read_csv(GOLDEN / "unnamed_index.csv", index_col=0, parse_dates=True)
+    path = tmp_path / "again.csv"
+    frame.to_csv(path)
+    assert path.read_text() == (GOLDEN / "unnamed_index.csv").read_text()
+    np.testing.assert_allclose(load_prices(path, "Volume").values, frame["Volume"])
+
+
+def test_every_column_of_a_file_uses_its_own_proven_decimal_mark():
+    series = load_prices(GOLDEN / "semicolon_thousands.csv", "Open", columns=("Close", "Volume"))
+    np.testing.assert_allclose(series.frame["Volume"], [1_250_000, 980_000, 1_100_000])
+    np.testing.assert_allclose(series.frame["Close"], [2010.5, 1998.25, 2001.0])
+
+
+def test_a_quoted_decimal_comma_column_leaves_the_integer_volume_alone():
+    series = load_prices(GOLDEN / "quoted_decimal_comma.csv", "Close", columns=("Volume",))
+    np.testing.assert_allclose(series.frame["Volume"], [1200, 1300, 900])
+
+
+def test_dst_file_in_utc_and_a_single_offset_file_keeps_its_offset():
+    assert str(load_prices(GOLDEN / "hourly_dst.csv", "Close").values.index.tz) == "UTC"
+    offset = load_prices(GOLDEN / "hourly_offset.csv", "Close").values.index
+    assert offset[0].utcoffset() == pd.Timedelta(hours=1)
+    assert offset[0].hour == 9  # the local time of the bar, not shifted to UTC
+
+
+# Files the loader refuses: (file, options, the exact message after "<path>: ")
+GOLDEN_REFUSALS = [
+    (
+        "ambiguous_dates.csv",
+        {},
+        "column 'Date': dates like '02/01/2024' (line 2) can be day/month or month/day and no "
+        "value in the file is above 12 to tell; set [data] dayfirst = true (day first) or false "
+        "(month first)",
+    ),
+    (
+        "mixed_date_order.csv",
+        {},
+        "column 'Date': line 2 '13/01/2024' has the day first but line 3 '01/14/2024' has the "
+        "month first; a file must use one order: fix the file",
+    ),
+    (
+        "day_first.csv",
+        {"dayfirst": False},
+        "line 2, column 'Date': '28/12/2023' is not a date with the month first "
+        "([data] dayfirst = false); fix the row or change dayfirst",
+    ),
+    (
+        "semicolon_thousands_ambiguous.csv",
+        {},
+        "line 2, column 'Close': '2,003' can be read with ',' as thousands or as the decimal "
+        'mark and no value in the file tells; set [data] decimal = "." (1,234 is 1234) or "," '
+        "(1,5 is 1.5)",
+    ),
+    (
+        "mixed_decimal_marks.csv",
+        {},
+        "column 'Close': line 2 '1,234.5' has '.' as the decimal mark but line 3 '1.234,5' has "
+        "','; a column must use one: fix the file",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"), GOLDEN_REFUSALS, ids=[row[0] for row in GOLDEN_REFUSALS]
+)
+def test_golden_files_refused_with_one_exact_line(name, options, message):
+    with pytest.raises(DataError) as error:
+        load_prices(GOLDEN / name, "Close", **options)
+    assert str(error.value) == f"{GOLDEN / name}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "Date,Close\n2024-01-02 09:30:00+01:00,1\n2024-01-02 10:30:00,2\n",
+            "column 'Date': line 2 '2024-01-02 09:30:00+01:00' has a UTC offset and line 3 "
+            "'2024-01-02 10:30:00' has none; give every time an offset or none",
+        ),
+        (
+            ",Close\n0,1.5\n1,1.6\n",
+            "no date column found among 'Unnamed: 0', 'Close' (the unnamed first column holds "
+            "'0', not a date); name it with [data] date_column",
+        ),
+        (
+            "Date,Close\n2024-01-02,1\n2024-01-03,--\n",
+            "line 3, column 'Close': '--' is not a finite number; fix or delete that row",
+        ),
+    ],
+    ids=["offset-and-none", "unnamed-integers", "double-dash"],
+)
+def test_more_refusals_name_the_rows(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(DataError) as error:
+        load_prices(path, "Close")
+    assert str(error.value) == f"{path}: {message}"
+
+
+def test_two_digit_years_and_dotted_day_first_dates(tmp_path):
+    path = tmp_path / "dotted.csv"
+    path.write_text("Datum;Schluss\n30.12.99;1,5\n03.01.00;2,25\n")
+    series = load_prices(path, "Schluss", date_column="Datum")
+    assert [stamp(t) for t in series.values.index] == ["1999-12-30", "2000-01-03"]
+    assert series.values.tolist() == [1.5, 2.25]
+
+
+def test_quality_report_of_intraday_bars_keeps_their_times():
+    report = quality_report(load_prices(GOLDEN / "hourly_offset.csv", "Close"))
+    assert (report["first_date"], report["last_date"]) == (
+        "2024-01-05 09:00:00+01:00",
+        "2024-01-08 17:00:00+01:00",
+    )
+    assert len({move["date"] for move in report["largest_moves"]}) == 5  # one bar each

@@ -1,0 +1,300 @@
+"""The step a price series moves in, and the timestamps that continue it. Pure functions, no I/O.
+
+`infer_frequency` reads the step and its pattern from the timestamps alone: business days, every
+day (crypto), weeks, months, quarters, years, or intraday bars of N minutes — trading-session
+bars (nights, and weekends unless the data has them, skipped) or round-the-clock bars.
+`future_timestamps` continues that pattern; `resample` makes irregular data regular.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lstm_forecast.errors import ConfigError, DataError
+
+DOMINANT_SHARE = 0.5  # the step must be at least this share of the gaps between rows
+WEEKEND_SHARE = 0.1  # rows on Saturdays and Sundays above this share: the data trades weekends
+ANCHOR_SHARE = 0.9  # share of monthly rows on a month end (start) for month-end (start) data
+RECENT_SESSIONS = 20  # session hours from the latest sessions (a DST switch in UTC data moves them)
+SESSIONS_TO_TRUST_WEEKDAYS = 10  # fewer sessions: assume Monday-Friday (plus weekend days seen)
+ONE_DAY = pd.Timedelta(days=1)
+WEEKDAYS = frozenset(range(5))  # Monday = 0 .. Friday = 4
+RESAMPLE_HINT = 'resample it with [data] resample = "1D" (or "W-FRI", "ME", "1h", "30min")'
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """How a series steps: what `infer_frequency` found and `future_timestamps` continues."""
+
+    kind: str  # "business_day", "day", "week", "month", "quarter", "year" or "intraday"
+    step: pd.Timedelta  # the typical gap between rows (a month: about 30 days)
+    label: str  # one step in messages: "day", "week", "month", "1h bar", "30min bar"
+    offset: pd.DateOffset  # steps calendar kinds forward: BDay, Day, Week(weekday=4), MonthEnd...
+    periods_per_year: float  # steps in a year: 252 business days, 12 months, bars per year
+    weekends: bool = False  # rows fall on Saturdays and Sundays too
+    # intraday session bars only (None / 0 / empty for round-the-clock bars and calendar kinds):
+    session_start: datetime.time | None = None  # wall-clock time of a session's first bar
+    session_bars: int = 0  # bars in a full session
+    session_days: frozenset[int] = frozenset()  # weekdays (Monday = 0) on which sessions start
+
+    @property
+    def is_daily(self) -> bool:
+        """One row per day: business days or every day."""
+        return self.kind in ("business_day", "day")
+
+    @property
+    def is_intraday(self) -> bool:
+        return self.kind == "intraday"
+
+    @property
+    def has_sessions(self) -> bool:
+        """Intraday bars within trading hours (with nights skipped), not round the clock."""
+        return self.session_start is not None
+
+    def count(self, steps: int) -> str:
+        """`steps` of these for messages: "1 day", "5 days", "12 1h bars"."""
+        return f"{steps} {self.label}{'' if steps == 1 else 's'}"
+
+
+def infer_frequency(index: pd.DatetimeIndex, source: str = "data") -> Frequency:
+    """The step and pattern of sorted, unique timestamps; DataError if no step dominates.
+
+    `source` names the data in messages. Intraday session hours (first bar time and bars per
+    session) come from the latest RECENT_SESSIONS sessions, in the index's own time zone.
+    """
+    index = pd.DatetimeIndex(index)
+    if len(index) < 2:
+        raise DataError(f"{source}: {len(index)} timestamp(s) cannot show a step; give more rows")
+    gaps = pd.Series(index[1:] - index[:-1])
+    step = gaps.mode().min()
+    if step < ONE_DAY:
+        return _intraday(index, gaps, step, source)
+    return _calendar(index, source)
+
+
+def _calendar(index: pd.DatetimeIndex, source: str) -> Frequency:
+    """Business days, days, weeks, months, quarters or years (times of day are ignored)."""
+    days = pd.Series((index[1:].normalize() - index[:-1].normalize()).days)
+    months = pd.Series(index.year * 12 + index.month).diff().dropna()
+    weekends = bool((index.day_of_week >= 5).mean() > WEEKEND_SHARE)
+    last = index[-1]
+    if (days == 1).mean() >= DOMINANT_SHARE:
+        if weekends:
+            return Frequency("day", ONE_DAY, "day", pd.offsets.Day(1), 365, weekends=True)
+        return Frequency("business_day", ONE_DAY, "day", pd.offsets.BDay(1), 252)
+    if (days == 7).mean() >= DOMINANT_SHARE:
+        weekday = int(pd.Series(index.day_of_week).mode().iloc[0])
+        offset = pd.offsets.Week(weekday=weekday)
+        return Frequency("week", pd.Timedelta(days=7), "week", offset, 52, weekends)
+    for kind, span, per_year in (("month", 1, 12), ("quarter", 3, 4), ("year", 12, 1)):
+        if (months == span).mean() >= DOMINANT_SHARE:
+            offset = _month_anchor(index, span, last)
+            return Frequency(kind, pd.Timedelta(days=30.4375 * span), kind, offset, per_year)
+    raise _irregular(source, pd.Series(index[1:] - index[:-1]))
+
+
+def _month_anchor(index: pd.DatetimeIndex, months: int, last: pd.Timestamp) -> pd.DateOffset:
+    """Month (quarter, year) ends or starts, calendar or business, else the same day each time."""
+    month = last.month
+    anchors = {
+        "end": (index.is_month_end, pd.offsets.MonthEnd, pd.offsets.QuarterEnd, pd.offsets.YearEnd),
+        "start": (
+            index.is_month_start,
+            pd.offsets.MonthBegin,
+            pd.offsets.QuarterBegin,
+            pd.offsets.YearBegin,
+        ),
+        "business end": (
+            index == index + pd.offsets.BMonthEnd(0),
+            pd.offsets.BMonthEnd,
+            pd.offsets.BQuarterEnd,
+            pd.offsets.BYearEnd,
+        ),
+        "business start": (
+            index == index - pd.offsets.BMonthBegin(0),
+            pd.offsets.BMonthBegin,
+            pd.offsets.BQuarterBegin,
+            pd.offsets.BYearBegin,
+        ),
+    }
+    for on_anchor, monthly, quarterly, yearly in anchors.values():
+        if on_anchor.mean() >= ANCHOR_SHARE:
+            if months == 1:
+                return monthly(1)
+            return quarterly(1, startingMonth=month) if months == 3 else yearly(1, month=month)
+    return pd.DateOffset(months=months)
+
+
+def _intraday(
+    index: pd.DatetimeIndex, gaps: pd.Series, step: pd.Timedelta, source: str
+) -> Frequency:
+    """Bars of `step`: trading sessions when a gap longer than a bar recurs (about daily)."""
+    if (gaps == step).mean() < DOMINANT_SHARE:
+        raise _irregular(source, gaps)
+    minutes = int(step / pd.Timedelta(minutes=1))
+    label = f"{minutes // 60}h bar" if minutes % 60 == 0 else f"{minutes}min bar"
+    weekends = bool((index.day_of_week >= 5).mean() > WEEKEND_SHARE)
+    offset = pd.tseries.frequencies.to_offset(step)
+    breaks = gaps > step  # (rows - 1,) a gap before row i + 1
+    boundaries = index.normalize().nunique() - 1
+    if not breaks.any() or breaks.sum() < DOMINANT_SHARE * boundaries:  # round the clock
+        bars_per_year = ONE_DAY / step * (365 if weekends else 261)
+        return Frequency("intraday", step, label, offset, bars_per_year, weekends)
+    session_ids = pd.Series([0, *breaks.cumsum()], index=index)
+    starts = index[[0, *(breaks[breaks].index + 1)]]
+    recent = starts[-RECENT_SESSIONS:]
+    session_start = _most_common_recent([start.time() for start in recent])
+    counts = session_ids.value_counts(sort=False).sort_index().to_list()
+    session_bars = _most_common_recent(counts[-RECENT_SESSIONS:])
+    session_days = frozenset(int(day) for day in starts.day_of_week)
+    if len(starts) < SESSIONS_TO_TRUST_WEEKDAYS:
+        session_days |= WEEKDAYS
+    return Frequency(
+        "intraday",
+        step,
+        label,
+        offset,
+        periods_per_year=session_bars * len(session_days) * 52,
+        weekends=weekends,
+        session_start=session_start,
+        session_bars=int(session_bars),
+        session_days=session_days,
+    )
+
+
+def _most_common_recent(values: list):
+    """The most common value; a tie goes to the most recent one."""
+    counts = Counter(reversed(values))
+    return max(counts, key=counts.__getitem__)  # max keeps the first (most recent) of a tie
+
+
+def _irregular(source: str, gaps: pd.Series) -> DataError:
+    common = gaps.mode().min()
+    share = (gaps == common).mean()
+    return DataError(
+        f"{source}: the timestamps have no regular step (the most common gap, {common}, is "
+        f"only {share:.0%} of them); {RESAMPLE_HINT}"
+    )
+
+
+def resample(frame: pd.DataFrame | pd.Series, rule: str) -> pd.DataFrame | pd.Series:
+    """The last price in each `rule` bucket (a pandas frequency such as "1D", "W-FRI", "ME",
+    "1h"), labelled as pandas labels buckets; buckets without prices are dropped."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(rule)
+    except ValueError as e:
+        raise ConfigError(
+            f'[data] resample = "{rule}" is not a pandas frequency; use e.g. "1D", "W-FRI", '
+            '"ME", "1h" or "30min"'
+        ) from e
+    resampled = frame.resample(offset).last()
+    return resampled.dropna() if isinstance(resampled, pd.Series) else resampled.dropna(how="all")
+
+
+def future_timestamps(
+    last: pd.Timestamp, count: int, frequency: Frequency, calendar: str = ""
+) -> pd.DatetimeIndex:
+    """`count` timestamps after `last` that continue `frequency`, in `last`'s time zone.
+
+    Business days skip weekends (and, with `calendar` an exchange code such as "XNYS", that
+    exchange's holidays); daily crypto data goes on every day; months go month end to month end
+    (or start to start). Session bars go on within the session's hours and then to the next
+    session's first bar, on the weekdays sessions started on in the data (or the calendar's
+    sessions). Round-the-clock bars go on every step, skipping weekends if the data has none.
+    """
+    last = pd.Timestamp(last)
+    if calendar and not (frequency.kind == "business_day" or frequency.has_sessions):
+        raise ConfigError(
+            f"calendar {calendar!r} needs trading-day or trading-session data; the data has one "
+            f'row per {frequency.label}: set calendar = ""'
+        )
+    if frequency.has_sessions:
+        return _session_bars(last, count, frequency, calendar)
+    if frequency.is_intraday:
+        return _round_the_clock(last, count, frequency)
+    if calendar:
+        return _calendar_days(last, count, calendar)
+    offset = frequency.offset
+    return pd.date_range(last + offset, periods=count, freq=offset, name=None)
+
+
+def _round_the_clock(last: pd.Timestamp, count: int, frequency: Frequency) -> pd.DatetimeIndex:
+    stamps = pd.DatetimeIndex([], tz=last.tz)
+    span = count
+    while len(stamps) < count:  # weekends removed: take a longer range until enough remain
+        span *= 2
+        stamps = pd.date_range(last + frequency.step, periods=span, freq=frequency.step)
+        if not frequency.weekends:
+            stamps = stamps[stamps.day_of_week < 5]
+    return stamps[:count]
+
+
+def _session_bars(
+    last: pd.Timestamp, count: int, frequency: Frequency, calendar: str
+) -> pd.DatetimeIndex:
+    """Bars of the session `last` is in, then whole sessions, each from its first bar."""
+    step, bars = frequency.step, frequency.session_bars
+    start = _at(last.normalize(), frequency.session_start, last.tz)
+    if start > last:  # the session began the day before (or `last` is before today's)
+        start = _at(last.normalize() - ONE_DAY, frequency.session_start, last.tz)
+    position = (last - start) / step  # bars into its session
+    stamps = [last + step * k for k in range(1, bars - int(position)) if position == int(position)]
+    days = _session_dates(last, count // max(bars, 1) + 2, frequency, calendar)
+    for day in days:
+        if len(stamps) >= count:
+            break
+        first = _at(day, frequency.session_start, last.tz)
+        if first > last and (not stamps or first > stamps[-1]):
+            stamps += [first + step * k for k in range(bars)]
+    return pd.DatetimeIndex(stamps[:count])
+
+
+def _at(day: pd.Timestamp, time: datetime.time, tz) -> pd.Timestamp:
+    """`day` at wall-clock `time` in `tz` (a time skipped by a DST switch moves forward)."""
+    wall = pd.Timestamp.combine(day.date(), time)
+    return (
+        wall if tz is None else wall.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+    )
+
+
+def _session_dates(
+    last: pd.Timestamp, count: int, frequency: Frequency, calendar: str
+) -> list[pd.Timestamp]:
+    """At least `count` session dates from `last`'s date on (naive midnights)."""
+    first = pd.Timestamp(last.date())
+    if calendar:
+        sessions = _calendar_days(first - ONE_DAY, count + 1, calendar)
+        return list(sessions)
+    days = pd.date_range(first, periods=count * 7 + 7, freq="D")
+    return list(days[days.day_of_week.isin(list(frequency.session_days))])
+
+
+def _calendar_days(last: pd.Timestamp, count: int, calendar: str) -> pd.DatetimeIndex:
+    """The `count` sessions of exchange `calendar` after `last`'s date, at `last`'s time and zone."""
+    try:
+        import exchange_calendars
+    except ImportError as e:
+        raise ConfigError(
+            f"calendar {calendar!r} needs the exchange_calendars package; "
+            "install it with: pip install 'lstm-forecast[calendars]'"
+        ) from e
+    try:
+        sessions = exchange_calendars.get_calendar(calendar)
+    except exchange_calendars.errors.InvalidCalendarName as e:
+        raise ConfigError(
+            f"unknown exchange calendar {calendar!r}; use a code such as XNYS (New York), "
+            "XLON (London), XETR (Xetra), XTKS (Tokyo)"
+        ) from e
+    after = sessions.sessions[sessions.sessions > pd.Timestamp(last.date())][:count]
+    if len(after) < count:
+        raise DataError(
+            f"calendar {calendar} has sessions only until {sessions.last_session.date()}; "
+            f'use a shorter horizon or calendar = "" (business days)'
+        )
+    time_of_day = last - last.normalize()
+    dates = pd.DatetimeIndex(after).tz_localize(None) + time_of_day
+    return dates if last.tz is None else dates.tz_localize(last.tz)
