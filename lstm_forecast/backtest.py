@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.evaluate import evaluate_table, rmse
+from lstm_forecast.evaluate import rmse
 from lstm_forecast.windows import Inputs
 
 # metrics summarised across folds as mean and standard deviation
@@ -30,6 +30,10 @@ SUMMARY_METRICS = (
     "forecast_rmse",
     "forecast_naive_rmse",
     "coverage",
+    "skill_persistence",
+    "baseline_rmse",
+    "dm_pvalue",
+    "shrinkage",
     "epochs_run",
     "seconds_per_epoch",
 )
@@ -73,31 +77,37 @@ def walk_forward(
 
     `frame`: by date, the target first, then the columns the features read. The scaler and the
     model of a fold see only rows before its origin; each prediction inside the fold uses the
-    actual prices before it, as a forecaster would have had them that day. Each fold also gets a
-    recursive forecast of all its rows from the origin (predict --horizon): its RMSE beside the
-    flat "last price" forecast, and the share of actual prices inside its [forecast] level
-    interval (coverage; NaN with samples = 0). `on_fold(fold, metrics)` is called as each fold
-    finishes.
+    actual prices before it, as a forecaster would have had them that day. Every verdict is
+    against the strongest baseline each fold chose on its own training rows; the pooled
+    out-of-sample errors of all folds get one Diebold-Mariano test.
+
+    Each fold also gets a recursive forecast of all its rows from the origin (predict --steps):
+    its RMSE beside the flat "last price" forecast, and its intervals scored (coverage, mean
+    width, Winkler score): conformal, adaptive conformal, Monte-Carlo dropout (samples > 0) and
+    the naive random-walk band; "coverage" is the configured [forecast] interval's.
+    `on_fold(fold, metrics)` is called as each fold finishes.
     """
     from lstm_forecast.forecaster import Forecaster
 
     inputs = Inputs.from_config(config)
     origins = fold_origins(len(frame), folds, fold_length, inputs.history_rows + 1, source)
-    fold_rows, tables = [], []
+    fold_rows, tables, one_step = [], [], []
     for fold, origin in enumerate(origins, start=1):
         history = frame.iloc[:origin]  # everything the fold may learn from
         forecaster = Forecaster.fit(history, config, source=source)
         forecaster = forecaster.with_data(frame.iloc[: origin + fold_length])
         table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
-        metrics = evaluate_table(table, forecaster.drift)
-        metrics.pop("lag_rmse")
-        metrics.update(_horizon_metrics(config, forecaster, frame, origin, fold_length, source))
+        table["baseline"] = _baseline_column(table, forecaster)
+        metrics = _flat(forecaster.evaluate(table))
+        metrics.update(_recursive(config, forecaster, frame, origin, fold_length, one_step))
+        one_step.append(_one_step_bands(config, forecaster, table))
         fold_rows.append(
             {
                 "fold": fold,
                 "train_rows": origin,
                 "train_end": str(history.index[-1].date()),
                 **metrics,
+                "shrinkage": forecaster.shrinkage,
                 "parameters": forecaster.fit_info["parameters"],
                 "epochs_run": forecaster.fit_info["epochs_run"],
                 "seconds_per_epoch": forecaster.fit_info["seconds_per_epoch"],
@@ -108,7 +118,8 @@ def walk_forward(
 
     fold_table = pd.DataFrame(fold_rows)
     predictions = pd.concat(tables, ignore_index=True)
-    predictions = predictions[["fold", "date", "actual", "predicted", "persistence"]]
+    columns = ["fold", "date", "actual", "predicted", "persistence", "previous_close", "baseline"]
+    predictions = predictions[[c for c in columns if c in predictions]]
     summary = {
         "folds": folds,
         "fold_length": fold_length,
@@ -119,25 +130,174 @@ def walk_forward(
                 "std": float(fold_table[name].std(ddof=0)),
             }
             for name in SUMMARY_METRICS
+            if name in fold_table
         },
-        # skill of all folds' predictions pooled (1 - RMSE / persistence RMSE over every row)
-        "pooled_skill": evaluate_table(predictions)["skill"],
+        **pooled_verdict(predictions),
+        "baselines_chosen": fold_table["baseline"].value_counts().to_dict(),
+        "recursive_intervals": _pooled_intervals(fold_table),
+        "one_step_intervals": _pooled_one_step(config, one_step),
+        "interval": config.forecast.interval,
         "interval_level": config.forecast.level,
         "samples": config.forecast.samples,
         "parameters": int(fold_table["parameters"].iloc[0]),
     }
+    summary["coverage_pooled"] = (
+        summary["recursive_intervals"].get(_configured(config), {}).get("coverage", float("nan"))
+    )
     return BacktestResult(folds=fold_table, predictions=predictions, summary=summary)
 
 
-def _horizon_metrics(config: Config, forecaster, frame, origin: int, horizon: int, source) -> dict:
-    """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, coverage."""
-    settings = config.forecast
-    forecast = forecaster.forecast(horizon, origin=frame.index[origin - 1], source=source)
-    rows = forecast.table.dropna(subset=["predicted"])
-    actual = rows["actual"].to_numpy()
-    inside = (rows["lower"].to_numpy() <= actual) & (actual <= rows["upper"].to_numpy())
+def pooled_verdict(predictions: pd.DataFrame) -> dict:
+    """Skill and Diebold-Mariano test of all folds' predictions pooled, each row against the
+    strongest baseline its fold chose (the `baseline` column)."""
+    from lstm_forecast.evaluate import diebold_mariano
+
+    actual = predictions["actual"].to_numpy()
+    model_errors = predictions["predicted"].to_numpy() - actual
+    baseline_errors = predictions["baseline"].to_numpy() - actual
+    test = diebold_mariano(model_errors, baseline_errors)
     return {
-        "forecast_rmse": rmse(actual, rows["predicted"].to_numpy()),
-        "forecast_naive_rmse": rmse(actual, np.full_like(actual, frame.iloc[origin - 1, 0])),
-        "coverage": float(inside.mean()) if settings.samples else float("nan"),
+        "pooled_rmse": rmse(actual, predictions["predicted"].to_numpy()),
+        "pooled_baseline_rmse": rmse(actual, predictions["baseline"].to_numpy()),
+        "pooled_persistence_rmse": rmse(actual, predictions["persistence"].to_numpy()),
+        "pooled_skill": 1.0
+        - rmse(actual, predictions["predicted"]) / rmse(actual, predictions["baseline"]),
+        "pooled_skill_persistence": 1.0
+        - rmse(actual, predictions["predicted"]) / rmse(actual, predictions["persistence"]),
+        "dm_statistic": test.statistic,
+        "dm_pvalue": test.pvalue,
+        "verdict": test.verdict,
+    }
+
+
+def _baseline_column(table: pd.DataFrame, forecaster) -> np.ndarray:
+    """The predictions of the fold's strongest baseline, row by row."""
+    if forecaster.baseline == "drift":
+        return (table["persistence"] + forecaster.drift).to_numpy()
+    return table[forecaster.baseline].to_numpy()
+
+
+def _flat(metrics: dict) -> dict:
+    """A fold's metrics as one CSV row: nested baseline scores become columns."""
+    flat = {k: v for k, v in metrics.items() if k not in ("baselines", "skill_vs", "lag_rmse")}
+    for name, scores in metrics["baselines"].items():
+        flat[f"{name}_rmse"] = scores["rmse"]
+    for name, skill in metrics["skill_vs"].items():
+        flat[f"skill_vs_{name}"] = skill
+    return flat
+
+
+def _configured(config: Config) -> str:
+    return {"none": "", "dropout": "dropout"}.get(
+        config.forecast.interval, config.forecast.interval
+    )
+
+
+def _scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
+    from lstm_forecast.intervals import coverage, mean_width, winkler_score
+
+    return {
+        "coverage": coverage(actual, lower, upper),
+        "width": mean_width(lower, upper),
+        "winkler": winkler_score(actual, lower, upper, 1.0 - level),
+    }
+
+
+def _recursive(config: Config, forecaster, frame, origin: int, steps: int, history) -> dict:
+    """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, and every
+    interval's scores (columns METHOD_coverage, METHOD_width, METHOD_winkler)."""
+    from lstm_forecast.intervals import log_return_std, naive_band
+
+    level, date = config.forecast.level, frame.index[origin - 1]
+    point = forecaster.forecast(steps, origin=date, interval="none").table
+    rows = point.dropna(subset=["predicted"])
+    actual, predicted = rows["actual"].to_numpy(), rows["predicted"].to_numpy()
+    last = float(frame.iloc[origin - 1, 0])
+    out = {
+        "forecast_rmse": rmse(actual, predicted),
+        "forecast_naive_rmse": rmse(actual, np.full_like(actual, last)),
+    }
+    bands = {}
+    sigma = log_return_std(frame.iloc[:origin, 0].to_numpy())
+    bands["naive"] = naive_band(last, sigma, steps, level)
+    if forecaster.calibration is not None:
+        bands["conformal"] = forecaster.calibration.band(predicted, level)
+        adaptive_level = _adaptive_level(forecaster, history, level, config.forecast.gamma)
+        bands["adaptive"] = forecaster.calibration.band(predicted, adaptive_level)
+    if config.forecast.samples > 0:
+        dropout = forecaster.forecast(steps, origin=date, interval="dropout").table
+        dropout = dropout.dropna(subset=["predicted"])
+        bands["dropout"] = (dropout["lower"].to_numpy(), dropout["upper"].to_numpy())
+    for method, (lower, upper) in bands.items():
+        for key, value in _scores(actual, lower, upper, level).items():
+            out[f"{method}_{key}"] = value
+    out["coverage"] = out.get(f"{_configured(config)}_coverage", float("nan"))
+    return out
+
+
+def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
+    """The level adaptive conformal inference reaches over the one-step predictions of the
+    earlier folds (the data that continued the earlier models), from this fold's calibration."""
+    from lstm_forecast.intervals import adaptive_alphas
+
+    if not history:
+        return level
+    actual = np.concatenate([h["actual"] for h in history])
+    predicted = np.concatenate([h["predicted"] for h in history])
+    step_one = np.asarray(forecaster.calibration.errors[0])
+    next_alpha = adaptive_alphas(actual, predicted, step_one, level, gamma).next_alpha
+    return float(np.clip(1.0 - next_alpha, 0.01, len(step_one) / (len(step_one) + 1) - 1e-9))
+
+
+def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
+    """A fold's one-step rows with their static conformal and naive bands."""
+    from lstm_forecast.intervals import log_return_std, naive_band
+
+    level = config.forecast.level
+    actual, predicted = table["actual"].to_numpy(), table["predicted"].to_numpy()
+    previous = table["persistence"].to_numpy()
+    sigma = log_return_std(forecaster.data.iloc[: forecaster.train_rows, 0].to_numpy())
+    low, high = naive_band(1.0, sigma, 1, level)
+    rows = {"actual": actual, "predicted": predicted}
+    rows["naive"] = (previous * low[0], previous * high[0])
+    if forecaster.calibration is not None:
+        lower, upper = forecaster.calibration.offsets(level, 1)
+        rows["conformal"] = (predicted * np.exp(lower[0]), predicted * np.exp(upper[0]))
+        rows["step_one_errors"] = np.asarray(forecaster.calibration.errors[0])
+    return rows
+
+
+def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
+    """One-step interval scores over the rows of all folds: static conformal (each fold's own
+    calibration), adaptive conformal (one online pass over all rows, Gibbs & Candes 2021,
+    starting from the first fold's calibration errors) and the naive band."""
+    from lstm_forecast.intervals import adaptive_alphas
+
+    level = config.forecast.level
+    actual = np.concatenate([f["actual"] for f in folds])
+    scores = {}
+    for method in ("conformal", "naive"):
+        if all(method in f for f in folds):
+            lower = np.concatenate([f[method][0] for f in folds])
+            upper = np.concatenate([f[method][1] for f in folds])
+            scores[method] = _scores(actual, lower, upper, level)
+    if all("step_one_errors" in f for f in folds):
+        predicted = np.concatenate([f["predicted"] for f in folds])
+        result = adaptive_alphas(
+            actual, predicted, folds[0]["step_one_errors"], level, config.forecast.gamma
+        )
+        scores["adaptive"] = _scores(actual, result.lower, result.upper, level)
+    return scores
+
+
+def _pooled_intervals(fold_table: pd.DataFrame) -> dict:
+    """Each recursive interval's scores over all folds' rows (means of equal-length folds)."""
+    methods = ("conformal", "adaptive", "dropout", "naive")
+    return {
+        method: {
+            key: float(fold_table[f"{method}_{key}"].mean())
+            for key in ("coverage", "width", "winkler")
+        }
+        for method in methods
+        if f"{method}_coverage" in fold_table and fold_table[f"{method}_coverage"].notna().all()
     }

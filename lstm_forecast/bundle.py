@@ -30,6 +30,7 @@ HISTORY_FILE = "history.csv"  # loss per epoch
 SERIES_FILE = "series.csv"  # the data the run knows (train + test), history for `predict`
 METRICS_FILE = "metrics.json"  # test-span accuracy beside the baselines (written by `train`)
 PREDICTIONS_FILE = "predictions.csv"  # test-span predictions (written by `train`)
+CALIBRATION_FILE = "calibration.json"  # out-of-sample forecast errors per step (conformal)
 VERSIONED_PACKAGES = ("lstm-forecast", "tensorflow", "keras", "numpy", "pandas", "scikit-learn")
 
 
@@ -44,6 +45,7 @@ class RunFiles:
     history: pd.DataFrame | None
     manifest: dict
     metrics: dict  # {} when the run has no metrics.json
+    calibration: dict | None  # calibration.json, None when the run has none
 
     @property
     def model_path(self) -> Path:
@@ -61,6 +63,8 @@ def write_run(directory: Path, parts: dict, manifest: dict) -> None:
     (directory / CONFIG_FILE).write_text(config_to_toml(parts["config"]))
     series = parts["series"].rename_axis("date").reset_index()
     series.to_csv(directory / SERIES_FILE, index=False, float_format="%.10g")
+    if parts.get("calibration") is not None:
+        _write_json(directory / CALIBRATION_FILE, parts["calibration"])
     if parts.get("history") is not None:
         parts["history"].to_csv(directory / HISTORY_FILE, index=False)
     if parts.get("metrics") is not None:
@@ -126,7 +130,11 @@ def read_run(directory: str | Path) -> RunFiles:
     history = _read_csv(history_path) if history_path.is_file() else None
     metrics_path = directory / METRICS_FILE
     metrics = _read_json(metrics_path, dict) if metrics_path.is_file() else {}
-    return RunFiles(directory, config, scaler_params, series, history, manifest, metrics)
+    calibration_path = directory / CALIBRATION_FILE
+    calibration = _read_json(calibration_path, dict) if calibration_path.is_file() else None
+    return RunFiles(
+        directory, config, scaler_params, series, history, manifest, metrics, calibration
+    )
 
 
 def load_model(path: Path):

@@ -16,7 +16,9 @@ from typing import Any
 
 from lstm_forecast.errors import ConfigError
 
-TARGET_TRANSFORMS = ("level", "return", "log_return", "diff")
+TARGET_TRANSFORMS = ("level", "return", "log_return", "diff", "residual")
+BASES = ("auto", "persistence", "previous_close")
+INTERVALS = ("conformal", "adaptive", "dropout", "none")
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ENGINES = ("auto", "fast", "keras")
@@ -59,11 +61,17 @@ class DataConfig:
 class WindowConfig:
     # Past steps the model sees to predict the next one (the reference uses 60 trading days).
     length: int = 60
-    # What the model learns: "level" = scaled price (the reference way; cannot forecast outside the
-    # training price range); "return" = price_t / price_t-1 - 1; "log_return" = log(price_t /
-    # price_t-1); "diff" = price_t - price_t-1. The last three are turned back into a price from
-    # the previous actual, so they work at any price level.
-    target_transform: str = "log_return"
+    # What the model learns: "residual" = log(price_t / base_t-1), the residual over the `base`
+    # baseline (an output of 0 is the baseline itself); "level" = scaled price (the reference
+    # way; cannot forecast outside the training price range); "return" = price_t / price_t-1 - 1;
+    # "log_return" = log(price_t / price_t-1); "diff" = price_t - price_t-1. All but "level" are
+    # turned back into a price from the previous actual, so they work at any price level.
+    target_transform: str = "residual"
+    # The base of "residual": "previous_close" (the Close before an Open target: tomorrow's open
+    # = today's close), "persistence" (the target's previous value: the log return), or "auto" =
+    # whichever of the two the training span favours (baselines.choose_baseline); a trained run
+    # stores the resolved value.
+    base: str = "auto"
     # Per-window normalisation: divide each window's level-like inputs (a "level" target, raw
     # columns, moving averages) by their value on the window's last row.
     normalize: bool = False
@@ -118,8 +126,18 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    # Monte-Carlo dropout samples per forecast (the model's Dropout layers kept on); 0 = one
-    # deterministic path with dropout off and no interval.
+    # Prediction interval of a forecast: "conformal" = the point forecast widened by the quantile
+    # of out-of-sample errors of each step, collected at training time on the held-out tail
+    # (intervals.py); "adaptive" = the same with the level adapted online to the errors on data
+    # after the training span (Gibbs & Candes 2021); "dropout" = Monte-Carlo dropout; "none".
+    interval: str = "conformal"
+    # Forecast steps the conformal calibration measures errors for (longer forecasts widen the
+    # last step's band by sqrt(steps / calibration_steps)).
+    calibration_steps: int = 20
+    # Step size of the adaptive interval's level updates (Gibbs & Candes's value).
+    gamma: float = 0.005
+    # With interval = "dropout": Monte-Carlo dropout samples per forecast (the model's Dropout
+    # layers kept on); 0 = one deterministic path with dropout off and no interval.
     samples: int = 100
     # Central prediction interval: 0.9 = from the 5th to the 95th percentile of the samples.
     level: float = 0.9
@@ -252,6 +270,18 @@ def validate(config: Config, source: str = "config") -> None:
         window.target_transform in TARGET_TRANSFORMS,
         f"[window] target_transform must be one of {', '.join(TARGET_TRANSFORMS)}, "
         f"got {window.target_transform!r}",
+    )
+    require(
+        window.base in BASES,
+        f"[window] base must be one of {', '.join(BASES)}, got {window.base!r}",
+    )
+    require(
+        forecast.interval in INTERVALS,
+        f"[forecast] interval must be one of {', '.join(INTERVALS)}, got {forecast.interval!r}",
+    )
+    require(forecast.calibration_steps >= 1, "[forecast] calibration_steps must be at least 1")
+    require(
+        0.0 <= forecast.gamma < 1.0, f"[forecast] gamma must be in [0, 1), got {forecast.gamma}"
     )
     cells = ", ".join(CELLS)
     require(

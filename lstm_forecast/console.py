@@ -6,13 +6,18 @@ import typer
 
 
 def print_metrics(metrics: dict) -> None:
-    """The model beside persistence and drift on the same rows, then the verdicts."""
+    """The model beside every baseline on the same rows, then the verdict against the strongest
+    (with its Diebold-Mariano p-value) and the lag diagnosis."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    from lstm_forecast.evaluate import lag_verdict, verdict_sentence
+    from lstm_forecast.numbers import price_format
+
+    money = price_format(abs(metrics["rmse"]) * 100 or 1.0)  # digits for errors of this size
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for heading in ("", "RMSE", "MAE", "MAPE %", "direction"):
+    for heading in ("", "RMSE", "MAE", "MAPE %", "direction", "skill"):
         table.add_column(heading, justify="left" if not heading else "right")
 
     def percent(share) -> str:
@@ -20,33 +25,29 @@ def print_metrics(metrics: dict) -> None:
 
     table.add_row(
         "model",
-        f"{metrics['rmse']:.3f}",
-        f"{metrics['mae']:.3f}",
+        money(metrics["rmse"]),
+        money(metrics["mae"]),
         f"{metrics['mape']:.2f}",
         percent(metrics["directional_accuracy"]),
-    )
-    table.add_row(
-        "persistence (t-1)",
-        f"{metrics['naive_rmse']:.3f}",
-        f"{metrics['naive_mae']:.3f}",
-        f"{metrics['naive_mape']:.2f}",
-        "-",
-    )
-    table.add_row(
-        f"drift ({metrics['drift']:+.3f}/day)",
-        f"{metrics['drift_rmse']:.3f}",
-        f"{metrics['drift_mae']:.3f}",
         "",
-        percent(metrics["drift_directional_accuracy"]),
     )
+    for name, scores in metrics["baselines"].items():
+        label = scores["label"] + (f" ({metrics['drift']:+.4g}/step)" if name == "drift" else "")
+        strongest = " *" if name == metrics["baseline"] else ""
+        table.add_row(
+            f"{label}{strongest}",
+            money(scores["rmse"]),
+            money(scores["mae"]),
+            f"{scores['mape']:.2f}",
+            percent(scores["directional_accuracy"]) if name != "persistence" else "-",
+            f"{metrics['skill_vs'][name]:+.3f}",
+        )
     Console(highlight=False, soft_wrap=True).print(table)
-    verdict = "beats" if metrics["skill"] > 0 else "does not beat"
     typer.echo(
-        f"skill vs persistence {metrics['skill']:+.3f} ({metrics['rows']} rows, "
-        f"{metrics['test_start']} .. {metrics['test_end']}): the model {verdict} 'tomorrow = today'"
+        f"* the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
+        f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
     )
-    from lstm_forecast.evaluate import lag_verdict
-
+    typer.echo(f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f}")
     typer.echo(lag_verdict(metrics))
 
 
@@ -80,7 +81,7 @@ def fold_line(fold: int, metrics: dict) -> str:
     coverage = metrics["coverage"]
     return (
         f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
-        f"RMSE {metrics['rmse']:.3f}  persistence {metrics['naive_rmse']:.3f}  "
+        f"RMSE {metrics['rmse']:.4g}  {metrics['baseline']} {metrics['baseline_rmse']:.4g}  "
         f"skill {metrics['skill']:+.3f}  direction {100 * metrics['directional_accuracy']:.0f} %  "
         f"lag {metrics['lag']}"
         + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
@@ -90,17 +91,31 @@ def fold_line(fold: int, metrics: dict) -> str:
 def print_backtest(summary: dict) -> None:
     folds, length = summary["folds"], summary["fold_length"]
     typer.echo(f"{folds} folds of {length} rows, mean ± std across folds:")
-    for name in ("rmse", "naive_rmse", "drift_rmse", "skill", "directional_accuracy", "lag"):
-        typer.echo(f"  {name:<22}{summary[name]['mean']:>10.3f} ± {summary[name]['std']:.3f}")
-    typer.echo(f"  {'pooled skill':<22}{summary['pooled_skill']:>10.3f}")
+    for name in ("rmse", "naive_rmse", "baseline_rmse", "skill", "directional_accuracy", "lag"):
+        typer.echo(f"  {name:<22}{summary[name]['mean']:>10.4g} ± {summary[name]['std']:.3g}")
+    chosen = ", ".join(
+        f"{name} ({count} folds)" for name, count in summary["baselines_chosen"].items()
+    )
+    typer.echo(f"strongest baseline per fold: {chosen}")
+    pvalue = summary["dm_pvalue"]
+    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3f}"
+    typer.echo(
+        f"pooled over {folds * length} rows: skill {summary['pooled_skill']:+.3f} against the "
+        f"strongest baseline ({summary['pooled_skill_persistence']:+.3f} against persistence); "
+        f"the model {summary['verdict']} it (Diebold-Mariano {shown})"
+    )
     typer.echo(
         f"recursive {length}-row forecast from each fold's origin: RMSE "
-        f"{summary['forecast_rmse']['mean']:.3f} vs {summary['forecast_naive_rmse']['mean']:.3f} "
+        f"{summary['forecast_rmse']['mean']:.4g} vs {summary['forecast_naive_rmse']['mean']:.4g} "
         "for the last price held flat"
     )
-    if summary["samples"]:
-        typer.echo(
-            f"{100 * summary['interval_level']:g} % interval covered "
-            f"{100 * summary['coverage']['mean']:.0f} % of actuals "
-            f"({summary['samples']} dropout samples)"
-        )
+    level = 100 * summary["interval_level"]
+    for kind, scores in (
+        ("one-step", summary["one_step_intervals"]),
+        (f"{length}-step", summary["recursive_intervals"]),
+    ):
+        for method, values in scores.items():
+            typer.echo(
+                f"{level:g} % {method} interval, {kind}: covered {100 * values['coverage']:.0f} % "
+                f"of actuals, mean width {values['width']:.4g}, Winkler {values['winkler']:.4g}"
+            )

@@ -88,6 +88,8 @@ def csv_options(data_config) -> dict:
         "sep": data_config.sep,
         "decimal": data_config.decimal,
         "columns": feature_columns(data_config),
+        # the Close beside an Open target: the previous-close baseline and residual base
+        "optional": ("Close",) if data_config.target.strip().lower() == "open" else (),
         # [data] dayfirst: None (decide from the file), true or false; older configs lack it
         "dayfirst": getattr(data_config, "dayfirst", None),
     }
@@ -109,18 +111,20 @@ def load_prices(
     decimal: str = "",
     columns: tuple[str, ...] = (),
     dayfirst: bool | None = None,
+    optional: tuple[str, ...] = (),
 ) -> PriceSeries:
     """Read `target` (and `columns`, for features) from the CSV at `path`, indexed by date.
 
     `sep` and `decimal` are detected when empty (the decimal mark per column, from all its
     values). `dayfirst` decides dd/mm/yyyy (True) or mm/dd/yyyy (False) dates; None decides from
-    the file and refuses a file that cannot tell. Times of day and UTC offsets are kept. Rows whose
+    the file and refuses a file that cannot tell. `optional` columns (the Close, for the
+    previous-close baseline) are read like `columns` when the file has them. Times of day and UTC offsets are kept. Rows whose
     date, target or any of `columns` is empty or a missing marker ("null", ".", "NA", "N/A",
     "#N/A", "-") are dropped and counted; repeated dates keep the last row. Anything else that is
     not a date or a finite number raises DataError naming the file, line, column and value.
     """
     path = Path(path)
-    frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns)
+    frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns, optional)
     target_name = names[0]
     if decimal:
         marks = dict.fromkeys(names, decimal)
@@ -197,7 +201,12 @@ def _read_text(path: Path) -> str:
 
 
 def _read_table(
-    path: Path, sep: str, target: str, date_column: str, extra: tuple[str, ...] = ()
+    path: Path,
+    sep: str,
+    target: str,
+    date_column: str,
+    extra: tuple[str, ...] = (),
+    optional: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, str, tuple[str, ...], str]:
     """The CSV's rows (date, target and `extra` columns as strings, NaN for empty and missing
     markers), the date column's name, the target's and extra columns' names, and the separator."""
@@ -214,6 +223,11 @@ def _read_table(
     extra_indexes = [
         columns.get_loc(_find_column(columns, path, name, "feature")) for name in extra
     ]
+    for name in optional:
+        try:
+            extra_indexes.append(columns.get_loc(_find_column(columns, path, name, "feature")))
+        except DataError:
+            pass  # optional: the file has no such column
     used = [date_index, target_index, *extra_indexes]
     try:
         with warnings.catch_warnings():

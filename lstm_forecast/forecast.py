@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,13 +231,17 @@ def forecast_series(
     seed: int = 0,
     calendar: str = "",
     source: str = "data",
+    shrinkage: float = 1.0,
+    band: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Forecast:
     """Forecast `steps` rows after row `origin_row` of `frame` from the rows up to it.
 
     `frame`: the target price first, then feature columns (or a price Series). Dates: the
     frame's own dates while it has rows after the origin (their actual prices are filled in),
     then trading dates past its end. The table starts with the window of actual prices the
-    forecast started from (predicted empty), then the forecast rows.
+    forecast started from (predicted empty), then the forecast rows. The interval: the
+    Monte-Carlo dropout paths' central `level` share when samples > 0, else `band(point
+    forecast)` (a conformal band), else none.
     """
     if steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
@@ -252,8 +257,10 @@ def forecast_series(
     known = frame.iloc[: origin_row + 1]  # nothing after the origin is read
     window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
     model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
-    paths = inputs.target_transform.inverse_path(model_paths, float(prices.iloc[origin_row]))
+    paths = _to_prices(model_paths, inputs, float(inputs.base_values(known)[-1]), shrinkage)
     median, lower, upper = interval(paths, level)
+    if not samples:
+        lower, upper = band(median) if band else (np.full(steps, np.nan),) * 2
 
     later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
     dates = later.index.append(future_dates(prices.index[-1], steps - len(later), calendar))
@@ -267,8 +274,8 @@ def forecast_series(
                     "date": dates,
                     "actual": actual,
                     "predicted": median,
-                    "lower": lower if samples else np.nan,
-                    "upper": upper if samples else np.nan,
+                    "lower": lower,
+                    "upper": upper,
                 }
             ),
         ],
@@ -281,6 +288,46 @@ def forecast_series(
         origin=prices.index[origin_row],
         level=level,
     )
+
+
+def _to_prices(model_paths: np.ndarray, inputs: Inputs, last_base, shrinkage: float) -> np.ndarray:
+    """Price paths from model-space paths; log-ratio outputs are shrunk toward the baseline.
+    `last_base`: the base price each path starts from, a number or (paths, 1)."""
+    if inputs.target_transform.log_ratio:
+        model_paths = shrinkage * model_paths
+    return inputs.target_transform.inverse_path(model_paths, last_base)
+
+
+def point_paths(
+    model,
+    scaler,
+    frame: pd.DataFrame,
+    origin_rows: np.ndarray,
+    steps: int,
+    inputs: Inputs,
+    shrinkage: float = 1.0,
+) -> np.ndarray:
+    """Deterministic recursive forecasts (dropout off) of `steps` rows after each of
+    `origin_rows`, in one compiled call: prices (origins, steps). Used to collect the
+    out-of-sample errors that calibrate conformal intervals."""
+    import tensorflow as tf
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    origin_rows = np.asarray(origin_rows, dtype=np.intp)
+    matrix = inputs.matrix(frame)  # (rows, columns)
+    # window k holds matrix[k : k + length]; the one ending at row o starts at o - length + 1
+    starts = sliding_window_view(matrix, inputs.length, axis=0)[origin_rows - inputs.length + 1]
+    start = tf.constant(starts.transpose(0, 2, 1), tf.float32)  # (origins, length, columns)
+    normalized = inputs.normalized
+    compiled = _compiled(model, False, bool(normalized[0]))
+    constants = (
+        tf.constant(scaler.scale_, tf.float32),
+        tf.constant(scaler.min_, tf.float32),
+        tf.constant(normalized),
+    )
+    model_paths = compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
+    bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
+    return _to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)
 
 
 def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:

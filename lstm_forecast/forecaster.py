@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.baselines import training_drift
 from lstm_forecast.config import Config, with_overrides
 from lstm_forecast.errors import BundleError, DataError
-from lstm_forecast.windows import Inputs, as_frame, scaler_from_dict, scaler_to_dict
+from lstm_forecast.windows import CLOSE, Inputs, as_frame, scaler_from_dict, scaler_to_dict
 
 
 @dataclass
@@ -40,6 +41,15 @@ class Forecaster:
     drift: float  # mean price change per row over the training rows (the drift baseline)
     fit_info: dict = field(default_factory=dict)  # engine, epochs, seconds, windows, interrupted
     history: pd.DataFrame | None = None  # loss per epoch
+    # the strongest naive baseline on the training span (baselines.choose_baseline): every
+    # verdict is against it
+    baseline: str = "persistence"
+    # log-ratio targets: prediction = base × exp(shrinkage × model output), shrinkage in [0, 1]
+    # fitted on the validation windows (0: the model showed no skill there: the baseline alone)
+    shrinkage: float = 1.0
+    # out-of-sample errors of the recursive forecast per step (conformal intervals); None when
+    # the held-out tail is too short
+    calibration: object = None  # intervals.Calibration
 
     @property
     def inputs(self) -> Inputs:
@@ -70,11 +80,25 @@ class Forecaster:
 
         `report` gets notes such as an engine fallback; `stop()` is asked after every epoch.
         """
-        from lstm_forecast.train import fit
+        from lstm_forecast.baselines import choose_baseline
+        from lstm_forecast.train import fit, held_out_rows
 
         config = config or Config()
         frame = model_columns(prices, config)
+        close = CLOSE if CLOSE in frame.columns[1:] else None
+        baseline = choose_baseline(frame, frame.columns[0], close, training_drift(frame))
+        if config.window.base == "auto":  # the residual's base follows the strongest baseline
+            base = "previous_close" if baseline == "previous_close" else "persistence"
+            config = with_overrides(config, window__base=base)
+        if config.window.base == "previous_close" and close is None:
+            raise DataError(
+                f'[window] base = "previous_close" needs a Close column beside an Open target; '
+                f"the data has {', '.join(map(str, frame.columns))}"
+            )
         fitted = fit(config, frame, source, verbose, report, stop)
+        rows, in_sample = held_out_rows(config, fitted, frame)
+        shrinkage = _fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
+        calibration = _calibrate(config, fitted, frame, rows, shrinkage, report)
         return cls(
             config=config,
             model=fitted.model,
@@ -91,8 +115,13 @@ class Forecaster:
                 "seconds_per_epoch": float(fitted.history["seconds"].median()),
                 "train_windows": fitted.windows,
                 "parameters": int(fitted.model.count_params()),
+                "held_out_rows": len(rows),
+                "held_out_in_sample": in_sample,
             },
             history=fitted.history,
+            baseline=baseline,
+            shrinkage=shrinkage,
+            calibration=calibration,
         )
 
     def with_data(self, prices: pd.DataFrame | pd.Series) -> Forecaster:
@@ -116,7 +145,7 @@ class Forecaster:
         """
         from lstm_forecast.predict import history_before, predict_series
 
-        new = self.data if prices is None else model_columns(prices, self.config)
+        new = self.data if prices is None else self._same_columns(prices, source)
         table = predict_series(
             self.model,
             self.scaler,
@@ -124,6 +153,7 @@ class Forecaster:
             history_before(self.data, new),
             self.inputs,
             source,
+            self.shrinkage,
         )
         training = self.data.iloc[: self.train_rows, 0]
         trained_on = training.reindex(pd.DatetimeIndex(table["date"])).to_numpy()
@@ -138,7 +168,7 @@ class Forecaster:
         in_sample = predictions["in_sample"].to_numpy(bool)
         out_of_sample = predictions[~in_sample].dropna(subset=["predicted"])
         scored = out_of_sample if len(out_of_sample) else predictions
-        metrics = evaluate_table(scored, self.drift)
+        metrics = evaluate_table(scored, self.drift, self.baseline)
         metrics["in_sample_rows_left_out"] = int(in_sample.sum()) if len(out_of_sample) else 0
         metrics["in_sample"] = not len(out_of_sample)
         return metrics
@@ -163,23 +193,70 @@ class Forecaster:
         if prices is None:
             frame = self.data
         else:
-            new = model_columns(prices, self.config)
+            new = self._same_columns(prices, source)
             earlier = history_before(self.data, new).set_axis(new.columns, axis=1)
             frame = pd.concat([earlier, new])
         options = config.forecast
+        row = origin_row(frame.iloc[:, 0], origin, source)
+        band, level = None, options.level
+        if options.interval in ("conformal", "adaptive"):
+            if self.calibration is None:
+                raise DataError(
+                    "this run has no conformal calibration (its held-out tail was too short); "
+                    'forecast with --set forecast.interval=dropout or "none", or train on more data'
+                )
+            if options.interval == "adaptive":
+                level = self.adaptive_level(frame, row, options)
+
+            def band(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                return self.calibration.band(point, level)
+
         return forecast_series(
             self.model,
             self.scaler,
             frame,
-            origin_row(frame.iloc[:, 0], origin, source),
+            row,
             steps,
             self.inputs,
-            samples=options.samples,
-            level=options.level,
+            samples=options.samples if options.interval == "dropout" else 0,
+            level=level,
             seed=options.seed,
             calendar=options.calendar,
             source=source,
+            shrinkage=self.shrinkage,
+            band=band if options.interval != "none" else None,
         )
+
+    def adaptive_level(self, frame: pd.DataFrame, row: int, options) -> float:
+        """The interval level adapted to the one-step errors on the rows after the training span
+        up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
+        when there are none. Capped where the calibration's origins still bound the band."""
+        from lstm_forecast.intervals import adaptive_alphas
+        from lstm_forecast.predict import predict_rows
+
+        first = max(self.train_rows, self.inputs.history_rows)
+        rows = np.arange(first, row + 1)
+        if rows.size == 0:
+            return options.level
+        predicted = predict_rows(self.model, self.scaler, frame, rows, self.inputs, self.shrinkage)
+        step_one = np.asarray(self.calibration.errors[0])
+        result = adaptive_alphas(
+            frame.iloc[rows, 0].to_numpy(), predicted, step_one, options.level, options.gamma
+        )
+        highest = len(step_one) / (len(step_one) + 1) - 1e-9  # the widest bounded band
+        return float(np.clip(1.0 - result.next_alpha, 0.01, highest))
+
+    def _same_columns(self, prices, source: str) -> pd.DataFrame:
+        """`prices` in this forecaster's columns (target, feature columns, Close), or one line
+        naming the missing column."""
+        frame = model_columns(prices, self.config)
+        missing = [column for column in self.data.columns if column not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{source}: no {', '.join(map(repr, missing))} column; this run was trained with "
+                f"{', '.join(map(str, self.data.columns))}"
+            )
+        return frame[list(self.data.columns)]
 
     # ---- files ---------------------------------------------------------------------------------
 
@@ -201,6 +278,7 @@ class Forecaster:
                     "config": self.config,
                     "series": self.data,
                     "history": self.history,
+                    "calibration": self.calibration.to_dict() if self.calibration else None,
                     **evaluation,
                 },
                 self._manifest(),
@@ -216,6 +294,8 @@ class Forecaster:
             "train_rows": self.train_rows,
             "drift": self.drift,
             "train_span": [str(first), str(last)],
+            "baseline": self.baseline,
+            "shrinkage": self.shrinkage,
             "data_span": [str(first), str(known_last)],
             **self.fit_info,
         }
@@ -240,7 +320,25 @@ class Forecaster:
                 f"{run.model_path}: the model takes windows of shape {tuple(model.input_shape)}, "
                 f"but config.toml describes {expected}; train the run again"
             )
-        fit_keys = ("engine", "epochs_run", "interrupted", "fit_seconds", "seconds_per_epoch")
+        fit_keys = (
+            "engine",
+            "epochs_run",
+            "interrupted",
+            "fit_seconds",
+            "seconds_per_epoch",
+            "held_out_rows",
+            "held_out_in_sample",
+        )
+        calibration = None
+        if run.calibration is not None:
+            from lstm_forecast.intervals import Calibration
+
+            calibration = Calibration.from_dict(
+                run.calibration, f"{run.directory}/calibration.json"
+            )
+        shrinkage = manifest.get("shrinkage", 1.0)
+        if not isinstance(shrinkage, int | float) or not 0.0 <= shrinkage <= 1.0:
+            raise BundleError(f"{run.directory}/run.json: shrinkage must be in [0, 1]")
         return cls(
             config=run.config,
             model=model,
@@ -250,7 +348,57 @@ class Forecaster:
             drift=float(manifest.get("drift", 0.0)),
             fit_info={key: manifest[key] for key in fit_keys if key in manifest},
             history=run.history,
+            baseline=str(manifest.get("baseline", "persistence")),
+            shrinkage=float(shrinkage),
+            calibration=calibration,
         )
+
+
+def _fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
+    """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
+    best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
+
+    This is a forecast combination of the model with its baseline (a = 0: the baseline alone),
+    fitted where the model was not trained, not a trick: it only keeps what the model showed.
+    """
+    if not inputs.target_transform.log_ratio or rows.size == 0:
+        return 1.0
+    from lstm_forecast.predict import PREDICT_BATCH_SIZE
+    from lstm_forecast.windows import scale, unscale
+
+    matrix = inputs.matrix(frame)
+    windows, divisor = inputs.windows(matrix, rows)
+    scaled = scale(fitted.scaler, windows).astype(np.float32)
+    outputs = fitted.model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
+    actual = matrix[rows, 0]
+    power = float(np.sum(predicted**2))
+    return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
+
+
+def _calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
+    """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
+    held-out windows were never trained on), their log errors per step."""
+    from lstm_forecast.forecast import point_paths
+    from lstm_forecast.intervals import Calibration, min_origins
+
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    origins = rows - 1  # each forecast starts on the row before a held-out row
+    # step h has an error from every origin but the last h - 1: keep the steps with enough
+    level = config.forecast.level
+    steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
+    if steps < 1 or np.any(prices <= 0):
+        report(f"note: no conformal intervals: {origins.size} held-out rows are too few")
+        return None
+    inputs = Inputs.from_config(config)
+    forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
+    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
+    actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
+    try:
+        return Calibration.from_errors(np.log(actual) - np.log(forecasts), level)
+    except DataError as e:
+        report(f"note: no conformal intervals for this run: {e}")
+        return None
 
 
 def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFrame:
@@ -263,14 +411,26 @@ def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFr
         raise DataError("prices need a DatetimeIndex (dates as the index, oldest first)")
     wanted = [config.data.target, *feature_columns(config.data)]
     by_name = {str(column).strip().lower(): column for column in frame.columns}
+    close = _close_column(frame.columns) if config.data.target.strip().lower() == "open" else None
     if all(name.strip().lower() in by_name for name in wanted):
-        return frame[[by_name[name.strip().lower()] for name in wanted]].astype("float64")
+        chosen = [by_name[name.strip().lower()] for name in wanted]
+        if close is not None and close not in chosen:  # the previous-close baseline's column
+            chosen.append(close)
+        return frame[chosen].astype("float64").rename(columns={close: CLOSE} if close else {})
     if frame.shape[1] == len(wanted):
         return frame.astype("float64")  # already target first, then features, under other names
     raise DataError(
         f"prices have columns {', '.join(map(str, frame.columns))}; the config needs "
         f"{', '.join(wanted)}"
     )
+
+
+def _close_column(columns) -> str | None:
+    """The Close column (also Nasdaq's "Close/Last"), or None."""
+    for column in columns:
+        if "close" in str(column).strip().lower().split("/"):
+            return column
+    return None
 
 
 def _checked_scaler(params: dict, columns: int, directory: Path):

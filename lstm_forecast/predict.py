@@ -6,26 +6,34 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.windows import Inputs, as_frame, scale, unscale
+from lstm_forecast.windows import CLOSE, Inputs, as_frame, scale, unscale
 
 PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
 
 
 def predict_rows(
-    model, scaler, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs
+    model,
+    scaler,
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    inputs: Inputs,
+    shrinkage: float = 1.0,
 ) -> np.ndarray:
     """Predicted price of each row in `rows`, each from the actual data before it.
 
     `frame`: the target price first, then feature columns (or a price Series). `rows` index
-    into it; each needs inputs.history_rows rows before it.
+    into it; each needs inputs.history_rows rows before it. `shrinkage` (log-ratio targets):
+    the prediction is base × exp(shrinkage × model output), pulled toward the baseline.
     """
     frame = as_frame(frame)
     rows = np.asarray(rows, dtype=np.intp)
     windows, divisor = inputs.windows(inputs.matrix(frame), rows)  # (rows, length, columns)
     scaled = scale(scaler, windows).astype(np.float32)
     outputs = model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
-    prices = frame.iloc[:, 0].to_numpy(np.float64)
-    return inputs.target_transform.inverse(unscale(scaler, outputs) * divisor, prices[rows - 1])
+    values = unscale(scaler, outputs) * divisor
+    if inputs.target_transform.log_ratio:
+        values = shrinkage * values
+    return inputs.target_transform.inverse(values, inputs.base_values(frame)[rows - 1])
 
 
 MAX_CONTINUATION_GAP_DAYS = 7  # a CSV starting within a week after the run's data continues it
@@ -51,7 +59,13 @@ def history_before(run_frame: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict_series(
-    model, scaler, new: pd.DataFrame, history: pd.DataFrame, inputs: Inputs, source: str
+    model,
+    scaler,
+    new: pd.DataFrame,
+    history: pd.DataFrame,
+    inputs: Inputs,
+    source: str,
+    shrinkage: float = 1.0,
 ) -> pd.DataFrame:
     """Predictions for every row of `new` that has enough actual data before it.
 
@@ -60,8 +74,9 @@ def predict_series(
     row, exactly as the reference concatenates train and test. Both are frames with the target
     price first (or price Series), with the same columns.
 
-    Returns columns date, actual, predicted, persistence (previous actual); rows without enough
-    history have empty predicted values.
+    Returns columns date, actual, predicted, persistence (previous actual) and, when the frame
+    has a Close beside its target, previous_close; rows without enough history have empty
+    predicted values.
     """
     new, history = as_frame(new), as_frame(history)
     history = history.set_axis(new.columns, axis=1)  # same columns by position (names may vary)
@@ -77,7 +92,7 @@ def predict_series(
         )
     values = prices.to_numpy()
     predicted = np.full(len(prices), np.nan)
-    predicted[rows] = predict_rows(model, scaler, frame, rows, inputs)
+    predicted[rows] = predict_rows(model, scaler, frame, rows, inputs, shrinkage)
     persistence = np.concatenate([[np.nan], values[:-1]])
     table = pd.DataFrame(
         {
@@ -87,4 +102,6 @@ def predict_series(
             "persistence": persistence,
         }
     )
+    if CLOSE in frame.columns[1:]:
+        table["previous_close"] = frame[CLOSE].shift(1).to_numpy()
     return table.iloc[first_row:].reset_index(drop=True)

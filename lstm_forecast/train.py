@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.windows import Inputs, as_frame, training_windows
+from lstm_forecast.windows import Inputs, as_frame, training_rows, training_windows
 
 
 @dataclass
@@ -86,6 +86,22 @@ def fit(
         drift=float(np.mean(np.diff(as_frame(train_frame).iloc[:, 0].to_numpy()))),
         interrupted=bool(stop()) and len(history) < settings.epochs,
     )
+
+
+HELD_OUT_WHEN_NONE = 0.1  # share of the newest windows scored when nothing was held out
+
+
+def held_out_rows(config: Config, fitted: Fitted, frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """Rows of `frame` whose windows the model was not trained on: the newest
+    validation_fraction of the training windows (held out by both engines, as Keras's
+    validation_split does). With validation_fraction 0 nothing was held out: then the newest
+    HELD_OUT_WHEN_NONE of the windows, in sample (the flag says so)."""
+    inputs = Inputs.from_config(config)
+    rows = training_rows(inputs.matrix(frame), inputs)
+    fraction = config.train.validation_fraction
+    if fraction > 0:  # the split point of keras.Model.fit(validation_split=...) and fast.fit
+        return rows[int(np.floor(len(rows) * (1.0 - fraction))) :], False
+    return rows[-max(1, round(len(rows) * HELD_OUT_WHEN_NONE)) :], True
 
 
 def resolve_engine(config: Config, report: Callable[[str], object] = lambda line: None) -> str:

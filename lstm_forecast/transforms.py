@@ -5,6 +5,12 @@ into a price given the actual price before it (`inverse`, one-step predictions),
 of predicted values back into prices from the last known price (`inverse_path`, recursive
 forecasts, where each step builds on the previous predicted price). Training, one-step
 prediction and forecasting all go through these three methods.
+
+"residual" learns log(target_t / base_t-1) for a base series: the target itself (then it is the
+log return, the residual over persistence) or the Close beside an Open target (the residual over
+"tomorrow's open = today's close"). A model output of 0 is exactly the baseline, so the model
+starts from the baseline instead of having to rediscover it. `forward` and `inverse` take that
+base series; every other transform ignores it.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ class TargetTransform:
 
     name: str = "level"
     lag: int = 0  # rows at the start where the model value is undefined (NaN)
+    log_ratio: bool = False  # the model value is log(price / base): shrinkage and outlier rules
 
-    def forward(self, prices: np.ndarray) -> np.ndarray:
+    def forward(self, prices: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
         """Model-space values aligned with `prices` (NaN at the first `lag` rows)."""
         return np.asarray(prices, dtype=np.float64).copy()
 
@@ -43,7 +50,7 @@ class Difference(TargetTransform):
     name: str = "diff"
     lag: int = 1
 
-    def forward(self, prices):
+    def forward(self, prices, base=None):
         prices = np.asarray(prices, dtype=np.float64)
         out = np.full_like(prices, np.nan)
         out[1:] = np.diff(prices)
@@ -63,7 +70,7 @@ class SimpleReturn(TargetTransform):
     name: str = "return"
     lag: int = 1
 
-    def forward(self, prices):
+    def forward(self, prices, base=None):
         prices = _positive(prices, self.name)
         out = np.full_like(prices, np.nan)
         out[1:] = prices[1:] / prices[:-1] - 1
@@ -82,11 +89,13 @@ class LogReturn(TargetTransform):
 
     name: str = "log_return"
     lag: int = 1
+    log_ratio: bool = True
 
-    def forward(self, prices):
+    def forward(self, prices, base=None):
         prices = _positive(prices, self.name)
+        base = prices if base is None else _positive(base, self.name)
         out = np.full_like(prices, np.nan)
-        out[1:] = np.diff(np.log(prices))
+        out[1:] = np.log(prices[1:]) - np.log(base[:-1])
         return out
 
     def inverse(self, values, previous):
@@ -96,9 +105,16 @@ class LogReturn(TargetTransform):
         return last_price * np.exp(np.cumsum(np.asarray(values, dtype=np.float64), axis=1))
 
 
+@dataclass(frozen=True)
+class Residual(LogReturn):
+    """log(target_t / base_t-1): the log return over the configured base ([window] base)."""
+
+    name: str = "residual"
+
+
 TRANSFORMS: dict[str, TargetTransform] = {
     transform.name: transform
-    for transform in (TargetTransform(), SimpleReturn(), LogReturn(), Difference())
+    for transform in (TargetTransform(), SimpleReturn(), LogReturn(), Difference(), Residual())
 }
 
 

@@ -14,6 +14,8 @@ from lstm_forecast.features import Feature, compute
 from lstm_forecast.features import history_rows as feature_history_rows
 from lstm_forecast.transforms import TargetTransform, get_transform
 
+CLOSE = "Close"  # the name the Close column beside an Open target has in a model frame
+
 
 @dataclass(frozen=True)
 class Split:
@@ -97,15 +99,29 @@ class Inputs:
     transform: str = "log_return"
     features: tuple[Feature, ...] = ()
     normalize: bool = False
+    base: str = ""  # column of the "residual" transform's base; "" = the target itself
 
     @classmethod
     def from_config(cls, config) -> Inputs:
+        residual = config.window.target_transform == "residual"
         return cls(
             length=config.window.length,
             transform=config.window.target_transform,
             features=config.data.parsed_features,
             normalize=config.window.normalize,
+            base=CLOSE if residual and config.window.base == "previous_close" else "",
         )
+
+    def base_values(self, frame: pd.DataFrame) -> np.ndarray:
+        """The base series of the target transform: the price each prediction builds on is its
+        value on the row before (the target itself, or the Close for "previous_close")."""
+        frame = as_frame(frame)
+        if self.base and self.base not in frame.columns:
+            raise DataError(
+                f"the residual target's base needs a {self.base!r} column beside the target"
+            )
+        column = frame[self.base] if self.base else frame.iloc[:, 0]
+        return column.to_numpy(np.float64)
 
     @property
     def target_transform(self) -> TargetTransform:
@@ -126,7 +142,8 @@ class Inputs:
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """(rows, columns) model-space values; NaN where a value is undefined."""
         frame = as_frame(frame)
-        target = self.target_transform.forward(frame.iloc[:, 0].to_numpy())
+        base = self.base_values(frame) if self.base else None
+        target = self.target_transform.forward(frame.iloc[:, 0].to_numpy(), base)
         return np.column_stack([target] + [compute(f, frame) for f in self.features])
 
     def windows(self, matrix: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,6 +233,25 @@ def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
     return undo_scaling(np.asarray(scaled, dtype=np.float64), scaler.scale_[0], scaler.min_[0])
 
 
+# A log-ratio target (log return, residual) of this size or more is a split, a data error, or a
+# base column that does not match the target (the reference Google file's Close is not
+# split-adjusted before 2014-03-27 while its Open is); windows that hold one are not trained on.
+SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (data.SUSPICIOUS_MOVE)
+
+
+def training_rows(matrix: np.ndarray, inputs: Inputs) -> np.ndarray:
+    """Rows the model is trained to predict: every row with a full window before it, less those
+    whose window or target holds a NaN or (log-ratio targets) a suspicious move."""
+    rows = np.arange(inputs.history_rows, len(matrix))
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if inputs.target_transform.log_ratio:
+        bad |= np.abs(np.nan_to_num(matrix[:, 0])) >= np.log1p(SUSPICIOUS_MOVE)
+    # a row is unusable when its target or any row of its window is bad
+    bad_before = np.concatenate([[0], np.cumsum(bad)])  # bad rows among the first k rows
+    window_bad = bad_before[rows + 1] - bad_before[rows - inputs.length] > 0
+    return rows[~window_bad]
+
+
 def training_windows(
     train_frame: pd.DataFrame | pd.Series | np.ndarray,
     inputs: Inputs,
@@ -237,7 +273,13 @@ def training_windows(
             "give more data or a shorter [window] length"
         )
     matrix = inputs.matrix(frame)
-    rows = np.arange(inputs.history_rows, len(frame))
+    rows = training_rows(matrix, inputs)
+    if rows.size == 0:
+        raise DataError(
+            f"{source}: no training window is free of moves of {SUSPICIOUS_MOVE:.0%} or more "
+            "between the target and its base (a split or a data error); check the file with "
+            "`lstm-forecast inspect`"
+        )
     x, divisor = inputs.windows(matrix, rows)  # (n, length, columns), (n,)
     y = matrix[rows, 0] / divisor
     columns = matrix.shape[1]

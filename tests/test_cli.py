@@ -124,7 +124,7 @@ def test_train_predict_plot_end_to_end(tmp_path, tiny_config, prices_csv):
     result = invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
     assert "read 200 rows from" in result.stdout
-    assert "persistence (t-1)" in result.stdout and "skill vs persistence" in result.stdout
+    assert "tomorrow = today" in result.stdout and "verdict: the model" in result.stdout
     assert f"run saved to {out}" in result.stdout
 
     result = invoke("predict", out, "--data", prices_csv, "--out", tmp_path / "pred.csv")
@@ -172,7 +172,8 @@ def test_backtest_command(tmp_path, tiny_config, prices_csv):
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean ± std across folds" in result.stdout
-    assert "90 % interval covered" in result.stdout and "% of actuals" in result.stdout
+    assert "90 % naive interval, one-step: covered" in result.stdout
+    assert "% of actuals" in result.stdout and "Diebold-Mariano" in result.stdout
     assert (out / "folds.csv").exists() and (out / "backtest.png").exists()
 
 

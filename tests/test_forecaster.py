@@ -32,11 +32,17 @@ def forecaster(prices, config) -> Forecaster:
 def test_the_readme_flow(forecaster, prices, tmp_path):
     later = prices["2020-05-18":]
     table = forecaster.predict(later)
-    assert list(table.columns) == ["date", "actual", "predicted", "persistence", "in_sample"]
+    assert list(table.columns) == [
+        "date", "actual", "predicted", "persistence", "previous_close", "in_sample"
+    ]  # fmt: skip
     assert len(table) == len(later) and table["predicted"].notna().all()  # history from the fit
     assert not table["in_sample"].any()
-    future = forecaster.forecast(7, samples=0).table.dropna(subset=["predicted"])
+    future = forecaster.forecast(7, interval="none").table.dropna(subset=["predicted"])
     assert len(future) == 7 and future["lower"].isna().all()
+    banded = forecaster.forecast(7).table.dropna(subset=["predicted"])  # conformal by default
+    assert (banded["lower"] < banded["predicted"]).all()
+    assert (banded["predicted"] < banded["upper"]).all()
+    np.testing.assert_allclose(banded["predicted"], future["predicted"])
     loaded = Forecaster.load(forecaster.save(tmp_path / "run"))
     np.testing.assert_allclose(loaded.predict(later)["predicted"], table["predicted"], rtol=1e-6)
     assert loaded.train_rows == forecaster.train_rows and loaded.drift == forecaster.drift

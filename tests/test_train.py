@@ -31,7 +31,9 @@ def test_run_directory_holds_every_file(trained_run):
 def test_metrics_are_those_of_the_saved_predictions(trained_run):
     result, _, test_csv = trained_run
     predictions = pd.read_csv(result.run_dir / "predictions.csv")
-    assert list(predictions.columns) == ["date", "actual", "predicted", "persistence"]
+    assert list(predictions.columns) == [
+        "date", "actual", "predicted", "persistence", "previous_close"
+    ]  # fmt: skip
     assert len(predictions) == 20  # every test row, the first ones from the training history
     assert predictions["predicted"].notna().all()
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
