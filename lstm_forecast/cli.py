@@ -131,8 +131,17 @@ def predict(
         str | None, typer.Option(help="With --steps: forecast from this ISO date instead.")
     ] = None,
     level: Annotated[float | None, typer.Option(help="With --steps: interval level.")] = None,
+    interval: Annotated[
+        str | None,
+        typer.Option(
+            help="With --steps: conformal, adaptive, dropout or none; default: the run's."
+        ),
+    ] = None,
     samples: Annotated[
-        int | None, typer.Option(help="With --steps: Monte-Carlo dropout samples; 0 = none.")
+        int | None,
+        typer.Option(
+            help="With --steps: Monte-Carlo dropout samples (implies --interval dropout)."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="With --steps: dropout-mask seed.")] = None,
     calendar: Annotated[
@@ -164,15 +173,19 @@ def predict(
         from lstm_forecast import runs
 
         if steps is None:
-            if any(value is not None for value in (origin, level, samples, seed, calendar)):
+            if any(
+                value is not None for value in (origin, level, samples, seed, calendar, interval)
+            ):
                 raise ConfigError(
-                    "--origin, --level, --samples, --seed and --calendar go with --steps N"
+                    "--origin, --level, --samples, --seed and --calendar go with --steps N, "
+                    "as does --interval"
                 )
             table, source, metrics, written = runs.predict(run_dir, data, out, overwrite)
         else:
             forecast, info, written = runs.forecast(
                 run_dir, steps, data, out, overwrite, origin,
-                samples=samples, level=level, seed=seed, calendar=calendar,
+                samples=samples,
+                interval=interval, level=level, seed=seed, calendar=calendar,
             )  # fmt: skip
     if written is None:  # --out -
         (table if steps is None else forecast.table).to_csv(

@@ -32,10 +32,9 @@ def print_metrics(metrics: dict) -> None:
         "",
     )
     for name, scores in metrics["baselines"].items():
-        label = scores["label"] + (f" ({metrics['drift']:+.4g}/step)" if name == "drift" else "")
-        strongest = " *" if name == metrics["baseline"] else ""
+        strongest = "* " if name == metrics["baseline"] else "  "
         table.add_row(
-            f"{label}{strongest}",
+            f"{strongest}{scores['label']}",
             money(scores["rmse"]),
             money(scores["mae"]),
             f"{scores['mape']:.2f}",
@@ -44,7 +43,7 @@ def print_metrics(metrics: dict) -> None:
         )
     Console(highlight=False, soft_wrap=True).print(table)
     typer.echo(
-        f"* the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
+        f"*: the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
         f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
     )
     typer.echo(f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f}")
@@ -63,15 +62,17 @@ def print_prediction_notes(metrics: dict) -> None:
 
 def print_forecast(result, info: dict) -> None:
     future = result.table.dropna(subset=["predicted"])
-    samples = info["samples"]
+    kind = info["interval"]
+    if kind == "dropout":
+        kind = f"{info['samples']} dropout samples" if info["samples"] else "dropout off"
+    shown = "no interval" if kind == "none" else f"{kind} interval"
     typer.echo(
-        f"forecast of {len(future)} rows after {info['origin']} from {info['source']}"
-        + (f", {samples} dropout samples" if samples else ", dropout off")
+        f"forecast of {len(future)} rows after {info['origin']} from {info['source']}, {shown}"
     )
     last = future.iloc[-1]
     interval = (
         f" ({result.level:.0%} interval {last['lower']:.2f} .. {last['upper']:.2f})"
-        if samples
+        if last["lower"] == last["lower"]  # not NaN
         else ""
     )
     typer.echo(f"{last['date']}: {last['predicted']:.2f}{interval}")

@@ -6,6 +6,8 @@ A feature is named in `[data] features` as one of
     log1p(COLUMN)       log(1 + COLUMN_t), e.g. log1p(Volume)
     sma(COLUMN, N)      mean of COLUMN over rows t-N+1 .. t (a trailing moving average)
     day_of_week         0 = Monday .. 4 = Friday
+    log_ratio(A, B)     log(A_t / B_t), e.g. log_ratio(Close, Open): the day's intraday return
+    gap(A, B)           log(A_t / B_t-1), e.g. gap(Open, Close): the overnight gap
 Every feature at row t uses rows up to t only (no look-ahead); rows before a feature is defined
 are NaN and are not used for training.
 """
@@ -22,6 +24,7 @@ from lstm_forecast.errors import ConfigError
 
 SPEC = re.compile(
     r"^\s*(?:(?P<kind>return|log1p|sma)\(\s*(?P<column>[^,()]+?)\s*(?:,\s*(?P<n>\d+)\s*)?\)"
+    r"|(?P<pair>log_ratio|gap)\(\s*(?P<first>[^,()]+?)\s*,\s*(?P<second>[^,()]+?)\s*\)"
     r"|(?P<dow>day_of_week)|(?P<raw>[^()]+?))\s*$"
 )
 
@@ -29,9 +32,10 @@ SPEC = re.compile(
 @dataclass(frozen=True)
 class Feature:
     name: str  # as written in the config
-    kind: str  # raw, return, log1p, sma, day_of_week
+    kind: str  # raw, return, log1p, sma, day_of_week, log_ratio, gap
     column: str = ""  # the CSV column it is computed from ("" for day_of_week)
     window: int = 0  # rows of the moving average
+    other: str = ""  # the second column of log_ratio and gap (the denominator)
 
     @property
     def level_like(self) -> bool:
@@ -45,8 +49,10 @@ def parse_feature(spec: str) -> Feature:
     if not match:
         raise ConfigError(
             f"[data] features: {spec!r} is not a feature; use a column name, return(COLUMN), "
-            "log1p(COLUMN), sma(COLUMN, N) or day_of_week"
+            "log1p(COLUMN), sma(COLUMN, N), log_ratio(A, B), gap(A, B) or day_of_week"
         )
+    if match["pair"]:
+        return Feature(spec, match["pair"], match["first"], other=match["second"])
     if match["dow"]:
         return Feature(spec, "day_of_week")
     if match["raw"]:
@@ -74,7 +80,8 @@ def parse_features(specs: tuple[str, ...]) -> tuple[Feature, ...]:
 
 def source_columns(features: tuple[Feature, ...]) -> tuple[str, ...]:
     """The CSV columns the features read, in order, each once."""
-    return tuple(dict.fromkeys(feature.column for feature in features if feature.column))
+    columns = (name for feature in features for name in (feature.column, feature.other) if name)
+    return tuple(dict.fromkeys(columns))
 
 
 def compute(feature: Feature, frame: pd.DataFrame) -> np.ndarray:
@@ -86,6 +93,11 @@ def compute(feature: Feature, frame: pd.DataFrame) -> np.ndarray:
         return values.to_numpy()
     if feature.kind == "return":
         return values.pct_change(fill_method=None).to_numpy()
+    if feature.kind in ("log_ratio", "gap"):
+        other = frame[feature.other].astype(np.float64)
+        other = other.shift(1) if feature.kind == "gap" else other  # gap: the previous row's B
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(values / other).to_numpy()
     if feature.kind == "log1p":
         return np.log1p(values.clip(lower=0)).to_numpy()
     return values.rolling(feature.window).mean().to_numpy()  # sma: rows t-N+1 .. t
@@ -94,6 +106,9 @@ def compute(feature: Feature, frame: pd.DataFrame) -> np.ndarray:
 def history_rows(features: tuple[Feature, ...]) -> int:
     """Leading rows where some feature is still undefined (NaN)."""
     return max(
-        [1 if f.kind == "return" else f.window - 1 if f.kind == "sma" else 0 for f in features],
+        [
+            1 if f.kind in ("return", "gap") else f.window - 1 if f.kind == "sma" else 0
+            for f in features
+        ],
         default=0,
     )

@@ -121,7 +121,8 @@ def train(
     from lstm_forecast.evaluate import evaluate_table
 
     metrics = {
-        **evaluate_table(predictions, forecaster.drift),
+        **evaluate_table(predictions, forecaster.drift, forecaster.baseline),
+        "shrinkage": forecaster.shrinkage,
         "train_rows": split.n_train,
         **forecaster.fit_info,
     }
@@ -189,6 +190,8 @@ def forecast(
             check_new_file(path, overwrite, [*([data] if data else []), *_run_files(run_dir)])
     prices, source = _data_source(run_dir, forecaster, data)
     settings = {key: value for key, value in settings.items() if value is not None}
+    if "samples" in settings and "interval" not in settings:
+        settings["interval"] = "dropout"  # --samples asks for Monte-Carlo dropout paths
     result = forecaster.forecast(horizon, prices, origin, source, **settings)
     used = dataclasses.replace(forecaster.config.forecast, **settings)
     info = {

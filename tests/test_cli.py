@@ -102,7 +102,7 @@ def test_train_prints_the_short_quality_warnings(tmp_path, tiny_config):
         "train", "--config", tiny_config, "--data", path, "--out", tmp_path / "r", "--quiet"
     )
     assert result.exit_code == 0, result.output
-    assert "warning: " in result.stdout and "+2" in result.stdout  # +200 % on one day
+    assert "warning: 2020-05-20 +199.6 %" in result.stdout  # the Open tripled on one day
 
 
 def test_train_bad_config_exits_2(tmp_path):

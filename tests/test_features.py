@@ -17,7 +17,8 @@ def frame(rows=30, seed=0):
     index = pd.bdate_range("2024-01-01", periods=rows)  # a Monday
     return pd.DataFrame(
         {"Close": 100 + np.cumsum(generator.normal(0, 1, rows)),
-         "Volume": generator.integers(0, 9000, rows).astype(float)},
+         "Volume": generator.integers(0, 9000, rows).astype(float),
+         "Open": 100 + np.cumsum(generator.normal(0, 1, rows))},
         index=index,
     )  # fmt: skip
 
@@ -71,10 +72,28 @@ def test_values():
     np.testing.assert_allclose(sma[2:], [close[i - 2 : i + 1].mean() for i in range(2, 30)])
     np.testing.assert_allclose(compute(parse_feature("log1p(Volume)"), data), np.log1p(volume))
     assert compute(parse_feature("day_of_week"), data)[:6].tolist() == [0, 1, 2, 3, 4, 0]
+    open_ = data["Open"].to_numpy()
+    np.testing.assert_allclose(
+        compute(parse_feature("log_ratio(Close, Open)"), data), np.log(close / open_)
+    )
+    gap = compute(parse_feature("gap(Open, Close)"), data)
+    assert np.isnan(gap[0])
+    np.testing.assert_allclose(gap[1:], np.log(open_[1:] / close[:-1]))
+    assert history_rows(parse_features(("gap(Open, Close)",))) == 1
+    assert source_columns(parse_features(("gap(Open, Close)", "Close"))) == ("Open", "Close")
 
 
 @pytest.mark.parametrize(
-    "spec", ["Volume", "return(Close)", "log1p(Volume)", "sma(Close, 5)", "day_of_week"]
+    "spec",
+    [
+        "Volume",
+        "return(Close)",
+        "log1p(Volume)",
+        "sma(Close, 5)",
+        "day_of_week",
+        "log_ratio(Close, Open)",
+        "gap(Open, Close)",
+    ],
 )
 def test_no_feature_looks_ahead(spec):
     """A feature's value at row t must not change when the rows after t change or go away."""

@@ -37,8 +37,14 @@ def test_metrics_are_those_of_the_saved_predictions(trained_run):
     assert len(predictions) == 20  # every test row, the first ones from the training history
     assert predictions["predicted"].notna().all()
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
-    again = evaluate(predictions["actual"], predictions["predicted"], predictions["persistence"])
-    for key in ("rmse", "mae", "mape", "naive_rmse", "skill"):
+    again = evaluate(
+        predictions["actual"],
+        predictions["predicted"],
+        predictions["persistence"],
+        previous_close=predictions["previous_close"],
+        baseline=metrics["baseline"],  # chosen on the training span
+    )
+    for key in ("rmse", "mae", "mape", "naive_rmse", "skill", "skill_persistence", "dm_pvalue"):
         assert metrics[key] == pytest.approx(again[key], rel=1e-4)
     # persistence of the first test row is the last training price, as in the reference
     assert predictions["persistence"].iloc[0] == pytest.approx(result.split.train.iloc[-1])
