@@ -66,7 +66,7 @@ def read_page(directory: Path) -> dict:
         return run_page(read_run(directory))
     if kind == "backtest":
         return backtest_page(directory)
-    if (directory / "trials.csv").is_file():
+    if kind == "tune" or (directory / "trials.csv").is_file():
         return tune_page(directory)
     raise BundleError(
         f"{directory}: not a run, backtest or tuning study (no {MARKER_FILE} of kind run or "
@@ -298,6 +298,9 @@ def backtest_page(directory: Path) -> dict:
         sections.append(_section("summary", "Across folds", [], tables))
     if (directory / "folds.csv").is_file():
         folds = pd.read_csv(directory / "folds.csv")
+        # dict-valued metrics (baselines, skill_vs) reach folds.csv as Python reprs: not for people
+        nested = [c for c in folds if folds[c].astype(str).str.startswith(("{", "[")).all()]
+        folds = folds.drop(columns=nested)
         sections.append(_section("folds", "Per fold", [], [_frame_table("", folds, fmt)]))
     figures = png_figures(directory)
     if figures:
@@ -339,33 +342,43 @@ def backtest_page(directory: Path) -> dict:
 
 
 def tune_page(directory: Path) -> dict:
-    """The page of a tuning study: the best trials by the objective, best.toml, every figure."""
+    """The page of a tuning study: the best trials by the objective (with their DM test when the
+    study's JSON has them), its summary, best.toml and every figure."""
     import pandas as pd
 
-    trials = pd.read_csv(directory / "trials.csv")
+    trials_path = directory / "trials.csv"
+    trials = pd.read_csv(trials_path) if trials_path.is_file() else pd.DataFrame()
     summary = {}
     for path in sorted(directory.glob("*.json")):
         if path.name != MARKER_FILE and isinstance(value := _read_json(path), dict):
             summary.update(value)
     fmt = lambda value: format(value, ".4g")  # noqa: E731 (no price scale to go by here)
     objective, maximize = _objective(trials, summary)
+    described = summary.get("objective")
+    paragraphs = [f"Objective: {described}"] if isinstance(described, str) else []
     sections, verdict = [], _verdict(summary, fmt)
     if objective:
-        best = trials.sort_values(objective, ascending=not maximize, na_position="last")
-        best = best.head(BEST_TRIALS_SHOWN)
-        caption = (
-            f"by {objective}, {'highest' if maximize else 'lowest'} first, of {len(trials)} trials"
-        )
+        ranked = trials.sort_values(objective, ascending=not maximize, na_position="last")
+        best = ranked.head(BEST_TRIALS_SHOWN)
+        order = "highest" if maximize else "lowest"
+        caption = f"by {objective}, {order} first, of {len(trials)} trials"
         table = {**_frame_table(caption, best, fmt), "highlight": [0]}
-        sections.append(_section("trials", f"Best {len(best)} trials", [], [table]))
+        sections.append(_section("trials", f"Best {len(best)} trials", paragraphs, [table]))
         if not verdict["verdict"] and len(best):
             shown = format_value(objective, best[objective].iloc[0], fmt)
             verdict = {"verdict": f"Best trial: {objective} {shown}", "mood": "neutral"}
-    else:
-        sections.append(_section("trials", "Trials", [], [_frame_table("", trials, fmt)]))
-    if summary:
-        rows = _key_values(summary, list(summary), fmt)
-        sections.append(_section("summary", "Summary", [], [_table("", ["", ""], rows)]))
+    elif len(trials.columns):
+        sections.append(_section("trials", "Trials", paragraphs, [_frame_table("", trials, fmt)]))
+    tested = summary.get("best")
+    if isinstance(tested, list) and tested and all(isinstance(row, dict) for row in tested):
+        caption = "each against the baseline on its out-of-sample rows (Diebold-Mariano)"
+        table = _frame_table(caption, pd.json_normalize(tested), fmt)
+        sections.append(_section("tested", "Best trials, tested", [], [table]))
+        verdict = _tested_verdict(tested[0], fmt) or verdict
+    rest = [name for name in summary if name not in ("objective", "best")]
+    if rest:
+        rows = _key_values(summary, rest, fmt)
+        sections.append(_section("summary", "Study", [], [_table("", ["", ""], rows)]))
     if (directory / "best.toml").is_file():
         text = (directory / "best.toml").read_text(encoding="utf-8")
         sections.append(_section("best", "Best config (best.toml)", preformatted=text))
@@ -384,17 +397,35 @@ def tune_page(directory: Path) -> dict:
     }
 
 
+def _tested_verdict(best: dict, fmt) -> dict | None:
+    """The verdict of the best trial of a study whose JSON tested it (number, value, verdict,
+    dm_pvalue), else None."""
+    if not {"number", "value", "verdict"} <= best.keys():
+        return None
+    verb = best["verdict"]
+    verb = f"shows {verb}" if verb.startswith("no significant") else verb
+    pvalue = _number(best.get("dm_pvalue"))
+    shown = "DM p < 0.001" if pvalue is not None and pvalue < 0.001 else f"DM p = {pvalue:.3f}"
+    sentence = (
+        f"Best trial {best['number']}: objective {format_value('value', best['value'], fmt)}; "
+        f"it {verb} the baseline" + (f" ({shown})" if pvalue is not None else "")
+    )
+    mood = {"beats": "good", "loses to": "bad"}.get(best["verdict"], "neutral")
+    return {"verdict": sentence, "mood": mood}
+
+
 def _objective(trials, summary: dict) -> tuple[str | None, bool]:
     """The column trials are ranked by, and whether higher is better: as the study's JSON says
-    ("objective" or "metric", "direction"), else the first known objective column."""
+    ("objective" or "metric" naming a column; "direction", or "maximi[sz]ed" in the objective's
+    description), else the first known objective column, higher better for a skill or score."""
     named = [summary.get(key) for key in ("objective", "metric")]
     candidates = [name for name in named if isinstance(name, str)] + list(OBJECTIVE_COLUMNS)
     column = next((name for name in candidates if name in trials.columns), None)
     if column is None:
         return None, False
-    direction = str(summary.get("direction", "")).lower()
-    if direction.startswith(("max", "min")):
-        return column, direction.startswith("max")
+    said = f"{summary.get('direction', '')} {summary.get('objective', '')}".lower()
+    if re.search(r"\bmax|maximi", said) or re.search(r"\bmin|minimi", said):
+        return column, bool(re.search(r"\bmax|maximi", said))
     return column, bool(re.search(r"skill|accuracy|coverage|score", column))
 
 

@@ -196,6 +196,8 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
 
 
 def test_tuning_study_report_shows_the_best_ten_trials_and_every_figure(tmp_path):
+    """A study as `tune` writes it: trials.csv (number, state, value, ...), study.json with the
+    objective (maximized) and its best trials DM-tested, best.toml, history and importances."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,23 +205,51 @@ def test_tuning_study_report_shows_the_best_ten_trials_and_every_figure(tmp_path
 
     study = tmp_path / "study"
     study.mkdir()
-    skills = np.linspace(-0.2, 0.1, 12)  # trial 11 best (highest skill), trials 0 and 1 worst
-    trials = pd.DataFrame({"trial": range(12), "units": [8, 16, 32] * 4, "skill": skills})
+    (study / "run.json").write_text(json.dumps({"format": "lstm-forecast", "kind": "tune"}))
+    values = np.linspace(-0.2, 0.1, 12)  # trial 11 best (highest), trials 0 and 1 worst
+    trials = pd.DataFrame(
+        {"number": range(13), "state": ["complete"] * 12 + ["pruned"],
+         "value": [*values, np.nan], "units": [8, 16, 32, 64] * 3 + [8]}
+    )  # fmt: skip
     trials.sample(frac=1, random_state=0).to_csv(study / "trials.csv", index=False)
-    (study / "study.json").write_text(json.dumps({"objective": "skill", "direction": "maximize", "trials": 12}))  # fmt: skip
-    (study / "best.toml").write_text("[[model.layers]]\nunits = 32\n")
-    for name in ("importance.png", "history.png"):
+    best = [
+        {"number": 11, "value": 0.1, "params": {"units": 64}, "rows": 100,
+         "dm_statistic": -2.5, "dm_pvalue": 0.014, "verdict": "beats"},
+        {"number": 10, "value": 0.0727, "params": {"units": 32}, "rows": 100,
+         "dm_statistic": -1.1, "dm_pvalue": 0.27, "verdict": "no significant difference from"},
+    ]  # fmt: skip
+    summary = {"objective": "pooled skill over all folds (maximized)", "folds": 3, "best": best,
+               "trials_by_state": {"complete": 12, "pruned": 1}}  # fmt: skip
+    (study / "study.json").write_text(json.dumps(summary))
+    (study / "best.toml").write_text("[[model.layers]]\nunits = 64\n")
+    for name in ("importances.png", "history.png"):
         figure, axes = plt.subplots(figsize=(2, 1))
         axes.plot([1, 2, 3])
         figure.savefig(study / name)
         plt.close(figure)
     page = parse_self_contained(write_report(study).read_text(encoding="utf-8"))
-    rows = re.findall(r"<tr[^>]*><td>(\d+)</td>", (study / "report.html").read_text())
-    assert rows == [str(trial) for trial in range(11, 1, -1)]  # the best 10, best first
-    assert f"Best trial: skill {skills[-1]:+.3f}" in page.words
-    assert "units = 32" in page.words
+    html = (study / "report.html").read_text()
+    ranked = html[html.index('id="trials"') : html.index('id="tested"')]
+    numbers = re.findall(r"<tr[^>]*><td>(\d+)</td><td>complete</td>", ranked)
+    assert numbers == [str(trial) for trial in range(11, 1, -1)]  # the best 10, best first
+    text = page.words
+    assert "Best trial 11: objective 0.1; it beats the baseline (DM p = 0.014)" in text
+    assert "10 0.0727 100 -1.1 0.270 no significant difference from 32" in text
+    assert "Objective: pooled skill over all folds (maximized)" in text
+    assert "trials_by_state.pruned 1" in text and "units = 64" in text
     pngs = embedded_pngs(page)
-    assert pngs == [(study / name).read_bytes() for name in ("history.png", "importance.png")]
+    assert pngs == [(study / name).read_bytes() for name in ("history.png", "importances.png")]
+
+
+def test_a_bare_trials_csv_is_ranked_by_its_objective_column(tmp_path):
+    """No JSON, no marker: an RMSE-like objective ranks lowest first."""
+    pd.DataFrame({"trial": [0, 1, 2], "val_rmse": [3.0, 1.0, 2.0]}).to_csv(
+        tmp_path / "trials.csv", index=False
+    )
+    html = write_report(tmp_path).read_text()
+    parse_self_contained(html)
+    assert re.findall(r"<tr[^>]*><td>(\d)</td>", html) == ["1", "2", "0"]
+    assert "by val_rmse, lowest first, of 3 trials" in html
 
 
 def test_a_directory_that_is_none_of_ours_is_refused(tmp_path):
