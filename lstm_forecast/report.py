@@ -279,11 +279,11 @@ def backtest_page(directory: Path) -> dict:
     predictions = directory / "predictions.csv"
     actual = pd.read_csv(predictions)["actual"] if predictions.is_file() else []
     fmt = price_format(reference_price(actual))
-    across = [
+    across = [  # a standard deviation has no sign, even a skill's
         [
             name,
             format_value(name, value.get("mean"), fmt),
-            format_value(name, value.get("std"), fmt),
+            format_value(name, value.get("std"), fmt).lstrip("+"),
         ]
         for name, value in summary.items()
         if isinstance(value, dict) and "mean" in value
