@@ -349,3 +349,31 @@ def _timestamped(folder: str, config: Path | None) -> Path:
     """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
     stem = config.stem if config else "default"
     return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+@app.command()
+def report(
+    directory: Annotated[
+        Path, typer.Argument(help="Run, backtest or tuning-study directory.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="HTML file to write; default: DIRECTORY/report.html.")
+    ] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """One self-contained HTML page of a run, a backtest or a tuning study, for any browser.
+
+    A run: the verdict against the strongest baseline and its significance, the metrics beside
+    the baselines, predicted over real prices and the loss, the lag diagnosis, the interval
+    coverage, the data-quality report, the config and library versions. A backtest: the same
+    across folds, the per-fold table and figure. A tuning study: the best trials and its
+    figures. Figures are embedded: the file can be mailed or opened offline. The default file is
+    replaced; another existing --out only with --overwrite.
+
+    Example: lstm-forecast report runs/seed --out seed.html
+    """
+    with user_errors():
+        from lstm_forecast.report import write_report
+
+        path = write_report(directory, out, overwrite)
+    typer.echo(f"wrote {path}")
