@@ -336,3 +336,62 @@ def _timestamped(folder: str, config: Path | None) -> Path:
     """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
     stem = config.stem if config else "default"
     return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+@app.command()
+def tune(
+    config: Annotated[
+        Path, typer.Option("--config", help="TOML config with a [tune] table (the search space).")
+    ],
+    data: DataOption = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help="Trials of the study in all (completed or pruned); default [tune] trials."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Study directory, resumed when it exists; default: tunes/CONFIG-NAME."),
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL shared by workers (postgresql+psycopg2://USER@HOST/DB); "
+            "default: a journal file in --out."
+        ),
+    ] = None,
+    study: Annotated[str, typer.Option(help="Study name inside the storage.")] = "lstm-forecast",
+    settings: SetOption = None,
+) -> None:
+    """Search hyperparameters: each trial is a walk-forward backtest scored by pooled skill.
+
+    The [tune.params] table of --config names the keys to search and their ranges; every trial
+    trains with the config's train.seed, and a trial whose running pooled skill falls below the
+    median of earlier trials at the same fold is pruned. Ctrl-C keeps the finished trials:
+    running the same command again resumes the study. Workers on several machines share one
+    study by running the same command with the same --storage URL and --study name.
+    Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
+    importances.png.
+
+    Example: lstm-forecast tune --config configs/tune.toml --trials 30 --out tunes/quick
+    """
+    with user_errors():
+        from lstm_forecast.tune import load_tune_config
+        from lstm_forecast.tune_study import result_lines, run_tune
+
+        base, space = load_tune_config(
+            config, settings or [], data__path=str(data) if data else None
+        )
+
+        out = out or Path("tunes") / config.stem
+        try:
+            result = run_tune(base, space, out, trials, storage, study, report=typer.echo)
+        except KeyboardInterrupt:
+            typer.echo(
+                f"interrupted: the finished trials are kept in {out}; run the same command to resume",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+    for line in result_lines(result):
+        typer.echo(line)
