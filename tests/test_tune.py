@@ -70,7 +70,12 @@ def tune_command(config: Path, data: Path, out: Path, trials: int) -> list[str]:
 def start(command: list[str]) -> subprocess.Popen:
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -91,8 +96,10 @@ def test_the_tune_table_is_split_off_and_parsed():
     ("table", "message"),
     [
         ("[tune]\nfolds = 2\n", "add a [tune.params] table"),
-        ('[tune]\ndirection = "minimize"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
-         "unknown key 'direction'"),  # fmt: skip
+        (
+            '[tune]\ndirection = "minimize"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "unknown key 'direction'",
+        ),  # fmt: skip
         ('[tune.params]\n"window.length" = {int = [90, 20]}\n', "low < high"),
         ('[tune.params]\n"train.learning_rate" = {log = [0, 0.1]}\n', "low > 0"),
         ('[tune.params]\n"window.length" = {int = [20, 90], log = [1, 2]}\n', "exactly one of"),
@@ -120,9 +127,14 @@ def test_pooled_skill_is_the_running_skill_after_the_last_fold():
     for fold in (1, 2, 3):
         actual = 100 + generator.normal(0, 1, 7 + fold)
         folds.append(
-            pd.DataFrame({"fold": fold, "actual": actual,
-                          "predicted": actual + generator.normal(0, 0.8, actual.size),
-                          "persistence": actual + generator.normal(0, 1.0, actual.size)})  # fmt: skip
+            pd.DataFrame(
+                {
+                    "fold": fold,
+                    "actual": actual,
+                    "predicted": actual + generator.normal(0, 0.8, actual.size),
+                    "persistence": actual + generator.normal(0, 1.0, actual.size),
+                }
+            )  # fmt: skip
         )
     running = RunningSkill("persistence")
     for table in folds:
@@ -141,38 +153,42 @@ def test_pooled_skill_is_the_running_skill_after_the_last_fold():
 # ---- real studies -------------------------------------------------------------------------------
 
 
-def test_two_workers_share_one_study_then_it_resumes_after_ctrl_c(study_files, tmp_path: Path):
+def test_two_workers_share_one_study_one_is_interrupted_and_it_resumes(study_files, tmp_path):
     config, data = study_files
     out = tmp_path / "study"
-    workers = [start(tune_command(config, data, out, trials=4)) for _ in range(2)]
-    for worker in workers:
-        stdout, stderr = worker.communicate(timeout=240)
-        assert worker.returncode == 0, stderr
+    first, second = (start(tune_command(config, data, out, trials=5)) for _ in range(2))
+    # Ctrl-C the second worker while it trains a trial: that trial fails, the first worker
+    # carries on and completes the study
+    deadline = time.monotonic() + 120
+    while not any(
+        t.state.name == "RUNNING" and t.user_attrs.get("worker", "").endswith(f":{second.pid}")
+        for t in (load_trials(out) if (out / "journal.log").exists() else [])
+    ):
+        assert time.monotonic() < deadline and second.poll() is None, second.communicate()
+        time.sleep(0.2)
+    second.send_signal(signal.SIGINT)
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 130, stderr
+    assert "run the same command to resume" in stderr
+    _, stderr = first.communicate(timeout=240)
+    assert first.returncode == 0, stderr
+
     trials = load_trials(out)
     assert [trial.number for trial in trials] == list(range(len(trials)))  # none lost, no repeat
-    counted = [s for s in states(trials) if s in ("COMPLETE", "PRUNED")]
-    assert len(counted) == 4
+    assert sum(s in ("COMPLETE", "PRUNED") for s in states(trials)) == 5
+    assert states(trials).count("FAIL") == 1  # the interrupted one
     assert "RUNNING" not in states(trials) and "WAITING" not in states(trials)
+    workers = {trial.user_attrs["worker"] for trial in trials}
+    assert {w.rpartition(":")[2] for w in workers} == {str(first.pid), str(second.pid)}
     table = pd.read_csv(out / "trials.csv")
     assert table["number"].tolist() == [trial.number for trial in trials]
 
-    # Ctrl-C a third run while it trains a trial: that trial fails, the others are kept
-    interrupted = start(tune_command(config, data, out, trials=8))
-    deadline = time.monotonic() + 120
-    while not any(t.state.name == "RUNNING" for t in load_trials(out)):
-        assert time.monotonic() < deadline and interrupted.poll() is None, interrupted.stderr
-        time.sleep(0.2)
-    interrupted.send_signal(signal.SIGINT)
-    _, stderr = interrupted.communicate(timeout=120)
-    assert interrupted.returncode == 130
-    assert "run the same command to resume" in stderr
-    assert "RUNNING" not in states(load_trials(out))
-
-    # the same command again completes the study to the total asked for
+    # the same command with a larger total resumes the study and runs only the missing trial
     result = CliRunner().invoke(app, tune_command(config, data, out, trials=6)[3:])
     assert result.exit_code == 0, result.output
     trials = load_trials(out)
     assert sum(s in ("COMPLETE", "PRUNED") for s in states(trials)) == 6
+    assert len(trials) == 7
     assert "best trials" in result.output and "DM p" in result.output
     for name in ("best.toml", "trials.csv", "study.json", "history.png", "run.json"):
         assert (out / name).is_file(), name
@@ -191,9 +207,7 @@ def test_best_toml_trains(study_files, tmp_path: Path):
     best_trial = max(
         (t for t in load_trials(out) if t.state.name == "COMPLETE"), key=lambda t: t.value
     )
-    assert best["train"]["learning_rate"] == pytest.approx(
-        best_trial.params["train.learning_rate"]
-    )
+    assert best["train"]["learning_rate"] == pytest.approx(best_trial.params["train.learning_rate"])
     run = train(load_config(out / "best.toml"), tmp_path / "run", verbose=0)
     assert np.isfinite(run.metrics["rmse"])
 
