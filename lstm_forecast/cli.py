@@ -232,7 +232,14 @@ def plot(
 @app.command()
 def backtest(
     config: ConfigOption = None,
-    data: DataOption = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="Price CSV; default: the bundled data. Several --data, or a folder of CSVs: "
+            "one backtest per series, in parallel, and a league table.",
+        ),
+    ] = None,
     target: TargetOption = None,
     date_column: DateColumnOption = None,
     sep: SepOption = None,
@@ -254,6 +261,13 @@ def backtest(
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
     ] = None,
     overwrite: OverwriteOption = False,
+    jobs: Annotated[
+        int | None, typer.Option(help="Several series: worker processes; default: the cores.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Several series: run them on this Dask scheduler (tcp://HOST:8786)."),
+    ] = None,
 ) -> None:
     """Walk-forward backtest: per fold, train on everything before it and predict its rows.
 
@@ -263,15 +277,26 @@ def backtest(
     summary.json (mean and std across folds) and backtest.png. --horizon is the old name of
     --fold-length.
 
+    With several --data (or a folder): every series is backtested in a worker process (--jobs
+    at a time, or on a Dask cluster with --scheduler) and a league table is printed and written
+    (league.csv: RMSE, persistence and baseline RMSE, skill, DM p-value, coverage per series).
+
     Example: lstm-forecast backtest --config configs/quick.toml --folds 5 --fold-length 20 --out bt
+
+    Example: lstm-forecast backtest --config configs/quick.toml --data prices/ --jobs 2 --out league
     """
     from lstm_forecast.console import fold_line, print_backtest
 
+    if data and (len(data) > 1 or data[0].is_dir() or scheduler):
+        return _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                       target=target, date_column=date_column, sep=sep, decimal=decimal,
+                       epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
+                       engine=engine)  # fmt: skip
     with user_errors():
         resolved = resolved_config(
             config,
             settings,
-            data__path=str(data) if data else None,
+            data__path=str(data[0]) if data else None,
             data__target=target,
             data__date_column=date_column,
             data__sep=sep,
@@ -395,3 +420,30 @@ def tune(
             raise typer.Exit(130) from None
     for line in result_lines(result):
         typer.echo(line)
+
+
+def _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options):
+    """`backtest` of several series: the league table (lstm_forecast.league)."""
+    with user_errors():
+        from lstm_forecast.league import run_league, table_lines
+
+        resolved = resolved_config(
+            config,
+            settings,
+            data__target=options["target"],
+            data__date_column=options["date_column"],
+            data__sep=options["sep"],
+            data__decimal=options["decimal"],
+            train__epochs=options["epochs"],
+            train__seed=options["seed"],
+            forecast__samples=options["samples"],
+            forecast__level=options["level"],
+            model__cell=options["cell"],
+            train__engine=options["engine"],
+        )
+        out = out or _timestamped("backtests", config)
+        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                            report=typer.echo)  # fmt: skip
+    for line in table_lines(result.table):
+        typer.echo(line)
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")
