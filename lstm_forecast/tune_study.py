@@ -11,6 +11,8 @@ import json
 import logging
 import os
 import re
+import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ DEFAULT_STUDY = "lstm-forecast"
 HEARTBEAT_SECONDS = 30
 GRACE_SECONDS = 120
 MAX_RETRY = 2
+CREATE_ATTEMPTS = 3  # opening a new database: workers may race to create its tables
 BEST_SHOWN = 5  # best trials printed with their DM test
 # what a tune directory may hold: our files, Optuna's journal and its lock, atomic-write temporaries
 TUNE_FILE = re.compile(
@@ -105,20 +108,29 @@ def rdb_storage(url: str):
         in inspect.signature(optuna.storages.RDBStorage).parameters
         else "failed_trial_callback"
     )
-    try:
-        return optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=GRACE_SECONDS,
-            **{callback: retry(max_retry=MAX_RETRY)},
-        )
-    except (ImportError, ModuleNotFoundError) as e:
-        raise ConfigError(
-            f"--storage {hide_password(url)}: {e}; install the database driver, e.g. "
-            'pip install -e ".[tune-postgres]"'
-        ) from e
-    except Exception as e:  # SQLAlchemy's connection and URL errors
-        raise ConfigError(f"--storage {hide_password(url)}: cannot open the database ({e})") from e
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=GRACE_SECONDS,
+                    **{callback: retry(max_retry=MAX_RETRY)},
+                )
+        except (ImportError, ModuleNotFoundError) as e:
+            raise ConfigError(
+                f"--storage {hide_password(url)}: {e}; install the database driver, e.g. "
+                'pip install -e ".[tune-postgres]"'
+            ) from e
+        except Exception as e:  # SQLAlchemy's connection, URL and schema errors
+            # workers started together on a new database race to create Optuna's tables: the
+            # loser's CREATE fails on what the winner just made; the next attempt finds them
+            if attempt + 1 == CREATE_ATTEMPTS or "already exists" not in str(e):
+                raise ConfigError(
+                    f"--storage {hide_password(url)}: cannot open the database ({e})"
+                ) from e
+            time.sleep(1 + attempt)
 
 
 def hide_password(url: str) -> str:
@@ -132,10 +144,11 @@ def hide_password(url: str) -> str:
 
 def fingerprint(base: Config, tune: TuneSettings) -> str:
     """What a resumed study must share: the base config (its data paths left out, which differ
-    between machines) and the [tune] table."""
+    between machines) and the [tune] table (its trials left out: a study may be extended)."""
     config = config_to_dict(base)
     config["data"] = {k: v for k, v in config["data"].items() if k not in ("path", "test_path")}
-    return json.dumps({"config": config, "tune": tune.raw}, sort_keys=True, default=str)
+    search = {key: value for key, value in tune.raw.items() if key != "trials"}  # may grow
+    return json.dumps({"config": config, "tune": search}, sort_keys=True, default=str)
 
 
 def run_tune(
@@ -223,8 +236,6 @@ def run_tune(
 
 def _live(study) -> int:
     """Trials that count towards the total or will: completed, pruned, running, waiting."""
-    import warnings
-
     import optuna
 
     with warnings.catch_warnings():
@@ -349,8 +360,6 @@ def write_tables(study, base: Config, tune: TuneSettings, out_dir: Path, total: 
 
 def write_figures(study, out_dir: Path, report: Report) -> list[Path]:
     """Optuna's optimisation history and parameter importances (matplotlib) as PNGs."""
-    import warnings
-
     import matplotlib
 
     matplotlib.use("Agg")
