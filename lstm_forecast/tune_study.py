@@ -26,6 +26,7 @@ from lstm_forecast.tune import (
     objective,
     trial_config,
     trial_values,
+    worker_name,
 )
 
 KIND = "tune"
@@ -219,7 +220,6 @@ def run_tune(
         report(f"trial {trial.number} {state}{value}  {params}")
         write_tables(study, base, tune, out_dir, total, storage_url)
 
-    before = len(study.get_trials(deepcopy=False))
     if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
         study.optimize(
             objective(base, tune, total, frames, report),
@@ -227,7 +227,8 @@ def run_tune(
             catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
             gc_after_trial=True,
         )
-    ran = len(study.get_trials(deepcopy=False)) - before
+    me = worker_name()
+    ran = sum(trial.user_attrs.get("worker") == me for trial in study.get_trials(deepcopy=False))
     write_tables(study, base, tune, out_dir, total, storage_url)
     write_figures(study, out_dir, report)
     counts = _counts(study)
