@@ -245,7 +245,14 @@ def plot(
 @app.command()
 def backtest(
     config: ConfigOption = None,
-    data: DataOption = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="Price CSV; default: the bundled data. Several --data, or a folder of CSVs: "
+            "one backtest per series, in parallel, and a league table.",
+        ),
+    ] = None,
     target: TargetOption = None,
     date_column: DateColumnOption = None,
     sep: SepOption = None,
@@ -267,6 +274,13 @@ def backtest(
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
     ] = None,
     overwrite: OverwriteOption = False,
+    jobs: Annotated[
+        int | None, typer.Option(help="Several series: worker processes; default: the cores.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Several series: run them on this Dask scheduler (tcp://HOST:8786)."),
+    ] = None,
 ) -> None:
     """Walk-forward backtest: per fold, train on everything before it and predict its rows.
 
@@ -276,15 +290,26 @@ def backtest(
     summary.json (mean and std across folds) and backtest.png. --horizon is the old name of
     --fold-length.
 
+    With several --data (or a folder): every series is backtested in a worker process (--jobs
+    at a time, or on a Dask cluster with --scheduler) and a league table is printed and written
+    (league.csv: RMSE, persistence and baseline RMSE, skill, DM p-value, coverage per series).
+
     Example: lstm-forecast backtest --config configs/quick.toml --folds 5 --fold-length 20 --out bt
+
+    Example: lstm-forecast backtest --config configs/quick.toml --data prices/ --jobs 2 --out league
     """
     from lstm_forecast.console import fold_line, print_backtest
 
+    if data and (len(data) > 1 or data[0].is_dir() or scheduler):
+        return _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                       target=target, date_column=date_column, sep=sep, decimal=decimal,
+                       epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
+                       engine=engine)  # fmt: skip
     with user_errors():
         resolved = resolved_config(
             config,
             settings,
-            data__path=str(data) if data else None,
+            data__path=str(data[0]) if data else None,
             data__target=target,
             data__date_column=date_column,
             data__sep=sep,
@@ -377,3 +402,89 @@ def report(
 
         path = write_report(directory, out, overwrite)
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def tune(
+    config: Annotated[
+        Path, typer.Option("--config", help="TOML config with a [tune] table (the search space).")
+    ],
+    data: DataOption = None,
+    trials: Annotated[
+        int | None,
+        typer.Option(
+            help="Trials of the study in all (completed or pruned); default [tune] trials."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Study directory, resumed when it exists; default: tunes/CONFIG-NAME."),
+    ] = None,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            help="Database URL shared by workers (postgresql+psycopg2://USER@HOST/DB); "
+            "default: a journal file in --out."
+        ),
+    ] = None,
+    study: Annotated[str, typer.Option(help="Study name inside the storage.")] = "lstm-forecast",
+    settings: SetOption = None,
+) -> None:
+    """Search hyperparameters: each trial is a walk-forward backtest scored by pooled skill.
+
+    The [tune.params] table of --config names the keys to search and their ranges; every trial
+    trains with the config's train.seed, and a trial whose running pooled skill falls below the
+    median of earlier trials at the same fold is pruned. Ctrl-C keeps the finished trials:
+    running the same command again resumes the study. Workers on several machines share one
+    study by running the same command with the same --storage URL and --study name.
+    Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
+    importances.png.
+
+    Example: lstm-forecast tune --config configs/tune.toml --trials 30 --out tunes/quick
+    """
+    with user_errors():
+        from lstm_forecast.tune import load_tune_config
+        from lstm_forecast.tune_study import result_lines, run_tune
+
+        base, space = load_tune_config(
+            config, settings or [], data__path=str(data) if data else None
+        )
+
+        out = out or Path("tunes") / config.stem
+        try:
+            result = run_tune(base, space, out, trials, storage, study, report=typer.echo)
+        except KeyboardInterrupt:
+            typer.echo(
+                f"interrupted: the finished trials are kept in {out}; run the same command to resume",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+    for line in result_lines(result):
+        typer.echo(line)
+
+
+def _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options):
+    """`backtest` of several series: the league table (lstm_forecast.league)."""
+    with user_errors():
+        from lstm_forecast.league import run_league, table_lines
+
+        resolved = resolved_config(
+            config,
+            settings,
+            data__target=options["target"],
+            data__date_column=options["date_column"],
+            data__sep=options["sep"],
+            data__decimal=options["decimal"],
+            train__epochs=options["epochs"],
+            train__seed=options["seed"],
+            forecast__samples=options["samples"],
+            forecast__level=options["level"],
+            model__cell=options["cell"],
+            train__engine=options["engine"],
+        )
+        out = out or _timestamped("backtests", config)
+        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                            report=typer.echo)  # fmt: skip
+    for line in table_lines(result.table):
+        typer.echo(line)
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")

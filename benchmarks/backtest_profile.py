@@ -1,0 +1,192 @@
+"""Where a walk-forward backtest's time goes, fold by fold: data, build, fit, predict, forecast.
+
+A search (`lstm-forecast tune`) is many backtests, so a fold should cost about its training.
+This times each stage of every fold of `lstm-forecast backtest` (default config, bundled data,
+10 folds of 20 rows unless told otherwise) by wrapping the functions walk_forward calls, and
+splits fit / predict / forecast into their first call on a fold's new model (tracing, XLA
+compilation) and what the same call costs again on a warm model.
+
+Usage (from the repository root):
+    python benchmarks/backtest_profile.py --folds 10 --horizon 20 [--config configs/x.toml]
+Writes benchmarks/results/backtest_profile.md (with --write).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STAGES = ("data", "build", "predict", "forecast", "evaluate")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--horizon", type=int, default=20)
+    parser.add_argument("--write", action="store_true")
+    arguments = parser.parse_args()
+
+    from lstm_forecast import backtest, forecaster, model, train
+    from lstm_forecast.config import load_config
+    from lstm_forecast.runs import load_split, resolve_paths
+
+    config = resolve_paths(load_config(arguments.config))
+    started = time.perf_counter()
+    split, sources = load_split(config)
+    read_seconds = time.perf_counter() - started
+
+    timings: list[dict] = []  # one dict of stage -> seconds per fold
+    current: dict = defaultdict(float)
+    extras: dict = {}
+
+    def timed(stage, function):
+        def wrapper(*args, **kwargs):
+            begin = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                current[stage] += time.perf_counter() - begin
+
+        return wrapper
+
+    # stages: the windows and scaler, the Keras model build + compile, training, one-step
+    # predictions, the recursive forecast with its interval
+    train.training_windows = timed("data", train.training_windows)
+    model.build_model = timed("build", model.build_model)
+    model.compile_model = timed("build", model.compile_model)
+    original_fit, original_predict = forecaster.Forecaster.fit, forecaster.Forecaster.predict
+    original_forecast = forecaster.Forecaster.forecast
+
+    def fit(cls, *args, **kwargs):
+        begin = time.perf_counter()
+        result = original_fit.__func__(cls, *args, **kwargs)
+        current["fit_total"] += time.perf_counter() - begin
+        seconds = result.history["seconds"].to_numpy()
+        current["first_epoch"] += float(seconds[0])
+        current["later_epochs"] += float(seconds[1:].sum())
+        current["epochs"] += len(seconds)
+        extras["last"] = result
+        return result
+
+    forecaster.Forecaster.fit = classmethod(fit)
+    forecaster.Forecaster.predict = timed("predict", original_predict)
+    forecaster.Forecaster.forecast = timed("forecast", original_forecast)
+    backtest.evaluate_table = timed("evaluate", backtest.evaluate_table)
+
+    fold_started = [time.perf_counter()]
+
+    def on_fold(fold: int, metrics: dict) -> None:
+        now = time.perf_counter()
+        current["total"] = now - fold_started[0]
+        fold_started[0] = now
+        timings.append(dict(current))
+        current.clear()
+        print(fold_line(fold, timings[-1]), flush=True)
+
+    backtest.walk_forward(
+        config, split.frame, arguments.folds, arguments.horizon, sources[0].source, on_fold
+    )
+    total = time.perf_counter() - started
+    peak_megabytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # the same calls again on the last fold's model: what they cost without tracing/compiling
+    last = extras["last"]
+    history = split.frame.iloc[: last.train_rows + arguments.horizon]
+    warm = {}
+    for stage, call in (
+        ("predict", lambda: last.with_data(history).predict(history.iloc[-arguments.horizon :])),
+        (
+            "forecast",
+            lambda: last.with_data(history).forecast(
+                arguments.horizon, origin=history.index[-arguments.horizon - 1]
+            ),
+        ),
+    ):
+        begin = time.perf_counter()
+        call()
+        warm[stage] = time.perf_counter() - begin
+
+    lines = report(timings, warm, read_seconds, total, peak_megabytes, arguments, config)
+    print("\n".join(lines))
+    if arguments.write:
+        out = ROOT / "benchmarks" / "results" / "backtest_profile.md"
+        out.write_text("\n".join(lines) + "\n")
+        print(f"wrote {out}")
+
+
+def fold_line(fold: int, seconds: dict) -> str:
+    parts = "  ".join(f"{stage} {seconds.get(stage, 0):.2f}" for stage in STAGES)
+    return (
+        f"fold {fold}: total {seconds['total']:.2f} s  {parts}  (fit = build + data + first epoch "
+        f"{seconds.get('first_epoch', 0):.2f} + {int(seconds.get('epochs', 0)) - 1} more epochs "
+        f"{seconds.get('later_epochs', 0):.2f})"
+    )
+
+
+def report(timings, warm, read_seconds, total, peak_megabytes, arguments, config) -> list[str]:
+    import numpy as np
+
+    def mean(key: str) -> float:
+        return float(np.mean([fold.get(key, 0.0) for fold in timings]))
+
+    fit_other = mean("fit_total") - mean("data") - mean("build") - mean("first_epoch")
+    fit_other -= mean("later_epochs")
+    rows = [
+        ("whole fold", mean("total")),
+        ("windows + scaler (data)", mean("data")),
+        ("Keras model build + compile", mean("build")),
+        ("first epoch (graph tracing + first pass)", mean("first_epoch")),
+        (f"later epochs ({mean('epochs') - 1:.1f} on average)", mean("later_epochs")),
+        ("rest of Forecaster.fit (engine setup, weights copy)", fit_other),
+        ("one-step predictions (model.predict, new model)", mean("predict")),
+        ("recursive forecast + interval (new model: XLA compile)", mean("forecast")),
+        ("metrics (evaluate_table)", mean("evaluate")),
+    ]
+    accounted = mean("fit_total") + mean("predict") + mean("forecast") + mean("evaluate")
+    rows.append(("unaccounted (walk_forward's own work)", mean("total") - accounted))
+    lines = [
+        f"# Backtest profile: {arguments.folds} folds of {arguments.horizon} rows, "
+        f"{arguments.config or 'default config'}, {config.data.path}",
+        "",
+        f"Command: `python benchmarks/backtest_profile.py --folds {arguments.folds} "
+        f"--horizon {arguments.horizon}`"
+        + (f" --config {arguments.config}" if arguments.config else ""),
+        "",
+        f"Total {total:.1f} s (reading the CSV {read_seconds:.2f} s), peak RSS "
+        f"{peak_megabytes:.0f} MB, engine {config.train.engine}, epochs <= {config.train.epochs}, "
+        f"forecast samples {config.forecast.samples}.",
+        "",
+        "| per fold, mean over folds | seconds | share |",
+        "|---|---:|---:|",
+    ]
+    for name, seconds in rows:
+        lines.append(f"| {name} | {seconds:.2f} | {100 * seconds / mean('total'):.0f} % |")
+    lines += [
+        "",
+        "The same calls again on the last fold's (warm) model: "
+        f"predict {warm['predict']:.2f} s, forecast {warm['forecast']:.2f} s — the rest of the "
+        "cold numbers above is tracing and compiling for each fold's new model.",
+        "",
+        "| fold | total | data | build | first epoch | later epochs | epochs | predict | forecast |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for number, fold in enumerate(timings, start=1):
+        lines.append(
+            f"| {number} | {fold['total']:.2f} | {fold.get('data', 0):.2f} | "
+            f"{fold.get('build', 0):.2f} | {fold.get('first_epoch', 0):.2f} | "
+            f"{fold.get('later_epochs', 0):.2f} | {int(fold.get('epochs', 0))} | "
+            f"{fold.get('predict', 0):.2f} | {fold.get('forecast', 0):.2f} |"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
