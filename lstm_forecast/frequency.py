@@ -181,6 +181,24 @@ def _irregular(source: str, gaps: pd.Series) -> DataError:
     )
 
 
+def timestamp_strings(index: pd.DatetimeIndex) -> pd.Index:
+    """Timestamps as tables write them, ISO 8601: dates alone when every timestamp is a naive
+    midnight (daily, weekly, monthly data), else date and time ("2024-03-08 14:30:00"), with the
+    UTC offset when the index has a time zone ("2024-03-08 14:30:00-05:00"), so a table read back
+    with pd.to_datetime gives the same instants."""
+    index = pd.DatetimeIndex(index)
+    if index.tz is None:
+        dates_only = bool((index == index.normalize()).all())
+        return index.strftime("%Y-%m-%d" if dates_only else "%Y-%m-%d %H:%M:%S")
+    text = pd.Index(index.strftime("%Y-%m-%d %H:%M:%S%z"))
+    return text.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)  # -0500 -> -05:00
+
+
+def timestamp_string(timestamp: pd.Timestamp) -> str:
+    """One timestamp as timestamp_strings writes it (a date alone for a naive midnight)."""
+    return str(timestamp_strings(pd.DatetimeIndex([timestamp]))[0])
+
+
 def resample(frame: pd.DataFrame | pd.Series, rule: str) -> pd.DataFrame | pd.Series:
     """The last price in each `rule` bucket (a pandas frequency such as "1D", "W-FRI", "ME",
     "1h"), labelled as pandas labels buckets; buckets without prices are dropped."""
