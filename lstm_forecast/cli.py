@@ -138,6 +138,10 @@ def predict(
     calendar: Annotated[
         str | None, typer.Option(help="With --steps: exchange calendar for dates, e.g. XNYS.")
     ] = None,
+    date_column: Annotated[
+        str | None,
+        typer.Option(help="Date column of --data; default: the run's [data] date_column."),
+    ] = None,
     overwrite: OverwriteOption = False,
 ) -> None:
     """One-step-ahead predictions for every row of a CSV, or a forecast past its last date.
@@ -149,7 +153,8 @@ def predict(
     CSV as NAME.metrics.json).
 
     With --steps N (alias --horizon): N rows past the last date (or --origin), each predicted
-    value fed back as input. The model's Dropout layers stay on for --samples paths
+    value fed back as input; their timestamps continue the data's own step (business days,
+    every day, weeks, month ends, intraday bars within the data's session hours). The model's Dropout layers stay on for --samples paths
     (Monte-Carlo dropout); predicted is their median, lower/upper the central --level interval.
     Columns: date, actual, predicted, lower, upper; the first rows are the actual prices the
     forecast started from.
@@ -168,10 +173,12 @@ def predict(
                 raise ConfigError(
                     "--origin, --level, --samples, --seed and --calendar go with --steps N"
                 )
-            table, source, metrics, written = runs.predict(run_dir, data, out, overwrite)
+            table, source, metrics, written = runs.predict(
+                run_dir, data, out, overwrite, date_column
+            )
         else:
             forecast, info, written = runs.forecast(
-                run_dir, steps, data, out, overwrite, origin,
+                run_dir, steps, data, out, overwrite, origin, date_column,
                 samples=samples, level=level, seed=seed, calendar=calendar,
             )  # fmt: skip
     if written is None:  # --out -

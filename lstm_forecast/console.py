@@ -61,19 +61,31 @@ def print_prediction_notes(metrics: dict) -> None:
 
 
 def print_forecast(result, info: dict) -> None:
+    """What was forecast (rows counted in the data's own step), and the last forecast row, with
+    as many decimals as the price scale needs."""
+    from lstm_forecast.numbers import price_format, reference_price
+
     future = result.table.dropna(subset=["predicted"])
     samples = info["samples"]
+    frequency = getattr(result, "frequency", None)
+    if frequency is None:
+        rows = f"{len(future)} rows"
+    elif frequency.kind == "business_day":
+        rows = f"{len(future)} business day{'' if len(future) == 1 else 's'}"
+    else:
+        rows = frequency.count(len(future))
     typer.echo(
-        f"forecast of {len(future)} rows after {info['origin']} from {info['source']}"
+        f"forecast of {rows} after {info['origin']} from {info['source']}"
         + (f", {samples} dropout samples" if samples else ", dropout off")
     )
+    price = price_format(reference_price(result.table["actual"]))
     last = future.iloc[-1]
     interval = (
-        f" ({result.level:.0%} interval {last['lower']:.2f} .. {last['upper']:.2f})"
+        f" ({result.level:.0%} interval {price(last['lower'])} .. {price(last['upper'])})"
         if samples
         else ""
     )
-    typer.echo(f"{last['date']}: {last['predicted']:.2f}{interval}")
+    typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
 
 
 def fold_line(fold: int, metrics: dict) -> str:

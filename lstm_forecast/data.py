@@ -88,8 +88,7 @@ def csv_options(data_config) -> dict:
         "sep": data_config.sep,
         "decimal": data_config.decimal,
         "columns": feature_columns(data_config),
-        # [data] dayfirst: None (decide from the file), true or false; older configs lack it
-        "dayfirst": getattr(data_config, "dayfirst", None),
+        "dayfirst": {"dayfirst": True, "monthfirst": False}.get(data_config.date_order),
     }
 
 

@@ -250,12 +250,17 @@ def _skill(model_rmse: float, baseline_rmse: float) -> float:
 
 
 def lag_verdict(metrics: dict) -> str:
-    """One plain sentence about what the lag diagnosis found."""
+    """One plain sentence about what the lag diagnosis found, in the data's steps: metrics'
+    `step_label` ("day", "week", "1h bar"; "day" when absent, as in runs saved before it)."""
     lag = metrics["lag"]
     if lag == 0:
         return "lag diagnosis: predictions match the actuals best unshifted (lag 0)"
-    days = "day" if lag == 1 else "days"
+    label = metrics.get("step_label") or "day"
+    if label[0].isdigit():  # "1h bar": count bars, and say their size once
+        steps, size = f"{lag} bar{'' if lag == 1 else 's'}", f" ({label}s)"
+    else:
+        steps, size = f"{lag} {label}{'' if lag == 1 else 's'}", ""
     return (
-        f"lag diagnosis: predictions match the actual price from {lag} {days} before best: "
-        f"the model mostly repeats the price from {lag} {days} before"
+        f"lag diagnosis: predictions match the actual price from {steps} before best{size}: "
+        f"the model mostly repeats the price from {steps} before"
     )

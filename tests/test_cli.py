@@ -192,7 +192,10 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
     args = ("predict", result.run_dir, "--horizon", 8, "--samples", 20, "--level", 0.8)
     outcome = invoke(*args, "--out", out)
     assert outcome.exit_code == 0, outcome.output
-    assert "forecast of 8 rows after" in outcome.stdout and "20 dropout samples" in outcome.stdout
+    assert (
+        "forecast of 8 business days after" in outcome.stdout
+        and "20 dropout samples" in outcome.stdout
+    )
     table = pd.read_csv(out)
     assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
     future = table.dropna(subset=["predicted"])

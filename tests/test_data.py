@@ -435,8 +435,7 @@ GOLDEN_REFUSALS = [
         "ambiguous_dates.csv",
         {},
         "column 'Date': dates like '02/01/2024' (line 2) can be day/month or month/day and no "
-        "value in the file is above 12 to tell; set [data] dayfirst = true (day first) or false "
-        "(month first)",
+        'value in the file is above 12 to tell; set [data] date_order = "dayfirst" or "monthfirst"',
     ),
     (
         "mixed_date_order.csv",
@@ -448,7 +447,7 @@ GOLDEN_REFUSALS = [
         "day_first.csv",
         {"dayfirst": False},
         "line 2, column 'Date': '28/12/2023' is not a date with the month first "
-        "([data] dayfirst = false); fix the row or change dayfirst",
+        '([data] date_order = "monthfirst"); fix the row or change date_order',
     ),
     (
         "semicolon_thousands_ambiguous.csv",

@@ -190,7 +190,7 @@ def test_forecast_needs_a_full_window_before_the_origin(model, prices):
 
 def test_origin_row_is_the_last_row_on_or_before_the_date(prices):
     assert origin_row(prices, None, "x") == len(prices) - 1
-    saturday = prices.index[10] + pd.offsets.Day(6 - prices.index[10].dayofweek - 1)
+    saturday = prices.index[10] + pd.offsets.Day(6 - prices.index[10].day_of_week - 1)
     assert prices.index[origin_row(prices, str(saturday.date()), "x")] <= saturday
     with pytest.raises(DataError, match="before the data starts"):
         origin_row(prices, "1990-01-01", "x")
