@@ -228,7 +228,7 @@ def forecast_series(
     needed = inputs.history_rows
     if origin_row + 1 < needed:
         raise DataError(
-            f"{source}: the forecast origin {timestamp_string(prices.index[origin_row])} has "
+            f"{source}: the forecast origin {timestamp_string(prices.index[origin_row], prices.index)} has "
             f"{origin_row + 1} prices up to it, and the model needs {needed}; "
             "pick a later --origin or give more data"
         )
@@ -259,7 +259,7 @@ def forecast_series(
         ],
         ignore_index=True,
     )
-    table["date"] = timestamp_strings(history.index.append(dates))
+    table["date"] = timestamp_strings(history.index.append(dates), like=prices.index)
     return Forecast(
         table=table[["date", "actual", "predicted", "lower", "upper"]],
         paths=paths,
@@ -287,7 +287,7 @@ def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
     elif date.tz is not None:
         date = date.tz_convert(None)  # naive data: compare in UTC
     row = int(index.searchsorted(date, side="right")) - 1
-    shown, first, last = (timestamp_string(stamp) for stamp in (date, index[0], index[-1]))
+    shown, first, last = timestamp_strings(pd.DatetimeIndex([date, index[0], index[-1]]), index)
     if row < 0:
         raise DataError(f"{source}: --origin {shown} is before the data starts ({first})")
     if date > index[-1]:

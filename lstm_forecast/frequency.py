@@ -208,22 +208,25 @@ def _irregular(source: str, gaps: pd.Series) -> DataError:
     )
 
 
-def timestamp_strings(index: pd.DatetimeIndex) -> pd.Index:
-    """Timestamps as tables write them, ISO 8601: dates alone when every timestamp is a naive
-    midnight (daily, weekly, monthly data), else date and time ("2024-03-08 14:30:00"), with the
-    UTC offset when the index has a time zone ("2024-03-08 14:30:00-05:00"), so a table read back
-    with pd.to_datetime gives the same instants."""
+def timestamp_strings(index: pd.DatetimeIndex, like: pd.DatetimeIndex | None = None) -> pd.Index:
+    """Timestamps as tables write them, ISO 8601: dates alone when every timestamp of `like`
+    (default: `index` itself) is a naive midnight (daily, weekly, monthly data), else date and
+    time ("2024-03-08 14:30:00"), with the UTC offset when the index has a time zone
+    ("2024-03-08 14:30:00-05:00"), so a table read back with pd.to_datetime gives the same
+    instants."""
     index = pd.DatetimeIndex(index)
+    like = index if like is None else pd.DatetimeIndex(like)
     if index.tz is None:
-        dates_only = bool((index == index.normalize()).all())
+        dates_only = like.tz is None and bool((like == like.normalize()).all())
+        dates_only = dates_only and bool((index == index.normalize()).all())
         return index.strftime("%Y-%m-%d" if dates_only else "%Y-%m-%d %H:%M:%S")
     text = pd.Index(index.strftime("%Y-%m-%d %H:%M:%S%z"))
     return text.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)  # -0500 -> -05:00
 
 
-def timestamp_string(timestamp: pd.Timestamp) -> str:
-    """One timestamp as timestamp_strings writes it (a date alone for a naive midnight)."""
-    return str(timestamp_strings(pd.DatetimeIndex([timestamp]))[0])
+def timestamp_string(timestamp: pd.Timestamp, like: pd.DatetimeIndex | None = None) -> str:
+    """One timestamp as timestamp_strings writes it among the timestamps of `like`."""
+    return str(timestamp_strings(pd.DatetimeIndex([timestamp]), like)[0])
 
 
 def check_rule(rule: str) -> pd.DateOffset:

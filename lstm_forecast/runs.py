@@ -25,7 +25,7 @@ from lstm_forecast.data import (
     resolve_data_path,
 )
 from lstm_forecast.errors import DataError, OutputError
-from lstm_forecast.frequency import infer_frequency, resample, timestamp_string
+from lstm_forecast.frequency import infer_frequency, resample, timestamp_strings
 from lstm_forecast.outputs import (
     MARKER_FILE,
     MARKER_FORMAT,
@@ -101,13 +101,14 @@ def describe_split(
         for line in report_lines(quality_report(source), short=True):
             report(line)
     train, test = split.train, split.test
-    frequency = infer_frequency(split.frame.index)
+    index = split.frame.index
+    frequency = infer_frequency(index)
+    spans = timestamp_strings(train.index[[0, -1]].append(test.index[[0, -1]]), like=index)
     resampled = f"resampled to {resample_rule!r}: " if resample_rule else ""
     report(
-        f"{resampled}{split.frame.index.size} rows of {frequency.describe()}; "
-        f"train {timestamp_string(train.index[0])} .. {timestamp_string(train.index[-1])} "
-        f"({split.n_train} rows), test {timestamp_string(test.index[0])} .. "
-        f"{timestamp_string(test.index[-1])} ({len(test)} rows)"
+        f"{resampled}{index.size} rows of {frequency.describe()}; "
+        f"train {spans[0]} .. {spans[1]} ({split.n_train} rows), "
+        f"test {spans[2]} .. {spans[3]} ({len(test)} rows)"
     )
 
 
@@ -234,7 +235,7 @@ def forecast(
     info = {
         "run": str(run_dir),
         "source": source,
-        "origin": timestamp_string(result.origin),
+        "origin": result.table["date"].iloc[len(result.table) - horizon - 1],  # as the CSV has it
         "horizon": horizon,
         "step": result.frequency.label,
         "frequency": result.frequency.describe(),
