@@ -339,6 +339,45 @@ def inspect(
         typer.echo(line)
 
 
+@app.command()
+def fetch(
+    ticker: Annotated[
+        str, typer.Argument(help="Yahoo Finance symbol: AAPL, ^GSPC, BTC-USD, EURUSD=X, ...")
+    ],
+    out: Annotated[Path, typer.Option(help="CSV file to write.")],
+    start: Annotated[
+        str | None, typer.Option(help="First date, ISO (2015-01-31); default: all history.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="End date, ISO, not included; default: up to today.")
+    ] = None,
+    interval: Annotated[
+        str,
+        typer.Option(
+            help="Bar size: 1d, 1wk, 1mo, 1h, 30m, 15m, 5m, 1m, ... (Yahoo keeps intraday bars "
+            "for a limited time only: 1h about 2 years, 1m about a week)."
+        ),
+    ] = "1d",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+    ] = False,
+) -> None:
+    """Download a ticker's prices from Yahoo Finance into a CSV that train, predict and inspect
+    read (Date or Datetime, Open, High, Low, Close, Adj Close, Volume).
+
+    Needs the optional yfinance package: pip install -e ".[fetch]". The file appears only when
+    the download worked and reads back; an existing --out is kept unless --overwrite.
+
+    Example: lstm-forecast fetch AAPL --start 2015-01-01 --out aapl.csv
+    """
+    with user_errors():
+        from lstm_forecast import runs
+
+        path, summary = runs.fetch(ticker, out, start, end, interval, overwrite)
+    typer.echo(f"wrote {path}: {summary}")
+    typer.echo(f"train on it with: lstm-forecast train --data {path} --target Close")
+
+
 def _timestamped(folder: str, config: Path | None) -> Path:
     """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
     stem = config.stem if config else "default"

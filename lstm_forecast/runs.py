@@ -383,4 +383,33 @@ def inspect(csv: Path, target: str, date_column: str = "", sep: str = "", decima
     return report_lines(quality_report(prices))
 
 
-__all__ = ["OutputError", "backtest", "forecast", "inspect", "plot", "predict", "train"]
+# ---- fetch --------------------------------------------------------------------------------------
+
+
+def fetch(
+    ticker: str,
+    out: Path,
+    start: str | None = None,
+    end: str | None = None,
+    interval: str = "1d",
+    overwrite: bool = False,
+) -> tuple[Path, str]:
+    """Download `ticker` from Yahoo Finance into the CSV `out` (lstm_forecast.fetch, which needs
+    the optional yfinance package and writes atomically). Returns the path and one line on what
+    it holds: rows, first and last timestamp, and their step."""
+    from lstm_forecast import fetch as yahoo
+
+    path = yahoo.fetch(ticker, start, end, interval, out=out, overwrite=overwrite)
+    prices = load_prices(path, "Close")
+    index = prices.values.index
+    try:
+        pattern = infer_frequency(index).describe()
+    except DataError:
+        pattern = "no regular step (set [data] resample to train on it)"
+    first, last = timestamp_strings(index[[0, -1]], like=index)
+    return path, f"{len(index)} rows of {pattern}, {first} .. {last}"
+
+
+__all__ = [
+    "OutputError", "backtest", "fetch", "forecast", "inspect", "plot", "predict", "train",
+]  # fmt: skip
