@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+
+RETRACING_WARNING = "triggered tf.function retracing"
 
 
 def import_keras():
@@ -14,6 +17,7 @@ def import_keras():
     errors raised by the import are still shown: they are printed after stderr is restored.
     """
     if "keras" in sys.modules:
+        _quiet_retracing()
         return sys.modules["keras"]
     sys.stderr.flush()
     saved_stderr = os.dup(2)
@@ -26,7 +30,29 @@ def import_keras():
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
         os.close(devnull)
+    _quiet_retracing()
     return keras
+
+
+class _NotRetracing(logging.Filter):
+    """Drops TensorFlow's "N out of the last N calls to <function> triggered tf.function
+    retracing" warning.
+
+    Its heuristic counts traces per Python function, across tf.function objects. A backtest
+    builds a new model per fold, and each model needs its own trace of the same code (the fast
+    trainer's epoch, the compiled forecast loop, Keras's predict step): a new trace per new
+    model is expected, not a shape or Python-value mistake, so the warning only alarms users.
+    Every other TensorFlow message passes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return RETRACING_WARNING not in record.getMessage()
+
+
+def _quiet_retracing() -> None:
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _NotRetracing) for f in logger.filters):
+        logger.addFilter(_NotRetracing())
 
 
 def import_tensorflow():

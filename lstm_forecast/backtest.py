@@ -98,7 +98,7 @@ def walk_forward(
         forecaster = forecaster.with_data(frame.iloc[: origin + fold_length])
         table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
         table["baseline"] = _baseline_column(table, forecaster)
-        metrics = _flat(forecaster.evaluate(table))
+        metrics = forecaster.evaluate(table)
         metrics.update(_recursive(config, forecaster, frame, origin, fold_length, one_step))
         one_step.append(_one_step_bands(config, forecaster, table))
         fold_rows.append(
@@ -106,7 +106,7 @@ def walk_forward(
                 "fold": fold,
                 "train_rows": origin,
                 "train_end": str(history.index[-1].date()),
-                **metrics,
+                **_flat(metrics),
                 "shrinkage": forecaster.shrinkage,
                 "parameters": forecaster.fit_info["parameters"],
                 "epochs_run": forecaster.fit_info["epochs_run"],
@@ -238,6 +238,7 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
 def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
     """The level adaptive conformal inference reaches over the one-step predictions of the
     earlier folds (the data that continued the earlier models), from this fold's calibration."""
+    from lstm_forecast.forecaster import bounded_level
     from lstm_forecast.intervals import adaptive_alphas
 
     if not history:
@@ -246,7 +247,7 @@ def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> fl
     predicted = np.concatenate([h["predicted"] for h in history])
     step_one = np.asarray(forecaster.calibration.errors[0])
     next_alpha = adaptive_alphas(actual, predicted, step_one, level, gamma).next_alpha
-    return float(np.clip(1.0 - next_alpha, 0.01, len(step_one) / (len(step_one) + 1) - 1e-9))
+    return bounded_level(forecaster.calibration, 1.0 - next_alpha)
 
 
 def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:

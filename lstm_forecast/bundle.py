@@ -185,12 +185,16 @@ def _read_series(path: Path) -> pd.DataFrame:
     frame = _read_csv(path)
     if "date" not in frame.columns or frame.shape[1] < 2:
         raise BundleError(f"{path}: damaged (no date and price columns); train the run again")
+    from lstm_forecast.csvformat import parse_dates
+
     try:
-        frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
-        values = frame.set_index("date").astype("float64")
-    except (ValueError, TypeError) as e:
+        # as the loader reads dates: one UTC offset throughout is kept, offsets that change
+        # (a named time zone over daylight saving time) are read as UTC
+        dates = parse_dates(frame["date"].astype(str), path, "date")
+        values = frame.drop(columns="date").set_axis(dates, axis=0).astype("float64")
+    except (LstmForecastError, ValueError, TypeError) as e:
         raise BundleError(f"{path}: damaged ({e}); train the run again") from e
-    return values
+    return values.rename_axis("date")
 
 
 def _write_json(path: Path, value) -> None:

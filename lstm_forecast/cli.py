@@ -147,6 +147,10 @@ def predict(
     calendar: Annotated[
         str | None, typer.Option(help="With --steps: exchange calendar for dates, e.g. XNYS.")
     ] = None,
+    date_column: Annotated[
+        str | None,
+        typer.Option(help="Date column of --data; default: the run's [data] date_column."),
+    ] = None,
     overwrite: OverwriteOption = False,
 ) -> None:
     """One-step-ahead predictions for every row of a CSV, or a forecast past its last date.
@@ -158,7 +162,8 @@ def predict(
     CSV as NAME.metrics.json).
 
     With --steps N (alias --horizon): N rows past the last date (or --origin), each predicted
-    value fed back as input. The model's Dropout layers stay on for --samples paths
+    value fed back as input; their timestamps continue the data's own step (business days,
+    every day, weeks, month ends, intraday bars within the data's session hours). The model's Dropout layers stay on for --samples paths
     (Monte-Carlo dropout); predicted is their median, lower/upper the central --level interval.
     Columns: date, actual, predicted, lower, upper; the first rows are the actual prices the
     forecast started from.
@@ -180,12 +185,13 @@ def predict(
                     "--origin, --level, --samples, --seed and --calendar go with --steps N, "
                     "as does --interval"
                 )
-            table, source, metrics, written = runs.predict(run_dir, data, out, overwrite)
+            table, source, metrics, written = runs.predict(
+                run_dir, data, out, overwrite, date_column
+            )
         else:
             forecast, info, written = runs.forecast(
-                run_dir, steps, data, out, overwrite, origin,
-                samples=samples,
-                interval=interval, level=level, seed=seed, calendar=calendar,
+                run_dir, steps, data, out, overwrite, origin, date_column,
+                samples=samples, interval=interval, level=level, seed=seed, calendar=calendar,
             )  # fmt: skip
     if written is None:  # --out -
         (table if steps is None else forecast.table).to_csv(
@@ -368,6 +374,45 @@ def inspect(
         )
     for line in lines:
         typer.echo(line)
+
+
+@app.command()
+def fetch(
+    ticker: Annotated[
+        str, typer.Argument(help="Yahoo Finance symbol: AAPL, ^GSPC, BTC-USD, EURUSD=X, ...")
+    ],
+    out: Annotated[Path, typer.Option(help="CSV file to write.")],
+    start: Annotated[
+        str | None, typer.Option(help="First date, ISO (2015-01-31); default: all history.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="End date, ISO, not included; default: up to today.")
+    ] = None,
+    interval: Annotated[
+        str,
+        typer.Option(
+            help="Bar size: 1d, 1wk, 1mo, 1h, 30m, 15m, 5m, 1m, ... (Yahoo keeps intraday bars "
+            "for a limited time only: 1h about 2 years, 1m about a week)."
+        ),
+    ] = "1d",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
+    ] = False,
+) -> None:
+    """Download a ticker's prices from Yahoo Finance into a CSV that train, predict and inspect
+    read (Date or Datetime, Open, High, Low, Close, Adj Close, Volume).
+
+    Needs the optional yfinance package: pip install -e ".[fetch]". The file appears only when
+    the download worked and reads back; an existing --out is kept unless --overwrite.
+
+    Example: lstm-forecast fetch AAPL --start 2015-01-01 --out aapl.csv
+    """
+    with user_errors():
+        from lstm_forecast import runs
+
+        path, summary = runs.fetch(ticker, out, start, end, interval, overwrite)
+    typer.echo(f"wrote {path}: {summary}")
+    typer.echo(f"train on it with: lstm-forecast train --data {path} --target Close")
 
 
 def _timestamped(folder: str, config: Path | None) -> Path:

@@ -23,6 +23,7 @@ CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ENGINES = ("auto", "fast", "keras")
 LOSSES = ("mse", "mae", "huber")
+DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
 MAX_SEED = 2**32 - 1  # NumPy's and Keras's seeds are unsigned 32-bit
 
 
@@ -44,6 +45,13 @@ class DataConfig:
     sep: str = ""
     # Decimal mark; "" detects "," in ;-separated files with numbers like 1.155,55, else ".".
     decimal: str = ""
+    # Dates like 03/04/2024: "dayfirst" (3 April), "monthfirst" (March 4) or "auto" (decided from
+    # the file: a day above 12 tells; a file that cannot tell is refused with this hint).
+    date_order: str = "auto"
+    # A pandas frequency ("1D", "W-FRI", "ME", "1h", "30min") to resample the prices to right after
+    # loading (the last price of each bucket; empty buckets dropped), for data with no regular step.
+    # "" = use the rows as they are (data whose step cannot be told apart is refused with a hint).
+    resample: str = ""
     # Model inputs besides the target (which is always the first input): column names such as
     # "Volume", or derived features: "return(Close)", "log1p(Volume)", "sma(Close, 20)",
     # "day_of_week". Empty: the target alone, as in the reference.
@@ -265,6 +273,14 @@ def validate(config: Config, source: str = "config") -> None:
         data.sep in ("", ",", ";", "\t", "|"), f"[data] sep must be , ; tab or |, got {data.sep!r}"
     )
     require(data.decimal in ("", ".", ","), f"[data] decimal must be . or ,, got {data.decimal!r}")
+    require(
+        data.date_order in DATE_ORDERS,
+        f"[data] date_order must be one of {', '.join(DATE_ORDERS)}, got {data.date_order!r}",
+    )
+    if data.resample:
+        from lstm_forecast.frequency import check_rule
+
+        check_rule(data.resample)
     require(window.length >= 1, f"[window] length must be at least 1, got {window.length}")
     require(
         window.target_transform in TARGET_TRANSFORMS,

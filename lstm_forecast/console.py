@@ -15,7 +15,7 @@ def print_metrics(metrics: dict) -> None:
     from lstm_forecast.evaluate import lag_verdict, verdict_sentence
     from lstm_forecast.numbers import price_format
 
-    money = price_format(abs(metrics["rmse"]) * 100 or 1.0)  # digits for errors of this size
+    money = price_format(metrics.get("price_scale", float("nan")))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for heading in ("", "RMSE", "MAE", "MAPE %", "direction", "skill"):
         table.add_column(heading, justify="left" if not heading else "right")
@@ -61,21 +61,31 @@ def print_prediction_notes(metrics: dict) -> None:
 
 
 def print_forecast(result, info: dict) -> None:
+    """What was forecast (rows counted in the data's own step), and the last forecast row, with
+    as many decimals as the price scale needs."""
+    from lstm_forecast.numbers import price_format, reference_price
+
     future = result.table.dropna(subset=["predicted"])
     kind = info["interval"]
     if kind == "dropout":
         kind = f"{info['samples']} dropout samples" if info["samples"] else "dropout off"
     shown = "no interval" if kind == "none" else f"{kind} interval"
-    typer.echo(
-        f"forecast of {len(future)} rows after {info['origin']} from {info['source']}, {shown}"
-    )
+    frequency = getattr(result, "frequency", None)
+    if frequency is None:
+        rows = f"{len(future)} rows"
+    elif frequency.kind == "business_day":
+        rows = f"{len(future)} business day{'' if len(future) == 1 else 's'}"
+    else:
+        rows = frequency.count(len(future))
+    typer.echo(f"forecast of {rows} after {info['origin']} from {info['source']}, {shown}")
+    price = price_format(reference_price(result.table["actual"]))
     last = future.iloc[-1]
     interval = (
-        f" ({result.level:.0%} interval {last['lower']:.2f} .. {last['upper']:.2f})"
+        f" ({result.level:.0%} interval {price(last['lower'])} .. {price(last['upper'])})"
         if last["lower"] == last["lower"]  # not NaN
         else ""
     )
-    typer.echo(f"{last['date']}: {last['predicted']:.2f}{interval}")
+    typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
 
 
 def fold_line(fold: int, metrics: dict) -> str:

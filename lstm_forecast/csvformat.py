@@ -132,8 +132,8 @@ def _day_order(
             row = against[0]
             raise DataError(
                 f"{path}: line {line_number(row)}, column {column!r}: {text[row]!r} is not a date "
-                f"with the {'day' if dayfirst else 'month'} first ([data] dayfirst = "
-                f"{str(dayfirst).lower()}); fix the row or change dayfirst"
+                f"with the {'day' if dayfirst else 'month'} first ([data] date_order = "
+                f'"{"dayfirst" if dayfirst else "monthfirst"}"); fix the row or change date_order'
             )
         return dayfirst
     if len(day_first_rows) and len(month_first_rows):
@@ -148,7 +148,7 @@ def _day_order(
         raise DataError(
             f"{path}: column {column!r}: dates like {text[row]!r} (line {line_number(row)}) can "
             "be day/month or month/day and no value in the file is above 12 to tell; set "
-            "[data] dayfirst = true (day first) or false (month first)"
+            '[data] date_order = "dayfirst" or "monthfirst"'
         )
     return bool(len(day_first_rows))
 

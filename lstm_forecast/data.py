@@ -90,8 +90,7 @@ def csv_options(data_config) -> dict:
         "columns": feature_columns(data_config),
         # the Close beside an Open target: the previous-close baseline and residual base
         "optional": ("Close",) if data_config.target.strip().lower() == "open" else (),
-        # [data] dayfirst: None (decide from the file), true or false; older configs lack it
-        "dayfirst": getattr(data_config, "dayfirst", None),
+        "dayfirst": {"dayfirst": True, "monthfirst": False}.get(data_config.date_order),
     }
 
 
@@ -291,10 +290,21 @@ def _find_date_column(columns: pd.Index, path: Path, date_column: str) -> str:
 
 
 def quality_report(prices: PriceSeries) -> dict:
-    """Rows used, date range, what was dropped, long gaps and the largest one-day moves."""
+    """Rows used, date range, price range, what was dropped, gaps longer than the data's step
+    allows, and the largest moves from one row to the next."""
+    from lstm_forecast.frequency import infer_frequency
+    from lstm_forecast.numbers import price_format, reference_price
+
     values = prices.values
     dates = values.index
     intraday = bool((dates != dates.normalize()).any())
+    try:
+        frequency = infer_frequency(dates, prices.source)
+        step, step_days = frequency.label, frequency.step / pd.Timedelta(days=1)
+    except DataError:  # no regular step (or one row): train refuses it, the report still runs
+        step, step_days = "row", 1.0
+    # daily or finer: a gap longer than a long weekend; weeks, months: more than two steps
+    gap_limit = max(LONG_WEEKEND_DAYS, int(2 * step_days))
 
     def when(timestamp: pd.Timestamp) -> str:  # the date, or the bar's time for intraday data
         return str(timestamp) if intraday else str(timestamp.date())
@@ -303,10 +313,11 @@ def quality_report(prices: PriceSeries) -> dict:
     long_gaps = [
         {"after": when(dates[i]), "until": when(dates[i + 1]), "days": int(days)}
         for i, days in enumerate(gap_days)
-        if days > LONG_WEEKEND_DAYS
+        if days > gap_limit
     ]
     moves = values.pct_change().dropna()
     largest = moves.abs().sort_values(ascending=False).index[:LARGEST_MOVES_SHOWN]
+    price = price_format(reference_price(values.to_numpy()))
     return {
         "source": prices.source,
         "column": str(values.name),
@@ -317,6 +328,14 @@ def quality_report(prices: PriceSeries) -> dict:
         "newest_first": prices.newest_first,
         "first_date": when(dates[0]),
         "last_date": when(dates[-1]),
+        "step_label": step,
+        # as printed: as many decimals as the price scale needs (2,745.12 / 0.0000123400)
+        "prices": {
+            "min": price(float(values.min())),
+            "max": price(float(values.max())),
+            "last": price(float(values.iloc[-1])),
+        },
+        "gap_limit_days": gap_limit,
         "long_gaps": long_gaps,
         "largest_moves": [
             {
@@ -332,22 +351,30 @@ def quality_report(prices: PriceSeries) -> dict:
 def report_lines(report: dict, short: bool = False) -> list[str]:
     """The quality report as text; `short` gives only the warnings (for `train`)."""
     lines = []
+    limit = report.get("gap_limit_days", LONG_WEEKEND_DAYS)
     if not short:
         lines.append(
             f"{report['source']}, column {report['column']!r}: {report['rows_used']} rows used "
             f"of {report['rows_read']}, {report['first_date']} .. {report['last_date']}"
         )
+        prices = report["prices"]
+        lines.append(f"prices {prices['min']} .. {prices['max']}, last {prices['last']}")
         lines.append(
             f"dropped: {report['rows_missing']} with an empty date or value, "
             f"{report['rows_duplicate']} with a repeated date (last kept)"
             + ("; the file was newest first and was sorted" if report["newest_first"] else "")
         )
         gaps = report["long_gaps"]
-        lines.append(f"gaps longer than {LONG_WEEKEND_DAYS} days: {len(gaps)}")
+        lines.append(f"gaps longer than {limit} days: {len(gaps)}")
         lines += [f"  {g['after']} -> {g['until']} ({g['days']} days)" for g in gaps[:10]]
         if len(gaps) > 10:
             lines.append(f"  ... and {len(gaps) - 10} more")
-        lines.append("largest one-day moves:")
+        step = report.get("step_label", "day")
+        lines.append(
+            f"largest moves from one {step} to the next:"
+            if step[0].isdigit()
+            else f"largest one-{step} moves:"
+        )
     for move in report["largest_moves"]:
         warning = "  <- looks like a stock split or a data error" if move["suspicious"] else ""
         if short and not warning:
@@ -356,7 +383,7 @@ def report_lines(report: dict, short: bool = False) -> list[str]:
         lines.append(f"{prefix}{move['date']} {100 * move['change']:+.1f} %{warning}")
     if short and report["long_gaps"]:
         lines.append(
-            f"warning: {len(report['long_gaps'])} gaps longer than {LONG_WEEKEND_DAYS} days "
+            f"warning: {len(report['long_gaps'])} gaps longer than {limit} days "
             "(`lstm-forecast inspect` lists them)"
         )
     return lines

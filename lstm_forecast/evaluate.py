@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_forecast.baselines import BASELINE_LABELS
+from lstm_forecast.numbers import reference_price
 
 MAX_LAG_DAYS = 5  # lag diagnosis looks at shifts 0..5
 SIGNIFICANCE_LEVEL = 0.05  # the Diebold-Mariano test's level for "beats" / "loses to"
@@ -229,6 +230,8 @@ def evaluate_table(table, drift: float = 0.0, baseline: str = "persistence") -> 
         **metrics,
         "test_start": str(scored["date"].iloc[0]),
         "test_end": str(scored["date"].iloc[-1]),
+        # the typical price: printed numbers get as many decimals as this scale needs
+        "price_scale": reference_price(scored["actual"]),
     }
 
 
@@ -250,12 +253,17 @@ def _skill(model_rmse: float, baseline_rmse: float) -> float:
 
 
 def lag_verdict(metrics: dict) -> str:
-    """One plain sentence about what the lag diagnosis found."""
+    """One plain sentence about what the lag diagnosis found, in the data's steps: metrics'
+    `step_label` ("day", "week", "1h bar"; "day" when absent, as in runs saved before it)."""
     lag = metrics["lag"]
     if lag == 0:
         return "lag diagnosis: predictions match the actuals best unshifted (lag 0)"
-    days = "day" if lag == 1 else "days"
+    label = metrics.get("step_label") or "day"
+    if label[0].isdigit():  # "1h bar": count bars, and say their size once
+        steps, size = f"{lag} bar{'' if lag == 1 else 's'}", f" ({label}s)"
+    else:
+        steps, size = f"{lag} {label}{'' if lag == 1 else 's'}", ""
     return (
-        f"lag diagnosis: predictions match the actual price from {lag} {days} before best: "
-        f"the model mostly repeats the price from {lag} {days} before"
+        f"lag diagnosis: predictions match the actual price from {steps} before best{size}: "
+        f"the model mostly repeats the price from {steps} before"
     )

@@ -17,6 +17,13 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.frequency import (
+    Frequency,
+    future_timestamps,
+    infer_frequency,
+    timestamp_string,
+    timestamp_strings,
+)
 from lstm_forecast.windows import Inputs, apply_scaling, as_frame, undo_scaling
 
 # ---- the compiled loop --------------------------------------------------------------------------
@@ -181,33 +188,6 @@ def interval(paths: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, n
     return median, lower, upper
 
 
-def future_dates(last: pd.Timestamp, count: int, calendar: str = "") -> pd.DatetimeIndex:
-    """`count` trading dates after `last`: Monday-Friday, or the sessions of an exchange calendar."""
-    if not calendar:
-        return pd.bdate_range(last + pd.offsets.BDay(1), periods=count)
-    try:
-        import exchange_calendars
-    except ImportError as e:
-        raise ConfigError(
-            f"calendar {calendar!r} needs the exchange_calendars package; "
-            "install it with: pip install 'lstm-forecast[calendars]'"
-        ) from e
-    try:
-        sessions = exchange_calendars.get_calendar(calendar)
-    except exchange_calendars.errors.InvalidCalendarName as e:
-        raise ConfigError(
-            f"unknown exchange calendar {calendar!r}; use a code such as XNYS (New York), "
-            "XLON (London), XETR (Xetra), XTKS (Tokyo)"
-        ) from e
-    after = sessions.sessions[sessions.sessions > pd.Timestamp(last.date())][:count]
-    if len(after) < count:
-        raise DataError(
-            f"calendar {calendar} has sessions only until {sessions.last_session.date()}; "
-            f'use a shorter horizon or calendar = "" (business days)'
-        )
-    return pd.DatetimeIndex(after)
-
-
 # ---- a forecast from a price series -------------------------------------------------------------
 
 
@@ -217,6 +197,7 @@ class Forecast:
     paths: np.ndarray  # (samples, steps) price paths
     origin: pd.Timestamp  # last date the forecast knew
     level: float  # of the lower..upper interval
+    frequency: Frequency | None = None  # the data's step, which the forecast dates continue
 
 
 def forecast_series(
@@ -238,10 +219,12 @@ def forecast_series(
 
     `frame`: the target price first, then feature columns (or a price Series). Dates: the
     frame's own dates while it has rows after the origin (their actual prices are filled in),
-    then trading dates past its end. The table starts with the window of actual prices the
-    forecast started from (predicted empty), then the forecast rows. The interval: the
-    Monte-Carlo dropout paths' central `level` share when samples > 0, else `band(point
-    forecast)` (a conformal band), else none.
+    then timestamps past its end that continue the data's own step and pattern (business days,
+    every day, weeks, month ends, session or round-the-clock bars; see frequency.py), or the
+    sessions of exchange `calendar`; times of day and time zone are kept. The table starts with
+    the window of actual prices the forecast started from (predicted empty), then the forecast
+    rows. The interval: the Monte-Carlo dropout paths' central `level` share when samples > 0,
+    else `band(point forecast)` (a conformal band), else none.
     """
     if steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
@@ -250,7 +233,7 @@ def forecast_series(
     needed = inputs.history_rows
     if origin_row + 1 < needed:
         raise DataError(
-            f"{source}: the forecast origin {prices.index[origin_row].date()} has "
+            f"{source}: the forecast origin {timestamp_string(prices.index[origin_row], prices.index)} has "
             f"{origin_row + 1} prices up to it, and the model needs {needed}; "
             "pick a later --origin or give more data"
         )
@@ -263,7 +246,9 @@ def forecast_series(
         lower, upper = band(median) if band else (np.full(steps, np.nan),) * 2
 
     later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
-    dates = later.index.append(future_dates(prices.index[-1], steps - len(later), calendar))
+    frequency = infer_frequency(prices.index, source)
+    past_end = future_timestamps(prices.index[-1], steps - len(later), frequency, calendar)
+    dates = later.index.append(past_end) if len(past_end) else later.index
     actual = np.concatenate([later.to_numpy(), np.full(steps - len(later), np.nan)])
     history = prices.iloc[origin_row + 1 - needed : origin_row + 1]
     table = pd.concat(
@@ -281,12 +266,13 @@ def forecast_series(
         ],
         ignore_index=True,
     )
-    table["date"] = pd.DatetimeIndex(table["date"]).strftime("%Y-%m-%d")
+    table["date"] = timestamp_strings(history.index.append(dates), like=prices.index)
     return Forecast(
         table=table[["date", "actual", "predicted", "lower", "upper"]],
         paths=paths,
         origin=prices.index[origin_row],
         level=level,
+        frequency=frequency,
     )
 
 
@@ -331,21 +317,29 @@ def point_paths(
 
 
 def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
-    """Row of the last price on or before `origin` (ISO date); None means the last row."""
+    """Row of the last price on or before `origin` (an ISO date or timestamp, read in the data's
+    time zone when it has no offset); None means the last row."""
     if not origin:
         return len(prices) - 1
     try:
         date = pd.Timestamp(origin)
     except ValueError as e:
-        raise DataError(f"--origin {origin!r} is not a date; use ISO form like 2017-12-29") from e
-    row = int(np.searchsorted(prices.index.to_numpy(), date.to_datetime64(), side="right")) - 1
+        raise DataError(
+            f"--origin {origin!r} is not a date; use ISO form like 2017-12-29 "
+            "(or 2017-12-29 15:30 for intraday data)"
+        ) from e
+    index = pd.DatetimeIndex(prices.index)
+    if index.tz is not None:
+        date = date.tz_localize(index.tz) if date.tz is None else date.tz_convert(index.tz)
+    elif date.tz is not None:
+        date = date.tz_convert(None)  # naive data: compare in UTC
+    row = int(index.searchsorted(date, side="right")) - 1
+    shown, first, last = timestamp_strings(pd.DatetimeIndex([date, index[0], index[-1]]), index)
     if row < 0:
+        raise DataError(f"{source}: --origin {shown} is before the data starts ({first})")
+    if date > index[-1]:
         raise DataError(
-            f"{source}: --origin {date.date()} is before the data starts ({prices.index[0].date()})"
-        )
-    if date > prices.index[-1]:
-        raise DataError(
-            f"{source}: --origin {date.date()} is after the data ends ({prices.index[-1].date()}); "
+            f"{source}: --origin {shown} is after the data ends ({last}); "
             "leave out --origin to forecast from the last date"
         )
     return row

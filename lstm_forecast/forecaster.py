@@ -156,7 +156,7 @@ class Forecaster:
             self.shrinkage,
         )
         training = self.data.iloc[: self.train_rows, 0]
-        trained_on = training.reindex(pd.DatetimeIndex(table["date"])).to_numpy()
+        trained_on = training.reindex(new.index).to_numpy()  # the table's rows are new's rows
         table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
         return table
 
@@ -243,8 +243,7 @@ class Forecaster:
         result = adaptive_alphas(
             frame.iloc[rows, 0].to_numpy(), predicted, step_one, options.level, options.gamma
         )
-        highest = len(step_one) / (len(step_one) + 1) - 1e-9  # the widest bounded band
-        return float(np.clip(1.0 - result.next_alpha, 0.01, highest))
+        return bounded_level(self.calibration, 1.0 - result.next_alpha)
 
     def _same_columns(self, prices, source: str) -> pd.DataFrame:
         """`prices` in this forecaster's columns (target, feature columns, Close), or one line
@@ -354,6 +353,13 @@ class Forecaster:
         )
 
 
+def bounded_level(calibration, level: float) -> float:
+    """`level` clipped to what the calibration's errors can bound at every step: with m errors
+    a band of level up to m / (m + 1) is finite. Adaptive levels can ask for more."""
+    fewest = min(len(errors) for errors in calibration.errors)
+    return float(np.clip(level, 0.01, fewest / (fewest + 1) - 1e-6))
+
+
 def _fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
     """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
     best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
@@ -394,11 +400,14 @@ def _calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
     targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
     actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
-    try:
-        return Calibration.from_errors(np.log(actual) - np.log(forecasts), level)
-    except DataError as e:
-        report(f"note: no conformal intervals for this run: {e}")
-        return None
+    errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
+    for usable in range(steps, 0, -1):  # the longest calibration its origins bound
+        try:
+            return Calibration.from_errors(errors[:, :usable], level)
+        except DataError as e:
+            reason = e
+    report(f"note: no conformal intervals for this run: {reason}")
+    return None
 
 
 def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFrame:

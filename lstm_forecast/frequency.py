@@ -23,6 +23,7 @@ RECENT_SESSIONS = 20  # session hours from the latest sessions (a DST switch in 
 SESSIONS_TO_TRUST_WEEKDAYS = 10  # fewer sessions: assume Monday-Friday (plus weekend days seen)
 ONE_DAY = pd.Timedelta(days=1)
 WEEKDAYS = frozenset(range(5))  # Monday = 0 .. Friday = 4
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 RESAMPLE_HINT = 'resample it with [data] resample = "1D" (or "W-FRI", "ME", "1h", "30min")'
 
 
@@ -54,6 +55,32 @@ class Frequency:
     def has_sessions(self) -> bool:
         """Intraday bars within trading hours (with nights skipped), not round the clock."""
         return self.session_start is not None
+
+    def describe(self) -> str:
+        """The pattern in words: "business days (Monday-Friday)", "1h bars in sessions from
+        09:30, 7 a session, Monday-Friday", "30min bars round the clock", "month ends"."""
+        if self.kind == "business_day":
+            return "business days (Monday-Friday)"
+        if self.kind == "day":
+            return "every day (weekends included)"
+        if self.kind == "week":
+            return f"weeks ({WEEKDAY_NAMES[self.offset.weekday]}s)"
+        if not self.is_intraday:
+            anchor = type(self.offset).__name__
+            where = " ends" if "End" in anchor else " starts" if "Begin" in anchor else "s"
+            return f"{self.kind}{where}"
+        if not self.has_sessions:
+            days = "every day" if self.weekends else "Monday-Friday"
+            return f"{self.label}s round the clock, {days}"
+        days = (
+            "Monday-Friday"
+            if self.session_days == WEEKDAYS
+            else ", ".join(WEEKDAY_NAMES[day][:3] for day in sorted(self.session_days))
+        )
+        return (
+            f"{self.label}s in sessions from {self.session_start:%H:%M}, "
+            f"{self.session_bars} a session, {days}"
+        )
 
     def count(self, steps: int) -> str:
         """`steps` of these for messages: "1 day", "5 days", "12 1h bars"."""
@@ -181,17 +208,42 @@ def _irregular(source: str, gaps: pd.Series) -> DataError:
     )
 
 
-def resample(frame: pd.DataFrame | pd.Series, rule: str) -> pd.DataFrame | pd.Series:
-    """The last price in each `rule` bucket (a pandas frequency such as "1D", "W-FRI", "ME",
-    "1h"), labelled as pandas labels buckets; buckets without prices are dropped."""
+def timestamp_strings(index: pd.DatetimeIndex, like: pd.DatetimeIndex | None = None) -> pd.Index:
+    """Timestamps as tables write them, ISO 8601: dates alone when every timestamp of `like`
+    (default: `index` itself) is a naive midnight (daily, weekly, monthly data), else date and
+    time ("2024-03-08 14:30:00"), with the UTC offset when the index has a time zone
+    ("2024-03-08 14:30:00-05:00"), so a table read back with pd.to_datetime gives the same
+    instants."""
+    index = pd.DatetimeIndex(index)
+    like = index if like is None else pd.DatetimeIndex(like)
+    if index.tz is None:
+        dates_only = like.tz is None and bool((like == like.normalize()).all())
+        dates_only = dates_only and bool((index == index.normalize()).all())
+        return index.strftime("%Y-%m-%d" if dates_only else "%Y-%m-%d %H:%M:%S")
+    text = pd.Index(index.strftime("%Y-%m-%d %H:%M:%S%z"))
+    return text.str.replace(r"([+-]\d{2})(\d{2})$", r"\1:\2", regex=True)  # -0500 -> -05:00
+
+
+def timestamp_string(timestamp: pd.Timestamp, like: pd.DatetimeIndex | None = None) -> str:
+    """One timestamp as timestamp_strings writes it among the timestamps of `like`."""
+    return str(timestamp_strings(pd.DatetimeIndex([timestamp]), like)[0])
+
+
+def check_rule(rule: str) -> pd.DateOffset:
+    """The pandas offset of a resampling rule; ConfigError if pandas does not know it."""
     try:
-        offset = pd.tseries.frequencies.to_offset(rule)
+        return pd.tseries.frequencies.to_offset(rule)
     except ValueError as e:
         raise ConfigError(
             f'[data] resample = "{rule}" is not a pandas frequency; use e.g. "1D", "W-FRI", '
             '"ME", "1h" or "30min"'
         ) from e
-    resampled = frame.resample(offset).last()
+
+
+def resample(frame: pd.DataFrame | pd.Series, rule: str) -> pd.DataFrame | pd.Series:
+    """The last price in each `rule` bucket (a pandas frequency such as "1D", "W-FRI", "ME",
+    "1h"), labelled as pandas labels buckets; buckets without prices are dropped."""
+    resampled = frame.resample(check_rule(rule)).last()
     return resampled.dropna() if isinstance(resampled, pd.Series) else resampled.dropna(how="all")
 
 

@@ -19,6 +19,13 @@ def _pyplot():
     return plt
 
 
+def _timestamps(column: pd.Series) -> pd.DatetimeIndex:
+    """The date column of a table we wrote, for the x axis: times kept, and timestamps with a
+    UTC offset shown at their own wall-clock time (matplotlib would show them in UTC)."""
+    dates = pd.DatetimeIndex(pd.to_datetime(column, format="ISO8601"))
+    return dates if dates.tz is None else dates.tz_localize(None)
+
+
 def run_figure(
     table: pd.DataFrame,
     history: pd.DataFrame | None,
@@ -31,12 +38,17 @@ def run_figure(
     figure, (prices_axes, loss_axes) = plt.subplots(
         2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
     )
-    dates = pd.to_datetime(table["date"])
+    dates = _timestamps(table["date"])
     prices_axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
     prices_axes.plot(dates, table["predicted"], color="blue", label=f"Predicted {target} price")
     rmse_text = ""
     if {"rmse", "skill"} <= metrics.keys():
-        rmse_text = f" (RMSE {metrics['rmse']:.2f}, skill vs persistence {metrics['skill']:+.3f})"
+        from lstm_forecast.numbers import price_format, reference_price
+
+        price = price_format(reference_price(table["actual"]))  # 2.75 / 0.0000123 alike
+        rmse_text = (
+            f" (RMSE {price(metrics['rmse'])}, skill vs persistence {metrics['skill']:+.3f})"
+        )
     prices_axes.set_title(f"{name}: {target} price prediction{rmse_text}")
     prices_axes.set_xlabel("Date")
     prices_axes.set_ylabel(f"{target} price")
@@ -63,7 +75,7 @@ def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""
     the forecast median (blue) and its interval (shaded)."""
     from lstm_forecast.errors import DataError
 
-    dates = pd.to_datetime(table["date"])
+    dates = _timestamps(table["date"])
     future = table["predicted"].notna().to_numpy()
     if not future.any():
         raise DataError("the forecast has no forecast rows (empty predicted column)")
@@ -85,9 +97,18 @@ def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""
             linewidth=0,
             label=f"{level} prediction interval" if level else "prediction interval",
         )
-    origin = dates[int(future.argmax()) - 1] if future.argmax() > 0 else dates[0]
-    axes.axvline(origin, color="grey", linewidth=0.8, linestyle=":")
-    axes.set_title(f"{name}: {int(future.sum())}-step forecast from {origin}")
+    origin_row = int(future.argmax()) - 1 if future.argmax() > 0 else 0
+    axes.axvline(dates[origin_row], color="grey", linewidth=0.8, linestyle=":")
+    from lstm_forecast.frequency import timestamp_string
+    from lstm_forecast.numbers import price_format, reference_price
+
+    price = price_format(reference_price(table["actual"]))
+    last = table[future].iloc[-1]
+    axes.set_title(
+        f"{name}: {int(future.sum())}-step forecast from "
+        f"{timestamp_string(pd.DatetimeIndex(dates)[origin_row], pd.DatetimeIndex(dates))}"
+        f" (last step {price(last['predicted'])})"
+    )
     axes.set_xlabel("Date")
     axes.set_ylabel(f"{target} price")
     axes.legend(loc="upper left")
@@ -99,21 +120,23 @@ def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""
 def backtest_figure(prices: pd.Series, predictions: pd.DataFrame, target: str):
     """Every fold's one-step predictions over the real series, fold origins marked."""
     plt = _pyplot()
-    dates = pd.to_datetime(predictions["date"])
+    dates = _timestamps(predictions["date"])
+    if prices.index.tz is not None:  # on the same wall clock as the dates
+        prices = prices.tz_localize(None)
     first_fold_rows = int((predictions["fold"] == predictions["fold"].iloc[0]).sum())
     shown = prices[prices.index >= dates.min()].iloc[: len(predictions)]
     before = prices[prices.index < dates.min()].iloc[-first_fold_rows:]  # some context
     figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
     axes.plot(pd.concat([before, shown]), color="red", label=f"Real {target} price")
     for index, (_, rows) in enumerate(predictions.groupby("fold")):
-        fold_dates = pd.to_datetime(rows["date"])
+        fold_dates = _timestamps(rows["date"])
         axes.plot(
             fold_dates,
             rows["predicted"],
             color="blue",
             label="Predicted (one step ahead, per fold)" if index == 0 else None,
         )
-        axes.axvline(fold_dates.iloc[0], color="grey", linewidth=0.8, linestyle=":")
+        axes.axvline(fold_dates[0], color="grey", linewidth=0.8, linestyle=":")
     axes.set_title(
         f"Walk-forward backtest: {predictions['fold'].nunique()} folds (dotted: fold origins)"
     )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from lstm_forecast.evaluate import DieboldMariano, diebold_mariano
 
-DEFAULT_BASELINE = "persistence"
+DEFAULT_BASELINE = "baseline"  # the column of the strongest baseline each fold chose
 
 
 def pooled_errors(
@@ -68,7 +68,10 @@ class RunningSkill:
     def add(self, fold_metrics: dict) -> float:
         """Add a fold (the metrics walk_forward passes to on_fold); the pooled skill so far."""
         rows = int(fold_metrics["rows"])
-        baseline_rmse = fold_metrics["baselines"][self.baseline]["rmse"]
+        if self.baseline == DEFAULT_BASELINE:  # the fold's strongest baseline
+            baseline_rmse = fold_metrics["baseline_rmse"]
+        else:
+            baseline_rmse = fold_metrics["baselines"][self.baseline]["rmse"]
         self.rows += rows
         self.model_squares += rows * fold_metrics["rmse"] ** 2
         self.baseline_squares += rows * baseline_rmse**2

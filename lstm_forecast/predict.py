@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import DataError
+from lstm_forecast.frequency import timestamp_strings
 from lstm_forecast.windows import CLOSE, Inputs, as_frame, scale, unscale
 
 PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
@@ -96,7 +97,7 @@ def predict_series(
     persistence = np.concatenate([[np.nan], values[:-1]])
     table = pd.DataFrame(
         {
-            "date": prices.index.strftime("%Y-%m-%d"),
+            "date": timestamp_strings(prices.index),  # with times and offset where there are
             "actual": values,
             "predicted": predicted,
             "persistence": persistence,

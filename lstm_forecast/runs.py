@@ -25,6 +25,7 @@ from lstm_forecast.data import (
     resolve_data_path,
 )
 from lstm_forecast.errors import DataError, OutputError
+from lstm_forecast.frequency import infer_frequency, resample, timestamp_strings
 from lstm_forecast.outputs import (
     MARKER_FILE,
     MARKER_FORMAT,
@@ -53,32 +54,61 @@ def input_paths(config: Config) -> list[Path]:
     return [Path(p) for p in (config.data.path, config.data.test_path) if p]
 
 
-def read_prices(path: str | Path, config: Config) -> pd.DataFrame:
-    """The target and the columns the features read from a CSV, by date (what a Forecaster takes)."""
-    return load_prices(path, **csv_options(config.data)).frame
+def read_prices(path: str | Path, config: Config, date_column: str | None = None) -> pd.DataFrame:
+    """The target and the columns the features read from a CSV, by date (what a Forecaster takes),
+    resampled when [data] resample asks; `date_column` overrides [data] date_column."""
+    options = csv_options(config.data)
+    if date_column:
+        options["date_column"] = date_column
+    return _resampled(load_prices(path, **options).frame, config.data.resample)
+
+
+def _resampled(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
+    return resample(frame, rule) if rule else frame
 
 
 def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
-    """Read the configured CSV(s) and cut them into train and test spans, oldest first."""
+    """Read the configured CSV(s), resample them when asked, check that the rows have a regular
+    step (DataError with the resample hint if not), and cut them into train and test spans."""
     data = config.data
     train = load_prices(resolve_data_path(data.path), **csv_options(data))
+    frame = _resampled(train.frame, data.resample)
     if data.test_path:
         test = load_prices(data.test_path, **csv_options(data))
-        return join_train_test(train.frame, test.frame, test.source), (train, test)
-    if data.test_start:
-        return split_by_date(train.frame, data.test_start, train.source), (train,)
-    return split_by_fraction(train.frame, data.test_fraction, train.source), (train,)
+        test_frame = _resampled(test.frame, data.resample)
+        split, sources = join_train_test(frame, test_frame, test.source), (train, test)
+    elif data.test_start:
+        split, sources = split_by_date(frame, data.test_start, train.source), (train,)
+    else:
+        split, sources = split_by_fraction(frame, data.test_fraction, train.source), (train,)
+    infer_frequency(split.frame.index, " and ".join(source.source for source in sources))
+    return split, sources
 
 
-def describe_split(split: Split, sources: tuple[PriceSeries, ...], report: Report) -> None:
+def step_label(index: pd.DatetimeIndex) -> str:
+    """What one row is in messages ("day", "week", "1h bar"), "step" when there is no regular one."""
+    try:
+        return infer_frequency(index).label
+    except DataError:
+        return "step"
+
+
+def describe_split(
+    split: Split, sources: tuple[PriceSeries, ...], report: Report, resample_rule: str = ""
+) -> None:
     for source in sources:
         report(source.describe())
         for line in report_lines(quality_report(source), short=True):
             report(line)
     train, test = split.train, split.test
+    index = split.frame.index
+    frequency = infer_frequency(index)
+    spans = timestamp_strings(train.index[[0, -1]].append(test.index[[0, -1]]), like=index)
+    resampled = f"resampled to {resample_rule!r}: " if resample_rule else ""
     report(
-        f"train {train.index[0].date()} .. {train.index[-1].date()} ({split.n_train} rows), "
-        f"test {test.index[0].date()} .. {test.index[-1].date()} ({len(test)} rows)"
+        f"{resampled}{index.size} rows of {frequency.describe()}; "
+        f"train {spans[0]} .. {spans[1]} ({split.n_train} rows), "
+        f"test {spans[2]} .. {spans[3]} ({len(test)} rows)"
     )
 
 
@@ -112,7 +142,7 @@ def train(
     config = resolve_paths(config)
     check_new_directory(out_dir, overwrite, input_paths(config))
     split, sources = load_split(config)
-    describe_split(split, sources, report)
+    describe_split(split, sources, report, config.data.resample)
     forecaster = Forecaster.fit(
         split.train_frame, config, verbose, report, stop, source=sources[0].source
     ).with_data(split.frame)
@@ -123,6 +153,7 @@ def train(
     metrics = {
         **evaluate_table(predictions, forecaster.drift, forecaster.baseline),
         "shrinkage": forecaster.shrinkage,
+        "step_label": step_label(split.frame.index),
         "train_rows": split.n_train,
         **forecaster.fit_info,
     }
@@ -133,17 +164,24 @@ def train(
 # ---- predict ------------------------------------------------------------------------------------
 
 
-def _data_source(run_dir: Path, forecaster, data: Path | None) -> tuple[pd.DataFrame | None, str]:
+def _data_source(
+    run_dir: Path, forecaster, data: Path | None, date_column: str | None = None
+) -> tuple[pd.DataFrame | None, str]:
     if data is None:
         return None, f"{run_dir} (the run's data)"
-    return read_prices(data, forecaster.config), str(data)
+    return read_prices(data, forecaster.config, date_column), str(data)
 
 
 def predict(
-    run_dir: str | Path, data: Path | None = None, out: Path | None = None, overwrite=False
+    run_dir: str | Path,
+    data: Path | None = None,
+    out: Path | None = None,
+    overwrite=False,
+    date_column: str | None = None,
 ) -> tuple[pd.DataFrame, str, dict, Path | None]:
     """One-step predictions for every row of `data` (default: the run's data file) and their
     metrics. `out` '-' = no file (the caller prints the table); default RUN_DIR/predicted-NAME.csv.
+    `date_column` names the CSV's date column when it differs from the run's [data] date_column.
     Returns the table, the source, the metrics and the CSV written (None for '-')."""
     from lstm_forecast.forecaster import Forecaster
 
@@ -156,8 +194,9 @@ def predict(
         metrics_path = out.with_suffix(".metrics.json")
         for path in (out, metrics_path):
             check_new_file(path, overwrite, [source, *_run_files(run_dir)])
-    table = forecaster.predict(read_prices(source, forecaster.config), str(source))
-    metrics = forecaster.evaluate(table)
+    prices = read_prices(source, forecaster.config, date_column)
+    table = forecaster.predict(prices, str(source))
+    metrics = {**forecaster.evaluate(table), "step_label": step_label(prices.index)}
     if str(out) == "-":
         return table, str(source), metrics, None
     write_file(out, lambda path: table.to_csv(path, index=False, float_format="%.6f"))
@@ -172,10 +211,12 @@ def forecast(
     out: Path | None = None,
     overwrite: bool = False,
     origin: str | None = None,
+    date_column: str | None = None,
     **settings,
 ):
     """Forecast `horizon` rows past the data's last date (or `origin`) and write the CSV and
-    its JSON beside it (unless out is '-'). Returns (Forecast, info, CSV path or None)."""
+    its JSON beside it (unless out is '-'); `date_column` as for predict(). Returns (Forecast,
+    info, CSV path or None)."""
     from lstm_forecast.forecaster import Forecaster
 
     run_dir = Path(run_dir)
@@ -188,7 +229,7 @@ def forecast(
         )
         for path in (out, out.with_suffix(".json")):
             check_new_file(path, overwrite, [*([data] if data else []), *_run_files(run_dir)])
-    prices, source = _data_source(run_dir, forecaster, data)
+    prices, source = _data_source(run_dir, forecaster, data, date_column)
     settings = {key: value for key, value in settings.items() if value is not None}
     if "samples" in settings and "interval" not in settings:
         settings["interval"] = "dropout"  # --samples asks for Monte-Carlo dropout paths
@@ -197,8 +238,10 @@ def forecast(
     info = {
         "run": str(run_dir),
         "source": source,
-        "origin": str(result.origin),
+        "origin": result.table["date"].iloc[len(result.table) - horizon - 1],  # as the CSV has it
         "horizon": horizon,
+        "step": result.frequency.label,
+        "frequency": result.frequency.describe(),
         **dataclasses.asdict(used),
     }
     if str(out) == "-":
@@ -343,4 +386,33 @@ def inspect(csv: Path, target: str, date_column: str = "", sep: str = "", decima
     return report_lines(quality_report(prices))
 
 
-__all__ = ["OutputError", "backtest", "forecast", "inspect", "plot", "predict", "train"]
+# ---- fetch --------------------------------------------------------------------------------------
+
+
+def fetch(
+    ticker: str,
+    out: Path,
+    start: str | None = None,
+    end: str | None = None,
+    interval: str = "1d",
+    overwrite: bool = False,
+) -> tuple[Path, str]:
+    """Download `ticker` from Yahoo Finance into the CSV `out` (lstm_forecast.fetch, which needs
+    the optional yfinance package and writes atomically). Returns the path and one line on what
+    it holds: rows, first and last timestamp, and their step."""
+    from lstm_forecast import fetch as yahoo
+
+    path = yahoo.fetch(ticker, start, end, interval, out=out, overwrite=overwrite)
+    prices = load_prices(path, "Close")
+    index = prices.values.index
+    try:
+        pattern = infer_frequency(index).describe()
+    except DataError:
+        pattern = "no regular step (set [data] resample to train on it)"
+    first, last = timestamp_strings(index[[0, -1]], like=index)
+    return path, f"{len(index)} rows of {pattern}, {first} .. {last}"
+
+
+__all__ = [
+    "OutputError", "backtest", "fetch", "forecast", "inspect", "plot", "predict", "train",
+]  # fmt: skip

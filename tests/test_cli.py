@@ -47,12 +47,12 @@ def test_python_dash_m_works():
         text=True,
         check=True,
     )
-    for command in ("train", "predict", "plot", "backtest", "inspect"):
+    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch"):
         assert command in output.stdout
 
 
 def test_every_command_help_ends_with_an_example():
-    for command in ("train", "predict", "plot", "backtest", "inspect"):
+    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert f"Example: lstm-forecast {command}" in result.stdout
@@ -193,7 +193,10 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
     args = ("predict", result.run_dir, "--horizon", 8, "--samples", 20, "--level", 0.8)
     outcome = invoke(*args, "--out", out)
     assert outcome.exit_code == 0, outcome.output
-    assert "forecast of 8 rows after" in outcome.stdout and "20 dropout samples" in outcome.stdout
+    assert (
+        "forecast of 8 business days after" in outcome.stdout
+        and "20 dropout samples" in outcome.stdout
+    )
     table = pd.read_csv(out)
     assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
     future = table.dropna(subset=["predicted"])

@@ -435,8 +435,7 @@ GOLDEN_REFUSALS = [
         "ambiguous_dates.csv",
         {},
         "column 'Date': dates like '02/01/2024' (line 2) can be day/month or month/day and no "
-        "value in the file is above 12 to tell; set [data] dayfirst = true (day first) or false "
-        "(month first)",
+        'value in the file is above 12 to tell; set [data] date_order = "dayfirst" or "monthfirst"',
     ),
     (
         "mixed_date_order.csv",
@@ -448,7 +447,7 @@ GOLDEN_REFUSALS = [
         "day_first.csv",
         {"dayfirst": False},
         "line 2, column 'Date': '28/12/2023' is not a date with the month first "
-        "([data] dayfirst = false); fix the row or change dayfirst",
+        '([data] date_order = "monthfirst"); fix the row or change date_order',
     ),
     (
         "semicolon_thousands_ambiguous.csv",
@@ -518,3 +517,19 @@ def test_quality_report_of_intraday_bars_keeps_their_times():
         "2024-01-08 17:00:00+01:00",
     )
     assert len({move["date"] for move in report["largest_moves"]}) == 5  # one bar each
+    assert "largest moves from one 1h bar to the next:" in report_lines(report)
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "prices", "gaps"),
+    [
+        ("crypto_hourly.csv", "Close", "prices 0.0000123400 .. 0.0000124300", "4 days"),
+        ("monthly.csv", "Close", "prices 4,000.00 .. 4,176.75, last 4,176.75", "60 days"),
+        ("weekly.csv", "Close", "prices ", "14 days"),
+    ],
+)
+def test_inspect_prints_prices_at_their_scale_and_gaps_by_the_step(name, target, prices, gaps):
+    report = quality_report(load_prices(GOLDEN / name, target))
+    lines = report_lines(report)
+    assert lines[1].startswith(prices)
+    assert f"gaps longer than {gaps}: 0" in lines  # weeks and months are not all gaps

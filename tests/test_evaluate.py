@@ -65,6 +65,24 @@ def test_best_lag_finds_a_model_that_repeats_an_earlier_price(lag):
     assert ("mostly repeats the price from" in verdict) == (lag >= 1)
 
 
+@pytest.mark.parametrize(
+    ("lag", "label", "expected"),
+    [
+        (1, None, "from 1 day before best: the model mostly repeats the price from 1 day before"),
+        (2, "week", "from 2 weeks before best: the model mostly repeats the price from 2 weeks"),
+        (
+            1,
+            "1h bar",
+            "from 1 bar before best (1h bars): the model mostly repeats the price from 1 bar",
+        ),
+        (3, "30min bar", "from 3 bars before best (30min bars): the model"),
+    ],
+)
+def test_lag_verdict_counts_the_data_s_own_steps(lag, label, expected):
+    metrics = {"lag": lag} if label is None else {"lag": lag, "step_label": label}
+    assert expected in lag_verdict(metrics)
+
+
 def numpy_diebold_mariano(model_errors, baseline_errors, horizon):
     """The DM test with squared-error loss and the HLN correction, transcribed from the papers
     (HAC variance with Newey-West weights 1 - k / horizon over horizon - 1 lags)."""

@@ -9,11 +9,11 @@ from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.forecast import (
     SAMPLES_PER_CHUNK,
     forecast_series,
-    future_dates,
     interval,
     origin_row,
     sample_paths,
 )
+from lstm_forecast.frequency import future_timestamps, infer_frequency
 from lstm_forecast.model import build_model, keras
 from lstm_forecast.transforms import get_transform
 from lstm_forecast.windows import Inputs, fit_scaler
@@ -58,6 +58,13 @@ def forecast(model, prices, steps=7, samples=40, seed=0, row=None, level=0.9, sc
     )
 
 
+BUSINESS_DAYS = infer_frequency(pd.bdate_range("2024-01-01", periods=30))
+
+
+def future_dates(last, count, calendar=""):
+    return future_timestamps(last, count, BUSINESS_DAYS, calendar)
+
+
 def test_future_dates_are_business_days_after_the_last_date():
     friday = pd.Timestamp("2024-03-08")
     dates = future_dates(friday, 6)
@@ -74,6 +81,36 @@ def test_an_exchange_calendar_skips_its_holidays_too():
         future_dates(pd.Timestamp("2017-12-29"), 3, calendar="NOPE")
 
 
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        # crypto: every day, weekends included
+        (pd.date_range("2024-01-01", periods=40, freq="D"), ["2024-02-10", "2024-02-11"]),
+        # month ends
+        (pd.date_range("2020-01-31", periods=30, freq="ME"), ["2022-07-31", "2022-08-31"]),
+        # hourly session bars 09:30 .. 15:30 New York time, kept in their zone and offset
+        (
+            pd.DatetimeIndex(
+                [
+                    pd.Timestamp(f"{day.date()} 09:30") + pd.Timedelta(hours=hour)
+                    for day in pd.bdate_range("2024-01-02", periods=15)
+                    for hour in range(7)
+                ]
+            ).tz_localize("America/New_York"),
+            ["2024-01-22 15:30:00-05:00", "2024-01-23 09:30:00-05:00"],
+        ),
+    ],
+    ids=["every-day", "month-ends", "session-bars"],
+)
+def test_forecast_dates_continue_the_data_s_own_step(model, index, expected):
+    walk = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(index))))
+    series = pd.Series(walk, index=index)
+    if len(expected[0]) > 10:  # the session test: start one bar before the session's last
+        series = series.iloc[:-1]
+    table = forecast(model, series, steps=2, samples=0).table
+    assert list(table["date"].iloc[-2:]) == expected
+
+
 def test_table_is_the_starting_window_then_exactly_the_horizon(model, prices):
     result = forecast(model, prices, steps=7)
     table = result.table
@@ -83,6 +120,7 @@ def test_table_is_the_starting_window_then_exactly_the_horizon(model, prices):
     assert history["predicted"].isna().all()
     np.testing.assert_array_equal(history["actual"], prices.iloc[-LENGTH - 1 :])
     assert list(future["date"]) == [str(d.date()) for d in future_dates(prices.index[-1], 7)]
+    assert result.frequency.kind == "business_day"
     assert result.paths.shape == (40, 7)
 
 
@@ -152,7 +190,7 @@ def test_forecast_needs_a_full_window_before_the_origin(model, prices):
 
 def test_origin_row_is_the_last_row_on_or_before_the_date(prices):
     assert origin_row(prices, None, "x") == len(prices) - 1
-    saturday = prices.index[10] + pd.offsets.Day(6 - prices.index[10].dayofweek - 1)
+    saturday = prices.index[10] + pd.offsets.Day(6 - prices.index[10].day_of_week - 1)
     assert prices.index[origin_row(prices, str(saturday.date()), "x")] <= saturday
     with pytest.raises(DataError, match="before the data starts"):
         origin_row(prices, "1990-01-01", "x")

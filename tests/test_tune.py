@@ -147,7 +147,7 @@ def test_pooled_skill_is_the_running_skill_after_the_last_fold():
     reference = 1 - np.sqrt(np.mean((pooled["predicted"] - pooled["actual"]) ** 2)) / np.sqrt(
         np.mean((pooled["persistence"] - pooled["actual"]) ** 2)
     )
-    assert skill == pytest.approx(reference) == pytest.approx(pooled_skill(pooled))
+    assert skill == pytest.approx(reference) == pytest.approx(pooled_skill(pooled, "persistence"))
 
 
 # ---- real studies -------------------------------------------------------------------------------
