@@ -17,7 +17,7 @@ from lstm_forecast.league import COLUMNS, league
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TINY_CONFIG.format(transform="log_return").replace("epochs = 2", "epochs = 1")
-QUICK += "\n[forecast]\nsamples = 5\ninterval = \"dropout\"  # the tiny series are too short to calibrate\n"
+QUICK += '\n[forecast]\nsamples = 5\ninterval = "dropout"  # the tiny series are too short to calibrate\n'
 
 
 @pytest.fixture
@@ -71,8 +71,9 @@ def test_a_missing_series_fails_before_any_training(series_folder: Path, tmp_pat
 
 
 def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
-    distributed = pytest.importorskip("distributed")
     import tomllib
+
+    import distributed  # the test extra installs it: a missing one fails
 
     from lstm_forecast.runs import read_prices
 

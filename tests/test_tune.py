@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import optuna  # noqa: E402 - the test extra installs it; a missing one must fail, not skip
 import pandas as pd
 import pytest
 from conftest import TINY_CONFIG, random_walk
@@ -22,8 +23,6 @@ from lstm_forecast.cli import app
 from lstm_forecast.errors import ConfigError
 from lstm_forecast.pooled import RunningSkill, pooled_skill
 from lstm_forecast.tune import load_tune_config, split_tune_table, toml_value
-
-optuna = pytest.importorskip("optuna")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH = """
