@@ -32,6 +32,7 @@ from lstm_forecast.cli_support import (
     user_errors,
 )
 from lstm_forecast.errors import ConfigError
+from lstm_forecast.report import report_command
 
 app = typer.Typer(
     help="Forecast stock prices with stacked LSTMs, measured against 'tomorrow = today'.",
@@ -106,6 +107,7 @@ def train(
             f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
         )
     typer.echo(f"run saved to {result.run_dir}/")
+    typer.echo(report_command(result.run_dir))
 
 
 @app.command()
@@ -348,6 +350,7 @@ def backtest(
             )
     print_backtest(result.summary)
     typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
+    typer.echo(report_command(result.out_dir))
 
 
 @app.command()
@@ -506,6 +509,7 @@ def tune(
             raise typer.Exit(130) from None
     for line in result_lines(result):
         typer.echo(line)
+    typer.echo(report_command(out))
 
 
 def _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options):

@@ -27,7 +27,7 @@ MARKER_FORMAT = "lstm-forecast"
 # outputs `predict`, `plot` and `report` write there by default
 OUR_FILE = re.compile(
     r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
-    r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml"
+    r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
     r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html)$"
 )
 

@@ -47,12 +47,12 @@ def test_python_dash_m_works():
         text=True,
         check=True,
     )
-    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch"):
+    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch", "report", "tune"):
         assert command in output.stdout
 
 
 def test_every_command_help_ends_with_an_example():
-    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch"):
+    for command in ("train", "predict", "plot", "backtest", "inspect", "fetch", "report", "tune"):
         result = invoke(command, "--help")
         assert result.exit_code == 0
         assert f"Example: lstm-forecast {command}" in result.stdout
