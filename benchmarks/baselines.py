@@ -35,7 +35,9 @@ CONFIGS = {
 }
 
 
-def backtest(arguments: list[str], data: Path, folds: int, length: int) -> tuple[dict, pd.DataFrame]:
+def backtest(
+    arguments: list[str], data: Path, folds: int, length: int
+) -> tuple[dict, pd.DataFrame]:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "bt"
         command = [sys.executable, "-m", "lstm_forecast", "backtest", "--data", str(data),

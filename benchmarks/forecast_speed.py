@@ -4,8 +4,11 @@ For each config's model (random weights: the time does not depend on them), wind
 - `predict loop`: model.predict once per day, 100 windows per call, dropout off;
 - `compiled, dropout off`: lstm_forecast.forecast.sample_paths, one deterministic path;
 - `compiled, N samples`: the same loop with Monte-Carlo dropout, all samples in one go.
+- `Forecaster.forecast(30)` of a trained run after `Forecaster.load` (1 epoch on the bundled data:
+  the time does not depend on the weights), with each [forecast] interval: conformal (the
+  default: one deterministic path and the calibrated band), adaptive, dropout (100 samples), none.
 Times are medians of --repeats calls after one warm-up call; the first call (tracing and XLA
-compilation) is reported on its own. Prints a Markdown table.
+compilation) is reported on its own. Prints Markdown tables.
 
 Usage (from the repository root):
     python benchmarks/forecast_speed.py
@@ -74,6 +77,29 @@ def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int
     return rows
 
 
+def bench_run(name: str, horizon: int, repeats: int) -> list[tuple]:
+    """Rows (config, interval, first call ms, median ms) of a loaded run's forecast."""
+    import tempfile
+
+    from lstm_forecast import Forecaster
+    from lstm_forecast.config import load_config, with_overrides
+    from lstm_forecast.runs import train
+
+    config = load_config(None if name == "default" else ROOT / name)
+    config = with_overrides(config, train__epochs=1, train__early_stopping_patience=0)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        train(config, Path(scratch) / "run", verbose=0)
+        forecaster = Forecaster.load(Path(scratch) / "run")
+        for interval in ("conformal", "adaptive", "dropout", "none"):
+            first, median = timed(
+                lambda interval=interval: forecaster.forecast(horizon, interval=interval), repeats
+            )
+            rows.append((name, interval, first, median))
+            print(f"{name} run, {interval}: first {first:.0f} ms, then {median:.1f} ms", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["default", "configs/seed.toml"])
@@ -91,6 +117,15 @@ def main() -> None:
     print("|---|---|---|---:|---:|---:|")
     for name, layers, label, paths, first, median in rows:
         print(f"| {name} | {layers} | {label} | {paths} | {first:.0f} | {median:.1f} |")
+
+    runs = [row for name in args.configs for row in bench_run(name, args.horizon, args.repeats)]
+    print(f"\nForecaster.forecast({args.horizon}) after Forecaster.load, with its interval; ms "
+          f"(median of {args.repeats}); target: 20 ms\n")  # fmt: skip
+    print("| config | interval | first call ms | ms per forecast | within 20 ms |")
+    print("|---|---|---:|---:|---|")
+    for name, interval, first, median in runs:
+        within = "yes" if median <= 20 else "no"
+        print(f"| {name} | {interval} | {first:.0f} | {median:.1f} | {within} |")
 
 
 if __name__ == "__main__":
