@@ -18,7 +18,7 @@ def print_metrics(metrics: dict) -> None:
     money = price_format(metrics.get("price_scale", float("nan")))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for heading in ("", "RMSE", "MAE", "MAPE %", "direction", "skill"):
-        table.add_column(heading, justify="left" if not heading else "right")
+        table.add_column(heading, justify="left" if not heading else "right", no_wrap=True)
 
     def percent(share) -> str:
         return "-" if share is None or share != share else f"{100 * share:.1f} %"  # NaN-safe

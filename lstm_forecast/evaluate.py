@@ -245,7 +245,12 @@ def verdict_sentence(metrics: dict) -> str:
         shown = "DM test needs 2 rows or more"
     else:
         shown = "DM p < 0.001" if pvalue < 0.001 else f"DM p = {pvalue:.3f}"
-    return f"the model {metrics['verdict']} '{metrics['baseline_label']}' ({shown})"
+    verb = (
+        "shows no significant difference from"
+        if metrics["verdict"].startswith("no ")
+        else (metrics["verdict"])
+    )
+    return f"the model {verb} '{metrics['baseline_label']}' ({shown})"
 
 
 def _skill(model_rmse: float, baseline_rmse: float) -> float:
