@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -101,3 +103,38 @@ def resolved_config(config: Path | None, settings: list[str] | None, **options):
     from lstm_forecast.config import apply_settings, load_config, with_overrides
 
     return apply_settings(with_overrides(load_config(config), **options), settings or [])
+
+
+def timestamped_dir(folder: str, config: Path | None) -> Path:
+    """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
+    stem = config.stem if config else "default"
+    return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+def backtest_league(
+    config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options
+):
+    """`backtest` of several series: the league table (lstm_forecast.league)."""
+    with user_errors():
+        from lstm_forecast.league import run_league, table_lines
+
+        resolved = resolved_config(
+            config,
+            settings,
+            data__target=options["target"],
+            data__date_column=options["date_column"],
+            data__sep=options["sep"],
+            data__decimal=options["decimal"],
+            train__epochs=options["epochs"],
+            train__seed=options["seed"],
+            forecast__samples=options["samples"],
+            forecast__level=options["level"],
+            model__cell=options["cell"],
+            train__engine=options["engine"],
+        )
+        out = out or timestamped_dir("backtests", config)
+        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                            report=typer.echo)  # fmt: skip
+    for line in table_lines(result.table):
+        typer.echo(line)
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")

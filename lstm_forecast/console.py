@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import typer
 
 
@@ -97,6 +100,22 @@ def fold_line(fold: int, metrics: dict) -> str:
         f"lag {metrics['lag']}"
         + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
     )
+
+
+@contextmanager
+def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
+    """A transient progress bar over a backtest's folds; yields the `on_fold` callback that
+    advances it and prints the finished fold's line."""
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"backtest, {folds} folds", total=folds)
+
+        def fold_done(fold: int, metrics: dict) -> None:
+            progress.advance(task)
+            progress.console.print(fold_line(fold, metrics), soft_wrap=True, highlight=False)
+
+        yield fold_done
 
 
 def print_backtest(summary: dict) -> None:
