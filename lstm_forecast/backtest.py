@@ -238,7 +238,7 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
 def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
     """The level adaptive conformal inference reaches over the one-step predictions of the
     earlier folds (the data that continued the earlier models), from this fold's calibration."""
-    from lstm_forecast.forecaster import bounded_level
+    from lstm_forecast.calibrate import bounded_level
     from lstm_forecast.intervals import adaptive_alphas
 
     if not history:
