@@ -237,7 +237,7 @@ class Forecaster:
         """The interval level adapted to the one-step errors on the rows after the training span
         up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
         when there are none. Capped where the calibration's origins still bound the band."""
-        from lstm_forecast.intervals import adaptive_alphas
+        from lstm_forecast.adaptive_conformal import adaptive_alphas
         from lstm_forecast.predict import predict_rows
 
         first = max(self.train_rows, self.inputs.history_rows)
