@@ -291,3 +291,9 @@ def checked_parts(run: RunFiles, inputs) -> dict:
         "shrinkage": float(shrinkage),
         "calibration": calibration,
     }
+
+
+def run_files(run_dir: Path) -> list[Path]:
+    """A run's own files: inputs that no output of predict, forecast or plot may replace."""
+    names = (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE)
+    return [run_dir / name for name in (*names, MARKER_FILE, METRICS_FILE)]

@@ -148,7 +148,7 @@ def _interval_rows(metrics: dict, fmt) -> list[list[str]]:
 def _run_figure(run, predictions: Path, metrics: dict) -> dict:
     """plot.run_figure, with the prediction interval shaded when predictions.csv has one."""
     from lstm_forecast import plot
-    from lstm_forecast.runs import read_table
+    from lstm_forecast.run_plots import read_table
 
     table = read_table(predictions, plot.PREDICTION_COLUMNS, "train")
     # run_figure's title calls the skill "vs persistence": true only when that is the baseline

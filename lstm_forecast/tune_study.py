@@ -165,7 +165,7 @@ def run_tune(
     completed or pruned trials, writing the outputs after each trial and at the end."""
     import optuna
 
-    from lstm_forecast.runs import input_paths, load_split, resolve_paths
+    from lstm_forecast.run_data import input_paths, load_split, resolve_paths
 
     out_dir = Path(out_dir)
     total = trials or tune.trials
@@ -368,7 +368,7 @@ def write_figures(study, out_dir: Path, report: Report) -> list[Path]:
     import optuna
     from optuna.trial import TrialState
 
-    from lstm_forecast.runs import save_figure
+    from lstm_forecast.run_plots import save_figure
 
     written = []
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
