@@ -20,8 +20,6 @@ from lstm_forecast.intervals import (
 )
 
 DEFAULT_GAMMA = 0.005  # ACI step size of Gibbs & Candès 2021 (their stock-volatility experiments)
-
-
 DEFAULT_WINDOW = 250  # ACI scores kept: the latest trading year, so a new regime soon fills it
 
 

@@ -15,18 +15,10 @@ from lstm_forecast.errors import BundleError, LstmForecastError
 from lstm_forecast.numbers import MISSING, format_percent
 
 FIGURE_DPI = 100  # 11 x 8 in figures -> 1100 x 800 px, sharp on a phone, ~100 KB
-
-
 GAPS_SHOWN = 10
-
-
 # metric names by how they print: price-scaled, share as percent, signed skill
 PRICE_NAME = re.compile(r"(^|_)(rmse|mae|drift|mean_width|winkler|width)$")
-
-
 SHARE_NAME = re.compile(r"(directional_accuracy|coverage|level)$")
-
-
 SKILL_NAME = re.compile(r"(^|_)skill")
 
 

@@ -25,8 +25,6 @@ from lstm_forecast.report_parts import (
 )
 
 BEST_TRIALS_SHOWN = 10
-
-
 # objective columns a trials.csv may have, in the order we look for them
 OBJECTIVE_COLUMNS = ("objective", "value", "score", "skill", "val_rmse", "rmse", "val_loss", "loss")
 
