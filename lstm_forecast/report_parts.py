@@ -50,7 +50,8 @@ def _verdict(metrics: dict, fmt) -> dict:
 
 def data_quality_section(paths: list[str], data_config) -> dict:
     """`inspect`'s report of each data file, or why there is none (the file is gone)."""
-    from lstm_forecast.data import csv_options, load_prices, quality_report, report_lines
+    from lstm_forecast.data import csv_options, load_prices
+    from lstm_forecast.quality import quality_report, report_lines
 
     paragraphs, tables = [], []
     for path in [path for path in paths if path]:

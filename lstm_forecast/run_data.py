@@ -14,12 +14,11 @@ from lstm_forecast.data import (
     PriceSeries,
     csv_options,
     load_prices,
-    quality_report,
-    report_lines,
     resolve_data_path,
 )
 from lstm_forecast.errors import DataError
 from lstm_forecast.frequency import infer_frequency, resample, timestamp_strings
+from lstm_forecast.quality import quality_report, report_lines
 from lstm_forecast.windows import Split, join_train_test, split_by_date, split_by_fraction
 
 Report = Callable[[str], object]

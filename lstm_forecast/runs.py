@@ -18,7 +18,7 @@ import pandas as pd
 
 from lstm_forecast.bundle import run_files
 from lstm_forecast.config import Config, config_to_toml
-from lstm_forecast.data import PriceSeries, load_prices, quality_report, report_lines
+from lstm_forecast.data import PriceSeries, load_prices
 from lstm_forecast.errors import DataError, OutputError
 from lstm_forecast.frequency import infer_frequency, timestamp_strings
 from lstm_forecast.outputs import (
@@ -30,6 +30,7 @@ from lstm_forecast.outputs import (
     write_file,
     write_text,
 )
+from lstm_forecast.quality import quality_report, report_lines
 from lstm_forecast.run_data import (
     Report,
     describe_split,

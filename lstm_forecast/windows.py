@@ -237,7 +237,7 @@ def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
 # A log-ratio target (log return, residual) of this size or more is a split, a data error, or a
 # base column that does not match the target (the reference Google file's Close is not
 # split-adjusted before 2014-03-27 while its Open is); windows that hold one are not trained on.
-SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (data.SUSPICIOUS_MOVE)
+SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (quality.SUSPICIOUS_MOVE)
 
 
 def training_rows(matrix: np.ndarray, inputs: Inputs) -> np.ndarray:
