@@ -1,8 +1,8 @@
 """The `lstm-forecast` command line: each command parses, calls one function of runs.py, prints.
 
 Heavy libraries (TensorFlow, Keras, matplotlib, pandas) are imported inside the commands so that
-`lstm-forecast --help` answers at once. The commands of the training loop are here; fetch,
-report and tune are in cli_tools.py, the shared options and error handling in cli_support.py.
+`lstm-forecast --help` answers at once. The commands of the training loop are here; inspect,
+fetch, report and tune are in cli_tools.py, the shared options and error handling in cli_support.py.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from lstm_forecast.cli_support import (
     TargetOption,
     backtest_league,
     graceful_stop,
+    refuse_forecast_options,
     resolved_config,
     timestamped_dir,
     user_errors,
@@ -73,7 +74,7 @@ def train(
 
     Example: lstm-forecast train --config configs/seed.toml --data Train.csv --test Test.csv --out runs/seed
     """
-    from lstm_forecast.console import print_metrics
+    from lstm_forecast.console import print_run
 
     with user_errors(), graceful_stop() as stop:
         resolved = resolved_config(
@@ -102,12 +103,7 @@ def train(
             report=typer.echo,
             stop=stop,
         )
-    print_metrics(result.metrics)
-    if result.metrics.get("interrupted"):
-        typer.echo(
-            f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
-        )
-    typer.echo(f"run saved to {result.run_dir}/")
+    print_run(result)
     typer.echo(report_command(result.run_dir))
 
 
@@ -175,19 +171,13 @@ def predict(
 
     Example: lstm-forecast predict runs/default --steps 30 --out next30.csv
     """
-    from lstm_forecast.console import print_forecast, print_metrics, print_prediction_notes
+    from lstm_forecast.console import show_forecast, show_predictions
 
     with user_errors():
         from lstm_forecast import runs
 
         if steps is None:
-            if any(
-                value is not None for value in (origin, level, samples, seed, calendar, interval)
-            ):
-                raise ConfigError(
-                    "--origin, --level, --samples, --seed and --calendar go with --steps N, "
-                    "as does --interval"
-                )
+            refuse_forecast_options(origin, level, samples, seed, calendar, interval)
             table, source, metrics, written = runs.predict(
                 run_dir, data, out, overwrite, date_column
             )
@@ -196,22 +186,10 @@ def predict(
                 run_dir, steps, data, out, overwrite, origin, date_column,
                 samples=samples, interval=interval, level=level, seed=seed, calendar=calendar,
             )  # fmt: skip
-    if written is None:  # --out -
-        (table if steps is None else forecast.table).to_csv(
-            sys.stdout, index=False, float_format="%.6f"
-        )
-        return
     if steps is None:
-        typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
-        print_prediction_notes(metrics)
-        print_metrics(metrics)
-        typer.echo(f"wrote {written} and {written.with_suffix('.metrics.json')}")
+        show_predictions(table, source, metrics, written)
     else:
-        print_forecast(forecast, info)
-        typer.echo(
-            f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
-            f"lstm-forecast plot {run_dir} --forecast {written}"
-        )
+        show_forecast(forecast, info, written, run_dir)
 
 
 @app.command()
@@ -346,31 +324,5 @@ def backtest(
     typer.echo(report_command(result.out_dir))
 
 
-@app.command()
-def inspect(
-    csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
-    target: TargetOption = None,
-    date_column: DateColumnOption = None,
-    sep: SepOption = None,
-    decimal: DecimalOption = None,
-) -> None:
-    """Data-quality report: rows used and dropped, date range, long gaps, largest one-day moves.
-
-    Moves of 40 % or more are flagged: they look like a stock split or a data error.
-
-    Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
-    """
-    from lstm_forecast.config import DataConfig
-
-    with user_errors():
-        from lstm_forecast import runs
-
-        lines = runs.inspect(
-            csv, target or DataConfig().target, date_column or "", sep or "", decimal or ""
-        )
-    for line in lines:
-        typer.echo(line)
-
-
-# fetch, report and tune: registered on `app` by importing their module, after the commands above
+# inspect, fetch, report and tune: registered on `app` by importing their module, after the commands above
 from lstm_forecast import cli_tools  # noqa: E402, F401

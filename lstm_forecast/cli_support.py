@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lstm_forecast.errors import LstmForecastError
+from lstm_forecast.errors import ConfigError, LstmForecastError
 
 USER_ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130  # the shell's status for a process ended by Ctrl-C
@@ -96,6 +96,15 @@ def graceful_stop() -> Iterator[object]:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def refuse_forecast_options(*values) -> None:
+    """`predict` without --steps: the options only a forecast takes must be left out."""
+    if any(value is not None for value in values):
+        raise ConfigError(
+            "--origin, --level, --samples, --seed and --calendar go with --steps N, "
+            "as does --interval"
+        )
 
 
 def resolved_config(config: Path | None, settings: list[str] | None, **options):

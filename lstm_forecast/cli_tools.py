@@ -1,5 +1,5 @@
-"""The commands around the train -> predict -> backtest loop: `fetch` (prices in), `report`
-(one HTML page out) and `tune` (a hyperparameter study). They register on cli.app; cli.py imports
+"""The commands around the train -> predict -> backtest loop: `inspect` (a CSV's data quality),
+`fetch` (prices in), `report` (one HTML page out) and `tune` (a hyperparameter study). They register on cli.app; cli.py imports
 this module last, so `lstm_forecast.cli:app` has every command."""
 
 from __future__ import annotations
@@ -12,11 +12,41 @@ import typer
 from lstm_forecast.cli import app
 from lstm_forecast.cli_support import (
     DataOption,
+    DateColumnOption,
+    DecimalOption,
     OverwriteOption,
+    SepOption,
     SetOption,
+    TargetOption,
     user_errors,
 )
 from lstm_forecast.report import report_command
+
+
+@app.command()
+def inspect(
+    csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
+    target: TargetOption = None,
+    date_column: DateColumnOption = None,
+    sep: SepOption = None,
+    decimal: DecimalOption = None,
+) -> None:
+    """Data-quality report: rows used and dropped, date range, long gaps, largest one-day moves.
+
+    Moves of 40 % or more are flagged: they look like a stock split or a data error.
+
+    Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
+    """
+    from lstm_forecast.config import DataConfig
+
+    with user_errors():
+        from lstm_forecast import runs
+
+        lines = runs.inspect(
+            csv, target or DataConfig().target, date_column or "", sep or "", decimal or ""
+        )
+    for line in lines:
+        typer.echo(line)
 
 
 @app.command()

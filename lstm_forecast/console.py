@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
@@ -89,6 +91,41 @@ def print_forecast(result, info: dict) -> None:
         else ""
     )
     typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
+
+
+def show_predictions(table, source: str, metrics: dict, written: Path | None) -> None:
+    """What `predict` prints: the table itself with --out - (nothing `written`), else how many
+    predictions, the notes on in-sample rows, the metrics and the files written."""
+    if written is None:  # --out -
+        table.to_csv(sys.stdout, index=False, float_format="%.6f")
+        return
+    typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
+    print_prediction_notes(metrics)
+    print_metrics(metrics)
+    typer.echo(f"wrote {written} and {written.with_suffix('.metrics.json')}")
+
+
+def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> None:
+    """What `predict --steps` prints: the table itself with --out - (nothing `written`), else
+    the forecast's summary and the files written."""
+    if written is None:  # --out -
+        result.table.to_csv(sys.stdout, index=False, float_format="%.6f")
+        return
+    print_forecast(result, info)
+    typer.echo(
+        f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
+        f"lstm-forecast plot {run_dir} --forecast {written}"
+    )
+
+
+def print_run(result) -> None:
+    """What `train` prints: the metrics, whether it was interrupted, where the run is."""
+    print_metrics(result.metrics)
+    if result.metrics.get("interrupted"):
+        typer.echo(
+            f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
+        )
+    typer.echo(f"run saved to {result.run_dir}/")
 
 
 def fold_line(fold: int, metrics: dict) -> str:
