@@ -324,5 +324,6 @@ def backtest(
     typer.echo(report_command(result.out_dir))
 
 
-# inspect, fetch, report and tune: registered on `app` by importing their module, after the commands above
+# inspect, fetch, report and tune register on `app` when their module is imported: after the
+# commands above, so `--help` lists them in this order
 from lstm_forecast import cli_tools  # noqa: E402, F401

@@ -1,6 +1,9 @@
 """The commands around the train -> predict -> backtest loop: `inspect` (a CSV's data quality),
-`fetch` (prices in), `report` (one HTML page out) and `tune` (a hyperparameter study). They register on cli.app; cli.py imports
-this module last, so `lstm_forecast.cli:app` has every command."""
+`fetch` (prices in), `report` (one HTML page out) and `tune` (a hyperparameter study).
+
+They register on cli.app; cli.py imports this module last, so `lstm_forecast.cli:app` has every
+command.
+"""
 
 from __future__ import annotations
 
