@@ -194,7 +194,7 @@ def _configured(config: Config) -> str:
 
 
 def _scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
-    from lstm_forecast.intervals import coverage, mean_width, winkler_score
+    from lstm_forecast.interval_scores import coverage, mean_width, winkler_score
 
     return {
         "coverage": coverage(actual, lower, upper),
@@ -206,7 +206,7 @@ def _scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: flo
 def _recursive(config: Config, forecaster, frame, origin: int, steps: int, history) -> dict:
     """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, and every
     interval's scores (columns METHOD_coverage, METHOD_width, METHOD_winkler)."""
-    from lstm_forecast.intervals import log_return_std, naive_band
+    from lstm_forecast.interval_scores import log_return_std, naive_band
 
     level, date = config.forecast.level, frame.index[origin - 1]
     point = forecaster.forecast(steps, origin=date, interval="none").table
@@ -238,8 +238,8 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
 def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
     """The level adaptive conformal inference reaches over the one-step predictions of the
     earlier folds (the data that continued the earlier models), from this fold's calibration."""
-    from lstm_forecast.forecaster import bounded_level
-    from lstm_forecast.intervals import adaptive_alphas
+    from lstm_forecast.adaptive_conformal import adaptive_alphas
+    from lstm_forecast.calibrate import bounded_level
 
     if not history:
         return level
@@ -252,7 +252,7 @@ def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> fl
 
 def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
     """A fold's one-step rows with their static conformal and naive bands."""
-    from lstm_forecast.intervals import log_return_std, naive_band
+    from lstm_forecast.interval_scores import log_return_std, naive_band
 
     level = config.forecast.level
     actual, predicted = table["actual"].to_numpy(), table["predicted"].to_numpy()
@@ -272,7 +272,7 @@ def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
     """One-step interval scores over the rows of all folds: static conformal (each fold's own
     calibration), adaptive conformal (one online pass over all rows, Gibbs & Candes 2021,
     starting from the first fold's calibration errors) and the naive band."""
-    from lstm_forecast.intervals import adaptive_alphas
+    from lstm_forecast.adaptive_conformal import adaptive_alphas
 
     level = config.forecast.level
     actual = np.concatenate([f["actual"] for f in folds])

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstm_forecast.config import Config, config_from_dict, config_to_toml
@@ -225,3 +226,74 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+def checked_scaler(params: dict, columns: int, directory: Path):
+    """A scaler from scaler.json, checked: finite bounds, one per model input, min < max."""
+    from lstm_forecast.windows import scaler_from_dict
+
+    where = f"{directory}/scaler.json"
+    try:
+        low = np.asarray(params["data_min"], dtype=np.float64)
+        high = np.asarray(params["data_max"], dtype=np.float64)
+        scaler = scaler_from_dict(params)
+    except (KeyError, TypeError, ValueError) as e:
+        raise BundleError(f"{where}: damaged ({e}); train the run again") from e
+    if low.shape != (columns,) or high.shape != (columns,):
+        raise BundleError(
+            f"{where}: {low.size} scaled columns, the config has {columns} model inputs; "
+            "train the run again"
+        )
+    if not (np.isfinite(low).all() and np.isfinite(high).all()) or np.any(low[:1] >= high[:1]):
+        raise BundleError(f"{where}: bounds are not finite or min >= max; train the run again")
+    return scaler
+
+
+def checked_parts(run: RunFiles, inputs) -> dict:
+    """The fields of a Forecaster that a run's files must get right, each checked: the model
+    (its window shape), the scaler, train_rows, fit_info, shrinkage and calibration; damage or
+    a mismatch with `inputs` (windows.Inputs of its config) is one BundleError."""
+    manifest = run.manifest
+    columns = 1 + len(inputs.features)
+    scaler = checked_scaler(run.scaler_params, columns, run.directory)
+    train_rows = manifest.get("train_rows")
+    if not isinstance(train_rows, int) or not 0 < train_rows <= len(run.series):
+        raise BundleError(f"{run.directory}/run.json: train_rows is missing or out of range")
+    model = load_model(run.model_path)
+    expected = (None, inputs.length, columns)
+    if tuple(model.input_shape) != expected:
+        raise BundleError(
+            f"{run.model_path}: the model takes windows of shape {tuple(model.input_shape)}, "
+            f"but config.toml describes {expected}; train the run again"
+        )
+    fit_keys = (
+        "engine",
+        "epochs_run",
+        "interrupted",
+        "fit_seconds",
+        "seconds_per_epoch",
+        "held_out_rows",
+        "held_out_in_sample",
+    )
+    calibration = None
+    if run.calibration is not None:
+        from lstm_forecast.intervals import Calibration
+
+        calibration = Calibration.from_dict(run.calibration, f"{run.directory}/calibration.json")
+    shrinkage = manifest.get("shrinkage", 1.0)
+    if not isinstance(shrinkage, int | float) or not 0.0 <= shrinkage <= 1.0:
+        raise BundleError(f"{run.directory}/run.json: shrinkage must be in [0, 1]")
+    return {
+        "model": model,
+        "scaler": scaler,
+        "train_rows": train_rows,
+        "fit_info": {key: manifest[key] for key in fit_keys if key in manifest},
+        "shrinkage": float(shrinkage),
+        "calibration": calibration,
+    }
+
+
+def run_files(run_dir: Path) -> list[Path]:
+    """A run's own files: inputs that no output of predict, forecast or plot may replace."""
+    names = (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE)
+    return [run_dir / name for name in (*names, MARKER_FILE, METRICS_FILE)]

@@ -1,14 +1,13 @@
 """The `lstm-forecast` command line: each command parses, calls one function of runs.py, prints.
 
 Heavy libraries (TensorFlow, Keras, matplotlib, pandas) are imported inside the commands so that
-`lstm-forecast --help` answers at once.
+`lstm-forecast --help` answers at once. The commands of the training loop are here; inspect,
+fetch, report and tune are in cli_tools.py, the shared options and error handling in cli_support.py.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -27,8 +26,11 @@ from lstm_forecast.cli_support import (
     SepOption,
     SetOption,
     TargetOption,
+    backtest_league,
     graceful_stop,
+    refuse_forecast_options,
     resolved_config,
+    timestamped_dir,
     user_errors,
 )
 from lstm_forecast.errors import ConfigError
@@ -72,7 +74,7 @@ def train(
 
     Example: lstm-forecast train --config configs/seed.toml --data Train.csv --test Test.csv --out runs/seed
     """
-    from lstm_forecast.console import print_metrics
+    from lstm_forecast.console import print_run
 
     with user_errors(), graceful_stop() as stop:
         resolved = resolved_config(
@@ -95,18 +97,13 @@ def train(
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
         result = runs.train(
             resolved,
-            out or _timestamped("runs", config),
+            out or timestamped_dir("runs", config),
             overwrite=overwrite,
             verbose=verbose,
             report=typer.echo,
             stop=stop,
         )
-    print_metrics(result.metrics)
-    if result.metrics.get("interrupted"):
-        typer.echo(
-            f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
-        )
-    typer.echo(f"run saved to {result.run_dir}/")
+    print_run(result)
     typer.echo(report_command(result.run_dir))
 
 
@@ -174,19 +171,13 @@ def predict(
 
     Example: lstm-forecast predict runs/default --steps 30 --out next30.csv
     """
-    from lstm_forecast.console import print_forecast, print_metrics, print_prediction_notes
+    from lstm_forecast.console import show_forecast, show_predictions
 
     with user_errors():
         from lstm_forecast import runs
 
         if steps is None:
-            if any(
-                value is not None for value in (origin, level, samples, seed, calendar, interval)
-            ):
-                raise ConfigError(
-                    "--origin, --level, --samples, --seed and --calendar go with --steps N, "
-                    "as does --interval"
-                )
+            refuse_forecast_options(origin, level, samples, seed, calendar, interval)
             table, source, metrics, written = runs.predict(
                 run_dir, data, out, overwrite, date_column
             )
@@ -195,22 +186,10 @@ def predict(
                 run_dir, steps, data, out, overwrite, origin, date_column,
                 samples=samples, interval=interval, level=level, seed=seed, calendar=calendar,
             )  # fmt: skip
-    if written is None:  # --out -
-        (table if steps is None else forecast.table).to_csv(
-            sys.stdout, index=False, float_format="%.6f"
-        )
-        return
     if steps is None:
-        typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
-        print_prediction_notes(metrics)
-        print_metrics(metrics)
-        typer.echo(f"wrote {written} and {written.with_suffix('.metrics.json')}")
+        show_predictions(table, source, metrics, written)
     else:
-        print_forecast(forecast, info)
-        typer.echo(
-            f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
-            f"lstm-forecast plot {run_dir} --forecast {written}"
-        )
+        show_forecast(forecast, info, written, run_dir)
 
 
 @app.command()
@@ -306,10 +285,10 @@ def backtest(
 
     Example: lstm-forecast backtest --config configs/quick.toml --data prices/ --jobs 2 --out league
     """
-    from lstm_forecast.console import fold_line, print_backtest
+    from lstm_forecast.console import fold_progress, print_backtest
 
     if data and (len(data) > 1 or data[0].is_dir() or scheduler):
-        return _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
+        return backtest_league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
                        target=target, date_column=date_column, sep=sep, decimal=decimal,
                        epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
                        engine=engine)  # fmt: skip
@@ -329,22 +308,14 @@ def backtest(
             model__cell=cell,
             train__engine=engine,
         )
-        from rich.progress import Progress
-
         from lstm_forecast import runs
 
-        with Progress(transient=True) as progress:
-            task = progress.add_task(f"backtest, {folds} folds", total=folds)
-
-            def fold_done(fold: int, metrics: dict) -> None:
-                progress.advance(task)
-                progress.console.print(fold_line(fold, metrics), soft_wrap=True, highlight=False)
-
+        with fold_progress(folds) as fold_done:
             result = runs.backtest(
                 resolved,
                 folds,
                 fold_length,
-                out or _timestamped("backtests", config),
+                out or timestamped_dir("backtests", config),
                 overwrite=overwrite,
                 on_fold=fold_done,
             )
@@ -353,187 +324,6 @@ def backtest(
     typer.echo(report_command(result.out_dir))
 
 
-@app.command()
-def inspect(
-    csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
-    target: TargetOption = None,
-    date_column: DateColumnOption = None,
-    sep: SepOption = None,
-    decimal: DecimalOption = None,
-) -> None:
-    """Data-quality report: rows used and dropped, date range, long gaps, largest one-day moves.
-
-    Moves of 40 % or more are flagged: they look like a stock split or a data error.
-
-    Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
-    """
-    from lstm_forecast.config import DataConfig
-
-    with user_errors():
-        from lstm_forecast import runs
-
-        lines = runs.inspect(
-            csv, target or DataConfig().target, date_column or "", sep or "", decimal or ""
-        )
-    for line in lines:
-        typer.echo(line)
-
-
-@app.command()
-def fetch(
-    ticker: Annotated[
-        str, typer.Argument(help="Yahoo Finance symbol: AAPL, ^GSPC, BTC-USD, EURUSD=X, ...")
-    ],
-    out: Annotated[Path, typer.Option(help="CSV file to write.")],
-    start: Annotated[
-        str | None, typer.Option(help="First date, ISO (2015-01-31); default: all history.")
-    ] = None,
-    end: Annotated[
-        str | None, typer.Option(help="End date, ISO, not included; default: up to today.")
-    ] = None,
-    interval: Annotated[
-        str,
-        typer.Option(
-            help="Bar size: 1d, 1wk, 1mo, 1h, 30m, 15m, 5m, 1m, ... (Yahoo keeps intraday bars "
-            "for a limited time only: 1h about 2 years, 1m about a week)."
-        ),
-    ] = "1d",
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace --out if it exists.")
-    ] = False,
-) -> None:
-    """Download a ticker's prices from Yahoo Finance into a CSV that train, predict and inspect
-    read (Date or Datetime, Open, High, Low, Close, Adj Close, Volume).
-
-    Needs the optional yfinance package: pip install -e ".[fetch]". The file appears only when
-    the download worked and reads back; an existing --out is kept unless --overwrite.
-
-    Example: lstm-forecast fetch AAPL --start 2015-01-01 --out aapl.csv
-    """
-    with user_errors():
-        from lstm_forecast import runs
-
-        path, summary = runs.fetch(ticker, out, start, end, interval, overwrite)
-    typer.echo(f"wrote {path}: {summary}")
-    typer.echo(f"train on it with: lstm-forecast train --data {path} --target Close")
-
-
-def _timestamped(folder: str, config: Path | None) -> Path:
-    """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
-    stem = config.stem if config else "default"
-    return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
-
-
-@app.command()
-def report(
-    directory: Annotated[
-        Path, typer.Argument(help="Run, backtest or tuning-study directory.", show_default=False)
-    ],
-    out: Annotated[
-        Path | None, typer.Option(help="HTML file to write; default: DIRECTORY/report.html.")
-    ] = None,
-    overwrite: OverwriteOption = False,
-) -> None:
-    """One self-contained HTML page of a run, a backtest or a tuning study, for any browser.
-
-    A run: the verdict against the strongest baseline and its significance, the metrics beside
-    the baselines, predicted over real prices and the loss, the lag diagnosis, the interval
-    coverage, the data-quality report, the config and library versions. A backtest: the same
-    across folds, the per-fold table and figure. A tuning study: the best trials and its
-    figures. Figures are embedded: the file can be mailed or opened offline. The default file is
-    replaced; another existing --out only with --overwrite.
-
-    Example: lstm-forecast report runs/seed --out seed.html
-    """
-    with user_errors():
-        from lstm_forecast.report import write_report
-
-        path = write_report(directory, out, overwrite)
-    typer.echo(f"wrote {path}")
-
-
-@app.command()
-def tune(
-    config: Annotated[
-        Path, typer.Option("--config", help="TOML config with a [tune] table (the search space).")
-    ],
-    data: DataOption = None,
-    trials: Annotated[
-        int | None,
-        typer.Option(
-            help="Trials of the study in all (completed or pruned); default [tune] trials."
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Study directory, resumed when it exists; default: tunes/CONFIG-NAME."),
-    ] = None,
-    storage: Annotated[
-        str | None,
-        typer.Option(
-            help="Database URL shared by workers (postgresql+psycopg2://USER@HOST/DB); "
-            "default: a journal file in --out."
-        ),
-    ] = None,
-    study: Annotated[str, typer.Option(help="Study name inside the storage.")] = "lstm-forecast",
-    settings: SetOption = None,
-) -> None:
-    """Search hyperparameters: each trial is a walk-forward backtest scored by pooled skill.
-
-    The [tune.params] table of --config names the keys to search and their ranges; every trial
-    trains with the config's train.seed, and a trial whose running pooled skill falls below the
-    median of earlier trials at the same fold is pruned. Ctrl-C keeps the finished trials:
-    running the same command again resumes the study. Workers on several machines share one
-    study by running the same command with the same --storage URL and --study name.
-    Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
-    importances.png.
-
-    Example: lstm-forecast tune --config configs/tune.toml --trials 30 --out tunes/quick
-    """
-    with user_errors():
-        from lstm_forecast.tune import load_tune_config
-        from lstm_forecast.tune_study import result_lines, run_tune
-
-        base, space = load_tune_config(
-            config, settings or [], data__path=str(data) if data else None
-        )
-
-        out = out or Path("tunes") / config.stem
-        try:
-            result = run_tune(base, space, out, trials, storage, study, report=typer.echo)
-        except KeyboardInterrupt:
-            typer.echo(
-                f"interrupted: the finished trials are kept in {out}; run the same command to resume",
-                err=True,
-            )
-            raise typer.Exit(130) from None
-    for line in result_lines(result):
-        typer.echo(line)
-    typer.echo(report_command(out))
-
-
-def _league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options):
-    """`backtest` of several series: the league table (lstm_forecast.league)."""
-    with user_errors():
-        from lstm_forecast.league import run_league, table_lines
-
-        resolved = resolved_config(
-            config,
-            settings,
-            data__target=options["target"],
-            data__date_column=options["date_column"],
-            data__sep=options["sep"],
-            data__decimal=options["decimal"],
-            train__epochs=options["epochs"],
-            train__seed=options["seed"],
-            forecast__samples=options["samples"],
-            forecast__level=options["level"],
-            model__cell=options["cell"],
-            train__engine=options["engine"],
-        )
-        out = out or _timestamped("backtests", config)
-        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
-                            report=typer.echo)  # fmt: skip
-    for line in table_lines(result.table):
-        typer.echo(line)
-    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")
+# inspect, fetch, report and tune register on `app` when their module is imported: after the
+# commands above, so `--help` lists them in this order
+from lstm_forecast import cli_tools  # noqa: E402, F401

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lstm_forecast.errors import LstmForecastError
+from lstm_forecast.errors import ConfigError, LstmForecastError
 
 USER_ERROR_EXIT = 2
 INTERRUPTED_EXIT = 130  # the shell's status for a process ended by Ctrl-C
@@ -96,8 +98,52 @@ def graceful_stop() -> Iterator[object]:
         signal.signal(signal.SIGINT, previous)
 
 
+def refuse_forecast_options(*values) -> None:
+    """`predict` without --steps: the options only a forecast takes must be left out."""
+    if any(value is not None for value in values):
+        raise ConfigError(
+            "--origin, --level, --samples, --seed and --calendar go with --steps N, "
+            "as does --interval"
+        )
+
+
 def resolved_config(config: Path | None, settings: list[str] | None, **options):
     """The config file (or the defaults), then the named options, then every --set."""
     from lstm_forecast.config import apply_settings, load_config, with_overrides
 
     return apply_settings(with_overrides(load_config(config), **options), settings or [])
+
+
+def timestamped_dir(folder: str, config: Path | None) -> Path:
+    """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
+    stem = config.stem if config else "default"
+    return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+
+
+def backtest_league(
+    config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options
+):
+    """`backtest` of several series: the league table (lstm_forecast.league)."""
+    with user_errors():
+        from lstm_forecast.league import run_league, table_lines
+
+        resolved = resolved_config(
+            config,
+            settings,
+            data__target=options["target"],
+            data__date_column=options["date_column"],
+            data__sep=options["sep"],
+            data__decimal=options["decimal"],
+            train__epochs=options["epochs"],
+            train__seed=options["seed"],
+            forecast__samples=options["samples"],
+            forecast__level=options["level"],
+            model__cell=options["cell"],
+            train__engine=options["engine"],
+        )
+        out = out or timestamped_dir("backtests", config)
+        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                            report=typer.echo)  # fmt: skip
+    for line in table_lines(result.table):
+        typer.echo(line)
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")

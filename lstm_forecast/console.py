@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
 
 
@@ -88,6 +93,41 @@ def print_forecast(result, info: dict) -> None:
     typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
 
 
+def show_predictions(table, source: str, metrics: dict, written: Path | None) -> None:
+    """What `predict` prints: the table itself with --out - (nothing `written`), else how many
+    predictions, the notes on in-sample rows, the metrics and the files written."""
+    if written is None:  # --out -
+        table.to_csv(sys.stdout, index=False, float_format="%.6f")
+        return
+    typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
+    print_prediction_notes(metrics)
+    print_metrics(metrics)
+    typer.echo(f"wrote {written} and {written.with_suffix('.metrics.json')}")
+
+
+def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> None:
+    """What `predict --steps` prints: the table itself with --out - (nothing `written`), else
+    the forecast's summary and the files written."""
+    if written is None:  # --out -
+        result.table.to_csv(sys.stdout, index=False, float_format="%.6f")
+        return
+    print_forecast(result, info)
+    typer.echo(
+        f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
+        f"lstm-forecast plot {run_dir} --forecast {written}"
+    )
+
+
+def print_run(result) -> None:
+    """What `train` prints: the metrics, whether it was interrupted, where the run is."""
+    print_metrics(result.metrics)
+    if result.metrics.get("interrupted"):
+        typer.echo(
+            f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
+        )
+    typer.echo(f"run saved to {result.run_dir}/")
+
+
 def fold_line(fold: int, metrics: dict) -> str:
     coverage = metrics["coverage"]
     return (
@@ -97,6 +137,22 @@ def fold_line(fold: int, metrics: dict) -> str:
         f"lag {metrics['lag']}"
         + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
     )
+
+
+@contextmanager
+def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
+    """A transient progress bar over a backtest's folds; yields the `on_fold` callback that
+    advances it and prints the finished fold's line."""
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"backtest, {folds} folds", total=folds)
+
+        def fold_done(fold: int, metrics: dict) -> None:
+            progress.advance(task)
+            progress.console.print(fold_line(fold, metrics), soft_wrap=True, highlight=False)
+
+        yield fold_done
 
 
 def print_backtest(summary: dict) -> None:

@@ -19,11 +19,11 @@ import pandas as pd
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.frequency import (
     Frequency,
-    future_timestamps,
     infer_frequency,
     timestamp_string,
     timestamp_strings,
 )
+from lstm_forecast.future_timestamps import future_timestamps
 from lstm_forecast.windows import Inputs, apply_scaling, as_frame, undo_scaling
 
 # ---- the compiled loop --------------------------------------------------------------------------

@@ -19,9 +19,15 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.baselines import training_drift
+from lstm_forecast.calibrate import bounded_level, calibrate, fit_shrinkage
 from lstm_forecast.config import Config, with_overrides
-from lstm_forecast.errors import BundleError, DataError
-from lstm_forecast.windows import CLOSE, Inputs, as_frame, scaler_from_dict, scaler_to_dict
+from lstm_forecast.errors import DataError
+from lstm_forecast.windows import (
+    CLOSE,
+    Inputs,
+    model_columns,
+    scaler_to_dict,
+)
 
 
 @dataclass
@@ -97,8 +103,8 @@ class Forecaster:
             )
         fitted = fit(config, frame, source, verbose, report, stop)
         rows, in_sample = held_out_rows(config, fitted, frame)
-        shrinkage = _fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
-        calibration = _calibrate(config, fitted, frame, rows, shrinkage, report)
+        shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
+        calibration = calibrate(config, fitted, frame, rows, shrinkage, report)
         return cls(
             config=config,
             model=fitted.model,
@@ -231,7 +237,7 @@ class Forecaster:
         """The interval level adapted to the one-step errors on the rows after the training span
         up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
         when there are none. Capped where the calibration's origins still bound the band."""
-        from lstm_forecast.intervals import adaptive_alphas
+        from lstm_forecast.adaptive_conformal import adaptive_alphas
         from lstm_forecast.predict import predict_rows
 
         first = max(self.train_rows, self.inputs.history_rows)
@@ -302,160 +308,16 @@ class Forecaster:
     @classmethod
     def load(cls, directory: str | Path) -> Forecaster:
         """Read a run directory written by save(); damage or a mismatch is one BundleError."""
-        from lstm_forecast.bundle import load_model, read_run
+        from lstm_forecast.bundle import checked_parts, read_run
 
         run = read_run(directory)
         manifest = run.manifest
-        inputs = Inputs.from_config(run.config)
-        columns = 1 + len(inputs.features)
-        scaler = _checked_scaler(run.scaler_params, columns, run.directory)
-        train_rows = manifest.get("train_rows")
-        if not isinstance(train_rows, int) or not 0 < train_rows <= len(run.series):
-            raise BundleError(f"{run.directory}/run.json: train_rows is missing or out of range")
-        model = load_model(run.model_path)
-        expected = (None, inputs.length, columns)
-        if tuple(model.input_shape) != expected:
-            raise BundleError(
-                f"{run.model_path}: the model takes windows of shape {tuple(model.input_shape)}, "
-                f"but config.toml describes {expected}; train the run again"
-            )
-        fit_keys = (
-            "engine",
-            "epochs_run",
-            "interrupted",
-            "fit_seconds",
-            "seconds_per_epoch",
-            "held_out_rows",
-            "held_out_in_sample",
-        )
-        calibration = None
-        if run.calibration is not None:
-            from lstm_forecast.intervals import Calibration
-
-            calibration = Calibration.from_dict(
-                run.calibration, f"{run.directory}/calibration.json"
-            )
-        shrinkage = manifest.get("shrinkage", 1.0)
-        if not isinstance(shrinkage, int | float) or not 0.0 <= shrinkage <= 1.0:
-            raise BundleError(f"{run.directory}/run.json: shrinkage must be in [0, 1]")
+        parts = checked_parts(run, Inputs.from_config(run.config))  # the files checked first
         return cls(
             config=run.config,
-            model=model,
-            scaler=scaler,
             data=run.series,
-            train_rows=train_rows,
             drift=float(manifest.get("drift", 0.0)),
-            fit_info={key: manifest[key] for key in fit_keys if key in manifest},
             history=run.history,
             baseline=str(manifest.get("baseline", "persistence")),
-            shrinkage=float(shrinkage),
-            calibration=calibration,
+            **parts,
         )
-
-
-def bounded_level(calibration, level: float) -> float:
-    """`level` clipped to what the calibration's errors can bound at every step: with m errors
-    a band of level up to m / (m + 1) is finite. Adaptive levels can ask for more."""
-    fewest = min(len(errors) for errors in calibration.errors)
-    return float(np.clip(level, 0.01, fewest / (fewest + 1) - 1e-6))
-
-
-def _fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
-    """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
-    best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
-
-    This is a forecast combination of the model with its baseline (a = 0: the baseline alone),
-    fitted where the model was not trained, not a trick: it only keeps what the model showed.
-    """
-    if not inputs.target_transform.log_ratio or rows.size == 0:
-        return 1.0
-    from lstm_forecast.predict import PREDICT_BATCH_SIZE
-    from lstm_forecast.windows import scale, unscale
-
-    matrix = inputs.matrix(frame)
-    windows, divisor = inputs.windows(matrix, rows)
-    scaled = scale(fitted.scaler, windows).astype(np.float32)
-    outputs = fitted.model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
-    predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
-    actual = matrix[rows, 0]
-    power = float(np.sum(predicted**2))
-    return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
-
-
-def _calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
-    """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
-    held-out windows were never trained on), their log errors per step."""
-    from lstm_forecast.forecast import point_paths
-    from lstm_forecast.intervals import Calibration, min_origins
-
-    prices = frame.iloc[:, 0].to_numpy(np.float64)
-    origins = rows - 1  # each forecast starts on the row before a held-out row
-    # step h has an error from every origin but the last h - 1: keep the steps with enough
-    level = config.forecast.level
-    steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
-    if steps < 1 or np.any(prices <= 0):
-        report(f"note: no conformal intervals: {origins.size} held-out rows are too few")
-        return None
-    inputs = Inputs.from_config(config)
-    forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
-    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
-    actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
-    errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
-    for usable in range(steps, 0, -1):  # the longest calibration its origins bound
-        try:
-            return Calibration.from_errors(errors[:, :usable], level)
-        except DataError as e:
-            reason = e
-    report(f"note: no conformal intervals for this run: {reason}")
-    return None
-
-
-def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFrame:
-    """The target column first, then the columns the features read, matched by name
-    (case-insensitive); a Series or a frame already in that order passes through."""
-    from lstm_forecast.data import feature_columns
-
-    frame = as_frame(prices)
-    if not isinstance(frame.index, pd.DatetimeIndex):
-        raise DataError("prices need a DatetimeIndex (dates as the index, oldest first)")
-    wanted = [config.data.target, *feature_columns(config.data)]
-    by_name = {str(column).strip().lower(): column for column in frame.columns}
-    close = _close_column(frame.columns) if config.data.target.strip().lower() == "open" else None
-    if all(name.strip().lower() in by_name for name in wanted):
-        chosen = [by_name[name.strip().lower()] for name in wanted]
-        if close is not None and close not in chosen:  # the previous-close baseline's column
-            chosen.append(close)
-        return frame[chosen].astype("float64").rename(columns={close: CLOSE} if close else {})
-    if frame.shape[1] == len(wanted):
-        return frame.astype("float64")  # already target first, then features, under other names
-    raise DataError(
-        f"prices have columns {', '.join(map(str, frame.columns))}; the config needs "
-        f"{', '.join(wanted)}"
-    )
-
-
-def _close_column(columns) -> str | None:
-    """The Close column (also Nasdaq's "Close/Last"), or None."""
-    for column in columns:
-        if "close" in str(column).strip().lower().split("/"):
-            return column
-    return None
-
-
-def _checked_scaler(params: dict, columns: int, directory: Path):
-    """A scaler from scaler.json, checked: finite bounds, one per model input, min < max."""
-    where = f"{directory}/scaler.json"
-    try:
-        low = np.asarray(params["data_min"], dtype=np.float64)
-        high = np.asarray(params["data_max"], dtype=np.float64)
-        scaler = scaler_from_dict(params)
-    except (KeyError, TypeError, ValueError) as e:
-        raise BundleError(f"{where}: damaged ({e}); train the run again") from e
-    if low.shape != (columns,) or high.shape != (columns,):
-        raise BundleError(
-            f"{where}: {low.size} scaled columns, the config has {columns} model inputs; "
-            "train the run again"
-        )
-    if not (np.isfinite(low).all() and np.isfinite(high).all()) or np.any(low[:1] >= high[:1]):
-        raise BundleError(f"{where}: bounds are not finite or min >= max; train the run again")
-    return scaler

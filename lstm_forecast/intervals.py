@@ -1,4 +1,4 @@
-"""Conformal prediction intervals for recursive price forecasts, and the scores that judge them.
+"""Conformal prediction intervals for recursive price forecasts.
 
 All errors live in log-price space, e = log(actual) - log(forecast), so a band is multiplicative:
 [forecast * exp(lower_h), forecast * exp(upper_h)] scales with the price.
@@ -17,9 +17,9 @@ All errors live in log-price space, e = log(actual) - log(forecast), so a band i
   (k + 1)-th for k < n (numpy places q at index q * (n - 1)), i.e. one order statistic too wide
   (at n = 19 and 90 %: 95 % coverage instead of 90 %). `method="inverted_cdf"` is the k-th; we take
   the order statistic directly, which is exact and free of floating-point rounding in k / n.
-- Adaptive conformal inference (Gibbs & Candès 2021, "Adaptive conformal inference under
-  distribution shift"): alpha_{t+1} = alpha_t + gamma (alpha - miss_t), for one forecast step.
-- Scores: coverage, mean width, Winkler (interval) score; the naive random-walk band to beat.
+- Adaptive conformal inference (Gibbs & Candès 2021) on these bands: adaptive_conformal.py.
+- Scores: coverage, mean width, Winkler (interval) score; the naive random-walk band to beat:
+  interval_scores.py.
 - `rolling_origin_errors` collects calibration errors from any point forecaster.
 """
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -39,8 +38,6 @@ METHODS = ("symmetric", "asymmetric")
 # |e| pools both tails: a bounded 90 % band from 9 origins instead of 19, and a steadier quantile;
 # in log space it is still a skewed band in price. "asymmetric" pays off for a biased forecaster.
 DEFAULT_METHOD = "symmetric"
-DEFAULT_GAMMA = 0.005  # ACI step size of Gibbs & Candès 2021 (their stock-volatility experiments)
-DEFAULT_WINDOW = 250  # ACI scores kept: the latest trading year, so a new regime soon fills it
 _RANK_ROUNDING = 1e-9  # (n + 1) * level = 18.000000000000004 must still give rank 18, not 19
 
 # ---- the conformal quantile ---------------------------------------------------------------------
@@ -289,145 +286,3 @@ def rolling_origin_errors(
         actual = prices[origin + 1 : origin + 1 + steps]  # (<= steps,)
         errors[index, : actual.size] = log_errors(actual, forecast[: actual.size])
     return errors
-
-
-# ---- adaptive conformal inference ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdaptiveResult:
-    alphas: np.ndarray  # (T,) miscoverage alpha_t each interval was built with
-    lower: np.ndarray  # (T,) prices; 0 where alpha_t <= 0 (unbounded)
-    upper: np.ndarray  # (T,) prices; inf where alpha_t <= 0 (unbounded)
-    covered: np.ndarray  # (T,) bool: the actual fell inside
-    next_alpha: float  # alpha_{T+1}: the level 1 - next_alpha for the next band, past the data
-
-
-def adaptive_alphas(
-    actual: np.ndarray,
-    forecast: np.ndarray,
-    calibration_errors: np.ndarray,
-    level: float = 0.9,
-    gamma: float = DEFAULT_GAMMA,
-    window: int | None = DEFAULT_WINDOW,
-    method: str = DEFAULT_METHOD,
-) -> AdaptiveResult:
-    """Adaptive conformal intervals for a sequence of one-step forecasts (Gibbs & Candès 2021).
-
-    At time t the band is the conformal band at level 1 - alpha_t of the scores known then: the
-    calibration errors (n,) followed by the errors of actual[:t] (the last `window` of them, or
-    all with None). Then alpha_{t+1} = alpha_t + gamma * (alpha - miss_t), alpha = 1 - level.
-    alpha_t <= 0 gives the unbounded band (0, inf), as in the paper: it cannot miss, so alpha_t
-    climbs back, and the miss rate over T steps stays within
-    (max(alpha, 1 - alpha) + gamma) / (gamma T) of alpha for any score sequence (the paper's
-    bound). A finite stand-in (the largest score) would void that bound. alpha_t >= 1 gives the
-    narrowest band (the smallest score). gamma = 0 is online split conformal (no adaptation).
-    window: the latest scores kept (None: all); the default, one trading year, lets scores of a
-    new volatility regime replace the old within a year, so fewer bands go unbounded.
-    Each outcome must be known before the next band: for step h > 1 the feedback is h steps late.
-    """
-    _check_level(level)
-    _check_method(method)
-    if not 0.0 <= gamma < 1.0:
-        raise ConfigError(f"ACI gamma must be in [0, 1), got {gamma}")
-    if window is not None and window < min_origins(level, method):
-        raise ConfigError(
-            f"ACI window {window} is too short: a {level:.0%} {method} band needs "
-            f"{min_origins(level, method)} scores"
-        )
-    actual = np.asarray(actual, dtype=np.float64)  # (T,)
-    forecast = np.asarray(forecast, dtype=np.float64)  # (T,)
-    if actual.shape != forecast.shape or actual.ndim != 1:
-        raise DataError(f"actual {actual.shape} and forecast {forecast.shape} must be equal 1-D")
-    new_errors = log_errors(actual, forecast)  # (T,)
-    if not np.all(np.isfinite(new_errors)):
-        raise DataError("adaptive intervals need finite positive actual and forecast prices")
-    calibration = np.asarray(calibration_errors, dtype=np.float64).ravel()
-    scores = np.concatenate([calibration[np.isfinite(calibration)], new_errors])  # (n + T,)
-    start = scores.size - new_errors.size  # scores[:start + t] are known at time t
-
-    target = 1.0 - level
-    alpha_t = target
-    alphas, lower, upper = (np.empty(actual.size) for _ in range(3))
-    for t in range(actual.size):
-        known = scores[: start + t]
-        if window is not None:
-            known = known[-window:]
-        alphas[t] = alpha_t
-        clipped = min(max(alpha_t, 0.0), 1.0)
-        if clipped <= 0.0:
-            low, high = -math.inf, math.inf
-        else:
-            low, high = _offsets_1d(known, 1.0 - clipped, method)
-        lower[t], upper[t] = forecast[t] * math.exp(low), forecast[t] * math.exp(high)
-        miss = not lower[t] <= actual[t] <= upper[t]
-        alpha_t = alpha_t + gamma * (target - miss)
-    covered = (lower <= actual) & (actual <= upper)
-    return AdaptiveResult(
-        alphas=alphas, lower=lower, upper=upper, covered=covered, next_alpha=alpha_t
-    )
-
-
-# ---- scoring intervals and the naive band -------------------------------------------------------
-
-
-def _finite_rows(actual, lower, upper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The three as float arrays of one shape, rows without an actual (NaN) left out."""
-    actual, lower, upper = (np.asarray(a, dtype=np.float64).ravel() for a in (actual, lower, upper))
-    if not actual.shape == lower.shape == upper.shape:
-        raise DataError(
-            f"actual, lower, upper differ in length: {actual.size}, {lower.size}, {upper.size}"
-        )
-    known = ~np.isnan(actual)
-    return actual[known], lower[known], upper[known]
-
-
-def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    """Share of actuals inside [lower, upper]; NaN actuals left out; NaN when none is left."""
-    actual, lower, upper = _finite_rows(actual, lower, upper)
-    return float(np.mean((lower <= actual) & (actual <= upper))) if actual.size else math.nan
-
-
-def mean_width(lower: np.ndarray, upper: np.ndarray) -> float:
-    """Mean of upper - lower, in price units (inf if any band is unbounded)."""
-    return float(np.mean(np.asarray(upper, dtype=np.float64) - np.asarray(lower, dtype=np.float64)))
-
-
-def winkler_score(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float) -> float:
-    """Mean Winkler score: width, plus (2 / alpha) times the distance to the band when outside.
-
-    Lower is better; alpha = 1 - level of the band. NaN actuals are left out.
-    """
-    if not 0.0 < alpha < 1.0:
-        raise ConfigError(f"alpha must be between 0 and 1 (0.1 for a 90 % band), got {alpha}")
-    actual, lower, upper = _finite_rows(actual, lower, upper)
-    if not actual.size:
-        return math.nan
-    below = np.maximum(lower - actual, 0.0)  # (rows,) distance under the band, 0 inside
-    above = np.maximum(actual - upper, 0.0)  # (rows,) distance over the band
-    return float(np.mean(upper - lower + (2.0 / alpha) * (below + above)))
-
-
-def log_return_std(prices: np.ndarray) -> float:
-    """Sample std (ddof 1) of daily log returns: the naive band's sigma, from training prices."""
-    prices = np.asarray(prices, dtype=np.float64)
-    if prices.size < 3 or not np.all(np.isfinite(prices) & (prices > 0)):
-        raise DataError("sigma of log returns needs at least 3 finite prices above 0")
-    return float(np.std(np.diff(np.log(prices)), ddof=1))
-
-
-def naive_band(
-    last_price: float, sigma: float, steps: int, level: float = 0.9
-) -> tuple[np.ndarray, np.ndarray]:
-    """Random-walk band: last_price * exp(-/+ z sigma sqrt(h)), h = 1..steps; each (steps,).
-
-    z is the standard normal quantile of (1 + level) / 2 (1.645 at 90 %).
-    """
-    _check_level(level)
-    if steps < 1 or not last_price > 0 or not sigma >= 0:
-        raise ConfigError(
-            f"naive band needs steps >= 1, last_price > 0, sigma >= 0; got {steps}, {last_price}, {sigma}"
-        )
-    z = NormalDist().inv_cdf((1.0 + level) / 2)
-    spread = z * sigma * np.sqrt(np.arange(1, steps + 1))  # (steps,)
-    return last_price * np.exp(-spread), last_price * np.exp(spread)

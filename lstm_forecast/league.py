@@ -207,7 +207,7 @@ def run_league(
         check_new_directory,
         staged_directory,
     )
-    from lstm_forecast.runs import load_split, resolve_paths
+    from lstm_forecast.run_data import load_split, resolve_paths
     from lstm_forecast.windows import Inputs
 
     out_dir = Path(out_dir)

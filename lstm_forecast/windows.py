@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.preprocessing import MinMaxScaler
 
+from lstm_forecast.config import Config
 from lstm_forecast.errors import DataError
 from lstm_forecast.features import Feature, compute
 from lstm_forecast.features import history_rows as feature_history_rows
@@ -236,7 +237,7 @@ def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
 # A log-ratio target (log return, residual) of this size or more is a split, a data error, or a
 # base column that does not match the target (the reference Google file's Close is not
 # split-adjusted before 2014-03-27 while its Open is); windows that hold one are not trained on.
-SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (data.SUSPICIOUS_MOVE)
+SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (quality.SUSPICIOUS_MOVE)
 
 
 def training_rows(matrix: np.ndarray, inputs: Inputs) -> np.ndarray:
@@ -288,3 +289,35 @@ def training_windows(
     # every training value the model sees or learns, per column
     scaler = fit_scaler(np.vstack([x.reshape(-1, columns), targets]))
     return scale(scaler, x).astype(np.float32), scale_target(scaler, y).astype(np.float32), scaler
+
+
+def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFrame:
+    """The target column first, then the columns the features read, matched by name
+    (case-insensitive); a Series or a frame already in that order passes through."""
+    from lstm_forecast.data import feature_columns
+
+    frame = as_frame(prices)
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError("prices need a DatetimeIndex (dates as the index, oldest first)")
+    wanted = [config.data.target, *feature_columns(config.data)]
+    by_name = {str(column).strip().lower(): column for column in frame.columns}
+    close = _close_column(frame.columns) if config.data.target.strip().lower() == "open" else None
+    if all(name.strip().lower() in by_name for name in wanted):
+        chosen = [by_name[name.strip().lower()] for name in wanted]
+        if close is not None and close not in chosen:  # the previous-close baseline's column
+            chosen.append(close)
+        return frame[chosen].astype("float64").rename(columns={close: CLOSE} if close else {})
+    if frame.shape[1] == len(wanted):
+        return frame.astype("float64")  # already target first, then features, under other names
+    raise DataError(
+        f"prices have columns {', '.join(map(str, frame.columns))}; the config needs "
+        f"{', '.join(wanted)}"
+    )
+
+
+def _close_column(columns) -> str | None:
+    """The Close column (also Nasdaq's "Close/Last"), or None."""
+    for column in columns:
+        if "close" in str(column).strip().lower().split("/"):
+            return column
+    return None

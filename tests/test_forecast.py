@@ -13,7 +13,8 @@ from lstm_forecast.forecast import (
     origin_row,
     sample_paths,
 )
-from lstm_forecast.frequency import future_timestamps, infer_frequency
+from lstm_forecast.frequency import infer_frequency
+from lstm_forecast.future_timestamps import future_timestamps
 from lstm_forecast.model import build_model, keras
 from lstm_forecast.transforms import get_transform
 from lstm_forecast.windows import Inputs, fit_scaler

@@ -8,7 +8,8 @@ import pytest
 
 from lstm_forecast.data import load_prices
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.frequency import Frequency, future_timestamps, infer_frequency, resample
+from lstm_forecast.frequency import Frequency, infer_frequency, resample
+from lstm_forecast.future_timestamps import future_timestamps
 
 GOLDEN = Path(__file__).parent / "data"
 

@@ -4,19 +4,21 @@ import math
 import numpy as np
 import pytest
 
+from lstm_forecast.adaptive_conformal import adaptive_alphas
 from lstm_forecast.errors import BundleError, ConfigError, DataError
-from lstm_forecast.intervals import (
-    Calibration,
-    adaptive_alphas,
-    conformal_offsets,
-    conformal_quantile,
+from lstm_forecast.interval_scores import (
     coverage,
     log_return_std,
     mean_width,
-    min_origins,
     naive_band,
-    rolling_origin_errors,
     winkler_score,
+)
+from lstm_forecast.intervals import (
+    Calibration,
+    conformal_offsets,
+    conformal_quantile,
+    min_origins,
+    rolling_origin_errors,
 )
 
 # ---- the conformal quantile ---------------------------------------------------------------------

@@ -21,7 +21,9 @@ from lstm_forecast.config import load_config, with_overrides
 from lstm_forecast.errors import BundleError
 from lstm_forecast.evaluate import lag_verdict
 from lstm_forecast.numbers import price_format, reference_price
-from lstm_forecast.report import format_value, render, run_page, write_report
+from lstm_forecast.report import render, write_report
+from lstm_forecast.report_parts import format_value
+from lstm_forecast.report_run import run_page
 
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

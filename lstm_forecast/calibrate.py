@@ -1,0 +1,69 @@
+"""What training leaves for forecasting, fitted on the held-out tail the model never trained on:
+the shrinkage of a log-ratio model towards its baseline, and the conformal calibration of the
+recursive forecast's errors (and the highest interval level it can bound)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lstm_forecast.config import Config
+from lstm_forecast.errors import DataError
+from lstm_forecast.windows import Inputs
+
+
+def bounded_level(calibration, level: float) -> float:
+    """`level` clipped to what the calibration's errors can bound at every step: with m errors
+    a band of level up to m / (m + 1) is finite. Adaptive levels can ask for more."""
+    fewest = min(len(errors) for errors in calibration.errors)
+    return float(np.clip(level, 0.01, fewest / (fewest + 1) - 1e-6))
+
+
+def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
+    """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
+    best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
+
+    This is a forecast combination of the model with its baseline (a = 0: the baseline alone),
+    fitted where the model was not trained, not a trick: it only keeps what the model showed.
+    """
+    if not inputs.target_transform.log_ratio or rows.size == 0:
+        return 1.0
+    from lstm_forecast.predict import PREDICT_BATCH_SIZE
+    from lstm_forecast.windows import scale, unscale
+
+    matrix = inputs.matrix(frame)
+    windows, divisor = inputs.windows(matrix, rows)
+    scaled = scale(fitted.scaler, windows).astype(np.float32)
+    outputs = fitted.model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
+    actual = matrix[rows, 0]
+    power = float(np.sum(predicted**2))
+    return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
+
+
+def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
+    """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
+    held-out windows were never trained on), their log errors per step."""
+    from lstm_forecast.forecast import point_paths
+    from lstm_forecast.intervals import Calibration, min_origins
+
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    origins = rows - 1  # each forecast starts on the row before a held-out row
+    # step h has an error from every origin but the last h - 1: keep the steps with enough
+    level = config.forecast.level
+    steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
+    if steps < 1 or np.any(prices <= 0):
+        report(f"note: no conformal intervals: {origins.size} held-out rows are too few")
+        return None
+    inputs = Inputs.from_config(config)
+    forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
+    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
+    actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
+    errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
+    for usable in range(steps, 0, -1):  # the longest calibration its origins bound
+        try:
+            return Calibration.from_errors(errors[:, :usable], level)
+        except DataError as e:
+            reason = e
+    report(f"note: no conformal intervals for this run: {reason}")
+    return None

@@ -1,0 +1,99 @@
+"""The `plot` command's files: the CSVs we wrote (predictions, forecasts) read back and checked, the
+figure drawn by plot.py, and the PNG written safely (lstm_forecast.outputs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from lstm_forecast.bundle import run_files
+from lstm_forecast.errors import DataError
+from lstm_forecast.outputs import (
+    check_new_file,
+    write_file,
+)
+
+
+def plot(
+    run_dir: str | Path,
+    out: Path | None = None,
+    predictions: Path | None = None,
+    forecast: Path | None = None,
+    overwrite: bool = True,
+) -> Path:
+    """Draw a run's predictions over the real prices (or a fan chart of a forecast CSV) to a PNG.
+    The default PNG (RUN_DIR/plot.png, FORECAST.png) is replaced; any other --out needs
+    overwrite to replace a file."""
+    from lstm_forecast import plot as figures
+    from lstm_forecast.bundle import PREDICTIONS_FILE, read_run
+
+    run = read_run(run_dir)
+    target = run.config.data.target
+    if forecast:
+        table = read_table(forecast, figures.FORECAST_COLUMNS, "predict --horizon N")
+        level = _sidecar_level(forecast)
+        default, figure = forecast.with_suffix(".png"), None
+        figure = figures.forecast_figure(table, target, run.directory.name, level)
+        inputs = [forecast]
+    else:
+        path = predictions or run.directory / PREDICTIONS_FILE
+        table = read_table(path, figures.PREDICTION_COLUMNS, "predict")
+        name = Path(predictions or run.config.data.test_path or run.config.data.path).stem
+        metrics = run.metrics if not predictions else {}
+        figure = figures.run_figure(table, run.history, target, name, metrics)
+        default, inputs = run.directory / "plot.png", [path]
+    out = Path(out) if out else default
+    check_new_file(out, overwrite or out == default, [*inputs, *run_files(run.directory)])
+    return save_figure(figure, out)
+
+
+def save_figure(figure, out: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    try:
+        write_file(out, lambda path: figure.savefig(path, dpi=110, format="png"))
+    finally:
+        plt.close(figure)
+    return out
+
+
+def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFrame:
+    """A CSV we wrote (predictions, forecast), checked: the columns there, the numbers numeric."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; write one with `lstm-forecast {command}`")
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, OSError) as e:
+        raise DataError(f"{path}: not a CSV of `lstm-forecast {command}` ({e})") from e
+    missing = [column for column in required if column not in table.columns]
+    if missing:
+        raise DataError(
+            f"{path}: missing column(s) {', '.join(missing)}; "
+            f"expected the output of `lstm-forecast {command}`"
+        )
+    try:
+        table["date"] = pd.to_datetime(table["date"], format="ISO8601")
+    except (ValueError, TypeError) as e:
+        raise DataError(f"{path}: column 'date': not ISO dates ({e})") from e
+    for column in required[1:]:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() & table[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise DataError(
+                f"{path}: line {row + 2}, column {column!r}: {table[column].iloc[row]!r} is not "
+                "a number; use the CSV as `lstm-forecast` wrote it"
+            )
+        table[column] = numbers
+    return table
+
+
+def _sidecar_level(forecast: Path) -> str:
+    """The interval level written beside a forecast CSV (NAME.json), as '90 %', or ''."""
+    try:
+        level = json.loads(forecast.with_suffix(".json").read_text()).get("level")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return f"{100 * level:g} %" if isinstance(level, int | float) else ""
