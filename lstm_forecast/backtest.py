@@ -221,9 +221,13 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
     sigma = log_return_std(frame.iloc[:origin, 0].to_numpy())
     bands["naive"] = naive_band(last, sigma, steps, level)
     if forecaster.calibration is not None:
-        bands["conformal"] = forecaster.calibration.band(predicted, level)
+        from lstm_forecast.calibrate import volatility_before
+
+        prices = frame.iloc[:, 0].to_numpy()
+        scale = float(volatility_before(forecaster.calibration, prices, [origin])[0])
+        bands["conformal"] = forecaster.calibration.band(predicted, level, scale)
         adaptive_level = _adaptive_level(forecaster, history, level, config.forecast.gamma)
-        bands["adaptive"] = forecaster.calibration.band(predicted, adaptive_level)
+        bands["adaptive"] = forecaster.calibration.band(predicted, adaptive_level, scale)
     if config.forecast.samples > 0:
         dropout = forecaster.forecast(steps, origin=date, interval="dropout").table
         dropout = dropout.dropna(subset=["predicted"])
@@ -238,16 +242,16 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
 def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
     """The level adaptive conformal inference reaches over the one-step predictions of the
     earlier folds (the data that continued the earlier models), from this fold's calibration."""
-    from lstm_forecast.adaptive_conformal import adaptive_alphas
-    from lstm_forecast.calibrate import bounded_level
+    from lstm_forecast.calibrate import adaptive_online, bounded_level
 
-    if not history:
+    if not history or not all("scale" in h for h in history):
         return level
     actual = np.concatenate([h["actual"] for h in history])
     predicted = np.concatenate([h["predicted"] for h in history])
-    step_one = np.asarray(forecaster.calibration.errors[0])
-    next_alpha = adaptive_alphas(actual, predicted, step_one, level, gamma).next_alpha
-    return bounded_level(forecaster.calibration, 1.0 - next_alpha)
+    scale = np.concatenate([h["scale"] for h in history])
+    calibration = forecaster.calibration
+    *_, next_alpha = adaptive_online(calibration, actual, predicted, scale, level, gamma)
+    return bounded_level(calibration, 1.0 - next_alpha)
 
 
 def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
@@ -262,9 +266,18 @@ def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
     rows = {"actual": actual, "predicted": predicted}
     rows["naive"] = (previous * low[0], previous * high[0])
     if forecaster.calibration is not None:
+        from lstm_forecast.calibrate import volatility_before
+
         lower, upper = forecaster.calibration.offsets(level, 1)
-        rows["conformal"] = (predicted * np.exp(lower[0]), predicted * np.exp(upper[0]))
-        rows["step_one_errors"] = np.asarray(forecaster.calibration.errors[0])
+        first = len(forecaster.data) - len(table)  # the fold's rows end the data it knows
+        prices = forecaster.data.iloc[:, 0].to_numpy()
+        scale = volatility_before(forecaster.calibration, prices, np.arange(first, len(prices)))
+        rows["scale"] = scale
+        rows["calibration"] = forecaster.calibration
+        rows["conformal"] = (
+            predicted * np.exp(lower[0] * scale),
+            predicted * np.exp(upper[0] * scale),
+        )
     return rows
 
 
@@ -272,7 +285,7 @@ def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
     """One-step interval scores over the rows of all folds: static conformal (each fold's own
     calibration), adaptive conformal (one online pass over all rows, Gibbs & Candes 2021,
     starting from the first fold's calibration errors) and the naive band."""
-    from lstm_forecast.adaptive_conformal import adaptive_alphas
+    from lstm_forecast.calibrate import adaptive_online
 
     level = config.forecast.level
     actual = np.concatenate([f["actual"] for f in folds])
@@ -282,12 +295,13 @@ def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
             lower = np.concatenate([f[method][0] for f in folds])
             upper = np.concatenate([f[method][1] for f in folds])
             scores[method] = _scores(actual, lower, upper, level)
-    if all("step_one_errors" in f for f in folds):
+    if all("calibration" in f for f in folds):
         predicted = np.concatenate([f["predicted"] for f in folds])
-        result = adaptive_alphas(
-            actual, predicted, folds[0]["step_one_errors"], level, config.forecast.gamma
+        scale = np.concatenate([f["scale"] for f in folds])
+        lower, upper, _ = adaptive_online(
+            folds[0]["calibration"], actual, predicted, scale, level, config.forecast.gamma
         )
-        scores["adaptive"] = _scores(actual, result.lower, result.upper, level)
+        scores["adaptive"] = _scores(actual, lower, upper, level)
     return scores
 
 

@@ -4,6 +4,8 @@ recursive forecast's errors (and the highest interval level it can bound)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,7 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
     held-out windows were never trained on), their log errors per step."""
     from lstm_forecast.forecast import point_paths
-    from lstm_forecast.intervals import Calibration, min_origins
+    from lstm_forecast.intervals import Calibration, min_origins, volatility
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
     origins = rows - 1  # each forecast starts on the row before a held-out row
@@ -60,10 +62,40 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
     actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
     errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
+    scale = config.forecast.interval_scale
+    if scale == "volatility":
+        errors = errors / volatility(prices)[origins][:, None]
     for usable in range(steps, 0, -1):  # the longest calibration its origins bound
         try:
-            return Calibration.from_errors(errors[:, :usable], level)
+            calibration = Calibration.from_errors(errors[:, :usable], level)
+            return dataclasses.replace(calibration, scale=scale)
         except DataError as e:
             reason = e
     report(f"note: no conformal intervals for this run: {reason}")
     return None
+
+
+def volatility_before(calibration, prices: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The scale of each row's band: the volatility at the row before it (its forecast origin),
+    from prices up to that row only; 1 for a calibration of raw errors."""
+    from lstm_forecast.intervals import volatility
+
+    rows = np.asarray(rows, dtype=np.intp)
+    if calibration.scale != "volatility":
+        return np.ones(rows.size)
+    return volatility(np.asarray(prices, dtype=np.float64)[: rows.max()])[rows - 1]
+
+
+def adaptive_online(calibration, actual, predicted, scale, level: float, gamma: float):
+    """Adaptive conformal inference over one-step predictions, on the calibration's own scores
+    (errors divided by `scale` when it is volatility-scaled). Returns (lower, upper, next_alpha)
+    with the bands in prices."""
+    from lstm_forecast.adaptive_conformal import adaptive_alphas
+
+    actual, predicted = np.asarray(actual, np.float64), np.asarray(predicted, np.float64)
+    scores = (np.log(actual) - np.log(predicted)) / scale  # what the calibration holds
+    ones = np.ones_like(scores)
+    result = adaptive_alphas(np.exp(scores), ones, np.asarray(calibration.errors[0]), level, gamma)
+    lower = predicted * np.exp(np.log(result.lower) * scale)  # back from score units to prices
+    upper = predicted * np.exp(np.log(result.upper) * scale)
+    return lower, upper, result.next_alpha

@@ -143,6 +143,11 @@ class ForecastConfig:
     calibration_steps: int = 20
     # Step size of the adaptive interval's level updates (Gibbs & Candes's value).
     gamma: float = 0.005
+    # Conformal scores: "volatility" = errors divided by the price's volatility at their origin
+    # (an exponentially weighted average of squared log returns, RiskMetrics' 0.94), and each
+    # band scaled by the volatility at its own origin, so it widens when the market turns;
+    # "none" = raw log errors.
+    interval_scale: str = "volatility"
     # With interval = "dropout": Monte-Carlo dropout samples per forecast (the model's Dropout
     # layers kept on); 0 = one deterministic path with dropout off and no interval.
     samples: int = 100

@@ -104,6 +104,10 @@ def validate(config: Config, source: str = "config") -> None:
         forecast.interval in INTERVALS,
         f"[forecast] interval must be one of {', '.join(INTERVALS)}, got {forecast.interval!r}",
     )
+    require(
+        forecast.interval_scale in ("volatility", "none"),
+        f'[forecast] interval_scale must be "volatility" or "none", got {forecast.interval_scale!r}',
+    )
     require(forecast.calibration_steps >= 1, "[forecast] calibration_steps must be at least 1")
     require(
         0.0 <= forecast.gamma < 1.0, f"[forecast] gamma must be in [0, 1), got {forecast.gamma}"

@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.baselines import training_drift
-from lstm_forecast.calibrate import bounded_level, calibrate, fit_shrinkage
+from lstm_forecast.calibrate import (
+    adaptive_online,
+    bounded_level,
+    calibrate,
+    fit_shrinkage,
+    volatility_before,
+)
 from lstm_forecast.config import Config, with_overrides
 from lstm_forecast.errors import DataError
 from lstm_forecast.windows import (
@@ -214,8 +220,10 @@ class Forecaster:
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)
 
+            scale = volatility_before(self.calibration, frame.iloc[:, 0].to_numpy(), [row + 1])
+
             def band(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                return self.calibration.band(point, level)
+                return self.calibration.band(point, level, float(scale[0]))
 
         return forecast_series(
             self.model,
@@ -237,7 +245,6 @@ class Forecaster:
         """The interval level adapted to the one-step errors on the rows after the training span
         up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
         when there are none. Capped where the calibration's origins still bound the band."""
-        from lstm_forecast.adaptive_conformal import adaptive_alphas
         from lstm_forecast.predict import predict_rows
 
         first = max(self.train_rows, self.inputs.history_rows)
@@ -245,11 +252,12 @@ class Forecaster:
         if rows.size == 0:
             return options.level
         predicted = predict_rows(self.model, self.scaler, frame, rows, self.inputs, self.shrinkage)
-        step_one = np.asarray(self.calibration.errors[0])
-        result = adaptive_alphas(
-            frame.iloc[rows, 0].to_numpy(), predicted, step_one, options.level, options.gamma
+        prices = frame.iloc[:, 0].to_numpy()
+        scale = volatility_before(self.calibration, prices, rows)
+        *_, next_alpha = adaptive_online(
+            self.calibration, prices[rows], predicted, scale, options.level, options.gamma
         )
-        return bounded_level(self.calibration, 1.0 - result.next_alpha)
+        return bounded_level(self.calibration, 1.0 - next_alpha)
 
     def _same_columns(self, prices, source: str) -> pd.DataFrame:
         """`prices` in this forecaster's columns (target, feature columns, Close), or one line

@@ -126,6 +126,9 @@ class Calibration:
     method: str = DEFAULT_METHOD
     # forecast origins the errors came from (step h has at most this many errors)
     origins: int = 0
+    # "volatility": each error was divided by the price's volatility at its origin
+    # (volatility_at), and a band is scaled by the volatility at its own origin; "none": raw
+    scale: str = "none"
 
     @classmethod
     def from_errors(
@@ -187,7 +190,7 @@ class Calibration:
         return lower, upper
 
     def band(
-        self, point_forecast: np.ndarray, level: float | None = None
+        self, point_forecast: np.ndarray, level: float | None = None, volatility: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """(lower, upper) prices, each (steps,), around a point forecast of prices (steps,)."""
         point_forecast = np.asarray(point_forecast, dtype=np.float64)
@@ -202,6 +205,8 @@ class Calibration:
                 "in log-price space needs finite prices above 0"
             )
         lower, upper = self.offsets(level, point_forecast.size)
+        if self.scale == "volatility":  # scores were errors / volatility at their origin
+            lower, upper = lower * volatility, upper * volatility
         return point_forecast * np.exp(lower), point_forecast * np.exp(upper)
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,6 +215,7 @@ class Calibration:
             "level": self.level,
             "method": self.method,
             "origins": self.origins,
+            "scale": self.scale,
             "errors": [list(step) for step in self.errors],
         }
 
@@ -226,6 +232,7 @@ class Calibration:
                 level=float(raw["level"]),
                 method=str(raw["method"]),
                 origins=int(raw["origins"]),
+                scale=str(raw.get("scale", "none")),
             )
         except (TypeError, ValueError) as e:
             raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
@@ -234,6 +241,27 @@ class Calibration:
         if not all(math.isfinite(e) for step in errors for e in step):
             raise BundleError(f"{source}: calibration errors must be finite numbers")
         return calibration
+
+
+EWMA_DECAY = 0.94  # RiskMetrics' daily decay of the volatility estimate (J.P. Morgan, 1996)
+
+
+def volatility(prices: np.ndarray) -> np.ndarray:
+    """(rows,) the exponentially weighted volatility of one-step log returns up to each row
+    (row t uses rows up to t only), floored so that no score is divided by zero.
+
+    Normalised conformal scores (Papadopoulos et al. 2008; Lei et al. 2018, "locally weighted"
+    conformal): errors divided by the volatility at their origin are far closer to exchangeable
+    across calm and turbulent spells than raw errors, so a band calibrated in calm months widens
+    when the market turns (scale = "volatility").
+    """
+    import pandas as pd
+
+    returns = pd.Series(np.log(np.asarray(prices, dtype=np.float64))).diff()
+    variance = (returns**2).ewm(alpha=1.0 - EWMA_DECAY, min_periods=2).mean()
+    sigma = np.sqrt(variance.to_numpy())
+    floor = np.nanmedian(sigma) * 1e-3 if np.isfinite(sigma).any() else 1e-12
+    return np.nan_to_num(np.maximum(sigma, max(floor, 1e-12)), nan=np.nanmedian(sigma))
 
 
 def _check_level(level: float) -> None:
