@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,7 +47,9 @@ def print_metrics(metrics: dict) -> None:
             percent(scores["directional_accuracy"]) if name != "persistence" else "-",
             f"{metrics['skill_vs'][name]:+.3f}",
         )
-    Console(highlight=False, soft_wrap=True).print(table)
+    # at least 100 columns: the table must not be cut when stdout is a file or a pipe
+    width = max(100, shutil.get_terminal_size().columns)
+    Console(highlight=False, soft_wrap=True, width=width).print(table)
     typer.echo(
         f"*: the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
         f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
