@@ -96,6 +96,7 @@ def adaptive_online(calibration, actual, predicted, scale, level: float, gamma: 
     scores = (np.log(actual) - np.log(predicted)) / scale  # what the calibration holds
     ones = np.ones_like(scores)
     result = adaptive_alphas(np.exp(scores), ones, np.asarray(calibration.errors[0]), level, gamma)
-    lower = predicted * np.exp(np.log(result.lower) * scale)  # back from score units to prices
-    upper = predicted * np.exp(np.log(result.upper) * scale)
+    with np.errstate(divide="ignore"):  # an unbounded band's lower end is 0: log is -inf
+        lower = predicted * np.exp(np.log(result.lower) * scale)  # from score units to prices
+        upper = predicted * np.exp(np.log(result.upper) * scale)
     return lower, upper, result.next_alpha
