@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.config import Config, config_from_dict, config_to_toml
+from lstm_forecast.config import Config, config_from_dict, config_to_toml, json_safe
 from lstm_forecast.errors import BundleError, LstmForecastError
 from lstm_forecast.outputs import MARKER_FILE, MARKER_FORMAT
 
@@ -199,18 +198,7 @@ def _read_series(path: Path) -> pd.DataFrame:
 
 
 def _write_json(path: Path, value) -> None:
-    path.write_text(json.dumps(_finite(value), indent=2, allow_nan=False) + "\n")
-
-
-def _finite(value):
-    """JSON has no NaN: NaN and infinities are written as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
+    path.write_text(json.dumps(json_safe(value), indent=2, allow_nan=False) + "\n")
 
 
 def _sha256(path: Path) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,7 +264,10 @@ def config_to_dict(config: Config) -> dict[str, Any]:
 
 
 def json_safe(value: Any) -> Any:
-    """Tuples as lists, recursively (TOML and JSON writers want lists)."""
+    """Tuples as lists, NaN and infinities as None (null), recursively: what TOML and JSON
+    writers take."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
