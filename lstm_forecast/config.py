@@ -25,6 +25,7 @@ ENGINES = ("auto", "fast", "keras")
 LOSSES = ("mse", "mae", "huber")
 DATE_ORDERS = ("auto", "dayfirst", "monthfirst")
 MAX_SEED = 2**32 - 1  # NumPy's and Keras's seeds are unsigned 32-bit
+TUNE_SECTION = "tune"  # read by `lstm-forecast tune` alone
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,9 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         sections[section_field.name] = build_section(
             section_type, values, f"{source}: [{section_field.name}]"
         )
-    unknown = sorted(set(raw) - set(sections))
+    # [tune] is the search space `lstm-forecast tune` reads (tune.py); every other command
+    # trains the base config of such a file, so the table is passed over here
+    unknown = sorted(set(raw) - set(sections) - {TUNE_SECTION})
     if unknown:
         raise ConfigError(
             f"{source}: unknown section [{unknown[0]}]; valid sections: {', '.join(sections)}"
