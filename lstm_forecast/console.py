@@ -123,8 +123,15 @@ def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> No
 
 def print_run(result) -> None:
     """What `train` prints: the metrics, whether it was interrupted, where the run is."""
-    print_metrics(result.metrics)
-    if result.metrics.get("interrupted"):
+    metrics = result.metrics
+    print_metrics(metrics)
+    if "coverage" in metrics:
+        typer.echo(
+            f"{100 * metrics['level']:g} % conformal interval, one step ahead: held for "
+            f"{100 * metrics['coverage']:.1f} % of the test rows (mean width "
+            f"{metrics['mean_width']:.4g}, Winkler {metrics['winkler']:.4g})"
+        )
+    if metrics.get("interrupted"):
         typer.echo(
             f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstm_forecast.bundle import run_files
@@ -86,10 +87,37 @@ def train(
         "shrinkage": forecaster.shrinkage,
         "step_label": step_label(split.frame.index),
         "train_rows": split.n_train,
+        **one_step_interval(forecaster, predictions, split.n_train),
         **forecaster.fit_info,
     }
     forecaster.save(out_dir, overwrite, metrics=metrics, predictions=predictions)
     return TrainResult(run_dir=out_dir, metrics=metrics, split=split, sources=sources)
+
+
+def one_step_interval(forecaster, predictions: pd.DataFrame, first_row: int) -> dict:
+    """The conformal band of each one-step prediction (rows first_row.. of the forecaster's
+    data), added to `predictions` as lower/upper, and how it held: coverage, mean width,
+    Winkler score. Nothing when the run has no calibration."""
+    from lstm_forecast.calibrate import volatility_before
+    from lstm_forecast.interval_scores import coverage, mean_width, winkler_score
+
+    calibration, level = forecaster.calibration, forecaster.config.forecast.level
+    if calibration is None:
+        return {}
+    prices = forecaster.data.iloc[:, 0].to_numpy()
+    scale = volatility_before(calibration, prices, first_row + np.arange(len(predictions)))
+    low, high = calibration.offsets(level, 1)
+    predicted = predictions["predicted"].to_numpy()
+    predictions["lower"] = predicted * np.exp(low[0] * scale)
+    predictions["upper"] = predicted * np.exp(high[0] * scale)
+    actual, lower, upper = predictions["actual"], predictions["lower"], predictions["upper"]
+    return {
+        "interval": "conformal",
+        "level": level,
+        "coverage": coverage(actual, lower, upper),
+        "mean_width": mean_width(lower, upper),
+        "winkler": winkler_score(actual, lower, upper, 1.0 - level),
+    }
 
 
 # ---- predict ------------------------------------------------------------------------------------

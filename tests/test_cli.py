@@ -239,7 +239,8 @@ def test_predict_horizon_bad_options_exit_2(trained_run, tmp_path, extra, messag
 def test_plot_forecast_rejects_a_one_step_predictions_csv(trained_run):
     result, _, _ = trained_run
     outcome = invoke("plot", result.run_dir, "--forecast", result.run_dir / "predictions.csv")
-    assert_user_error(outcome, "missing column(s) lower, upper", "predict --horizon N")
+    # predictions.csv has the one-step interval's lower/upper columns, but it is no forecast
+    assert_user_error(outcome, "holds one-step predictions, not a forecast", "predict --horizon N")
 
 
 @pytest.mark.parametrize("transform", ["level", "return", "diff"])

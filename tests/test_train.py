@@ -32,8 +32,15 @@ def test_metrics_are_those_of_the_saved_predictions(trained_run):
     result, _, test_csv = trained_run
     predictions = pd.read_csv(result.run_dir / "predictions.csv")
     assert list(predictions.columns) == [
-        "date", "actual", "predicted", "persistence", "previous_close"
+        "date", "actual", "predicted", "persistence", "previous_close", "lower", "upper"
     ]  # fmt: skip
+    # the one-step conformal band around each prediction, and how often it held
+    assert (predictions["lower"] < predictions["predicted"]).all()
+    assert (predictions["predicted"] < predictions["upper"]).all()
+    inside = predictions["actual"].between(predictions["lower"], predictions["upper"])
+    metrics_file = json.loads((result.run_dir / "metrics.json").read_text())
+    assert metrics_file["coverage"] == pytest.approx(inside.mean())
+    assert metrics_file["interval"] == "conformal" and metrics_file["level"] == 0.9
     assert len(predictions) == 20  # every test row, the first ones from the training history
     assert predictions["predicted"].notna().all()
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
