@@ -87,6 +87,9 @@ def graceful_stop() -> Iterator[object]:
 
     def on_interrupt(signum, frame):
         if stop.requested:
+            stop.aborted = True
+            if frame is not None and frame.f_code.co_name == "__del__":
+                return  # raised in a destructor it would be swallowed with a traceback
             raise KeyboardInterrupt
         stop.requested = True
         typer.echo("stopping after this epoch; Ctrl-C again to abort", err=True)

@@ -90,6 +90,8 @@ def train(
         **one_step_interval(forecaster, predictions, split.n_train),
         **forecaster.fit_info,
     }
+    if getattr(stop, "aborted", False):  # a second Ctrl-C whose exception was swallowed
+        raise KeyboardInterrupt
     forecaster.save(out_dir, overwrite, metrics=metrics, predictions=predictions)
     return TrainResult(run_dir=out_dir, metrics=metrics, split=split, sources=sources)
 

@@ -36,6 +36,9 @@ class StopTraining:
 
     def __init__(self) -> None:
         self.requested = False
+        # a second Ctrl-C: abort. Its KeyboardInterrupt can be swallowed when it lands inside a
+        # destructor (TensorFlow's), so runs.train also checks this flag before it saves.
+        self.aborted = False
 
     def __call__(self) -> bool:
         return self.requested
