@@ -156,14 +156,15 @@ def pooled_verdict(predictions: pd.DataFrame) -> dict:
     model_errors = predictions["predicted"].to_numpy() - actual
     baseline_errors = predictions["baseline"].to_numpy() - actual
     test = diebold_mariano(model_errors, baseline_errors)
+    model_rmse = rmse(actual, predictions["predicted"].to_numpy())
+    baseline_rmse = rmse(actual, predictions["baseline"].to_numpy())
+    persistence_rmse = rmse(actual, predictions["persistence"].to_numpy())
     return {
-        "pooled_rmse": rmse(actual, predictions["predicted"].to_numpy()),
-        "pooled_baseline_rmse": rmse(actual, predictions["baseline"].to_numpy()),
-        "pooled_persistence_rmse": rmse(actual, predictions["persistence"].to_numpy()),
-        "pooled_skill": 1.0
-        - rmse(actual, predictions["predicted"]) / rmse(actual, predictions["baseline"]),
-        "pooled_skill_persistence": 1.0
-        - rmse(actual, predictions["predicted"]) / rmse(actual, predictions["persistence"]),
+        "pooled_rmse": model_rmse,
+        "pooled_baseline_rmse": baseline_rmse,
+        "pooled_persistence_rmse": persistence_rmse,
+        "pooled_skill": 1.0 - model_rmse / baseline_rmse,
+        "pooled_skill_persistence": 1.0 - model_rmse / persistence_rmse,
         "dm_statistic": test.statistic,
         "dm_pvalue": test.pvalue,
         "verdict": test.verdict,
