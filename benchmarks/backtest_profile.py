@@ -2,13 +2,14 @@
 
 A search (`lstm-forecast tune`) is many backtests, so a fold should cost about its training.
 This times each stage of every fold of `lstm-forecast backtest` (default config, bundled data,
-10 folds of 20 rows unless told otherwise) by wrapping the functions walk_forward calls, and
-splits fit / predict / forecast into their first call on a fold's new model (tracing, XLA
-compilation) and what the same call costs again on a warm model.
+10 folds of 20 rows unless told otherwise) by wrapping the functions walk_forward calls. The
+folds share one model per shape (model.ModelPool); --fresh-models gives every fold a new model
+and new traced graphs, as before the pool, to compare in one sitting.
 
 Usage (from the repository root):
     python benchmarks/backtest_profile.py --folds 10 --horizon 20 [--config configs/x.toml]
-Writes benchmarks/results/backtest_profile.md (with --write).
+        [--fresh-models] [--write]
+Writes benchmarks/results/backtest_profile.md (backtest_profile_fresh.md with --fresh-models).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STAGES = ("data", "build", "predict", "forecast", "evaluate")
+STAGES = ("data", "build", "shrinkage", "calibrate", "predict", "forecast", "evaluate")
 
 
 def main() -> None:
@@ -31,6 +32,11 @@ def main() -> None:
     parser.add_argument("--config", default=None)
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--horizon", type=int, default=20)
+    parser.add_argument(
+        "--fresh-models",
+        action="store_true",
+        help="a new model (and new traced graphs) every fold, as before the model pool",
+    )
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
 
@@ -57,29 +63,36 @@ def main() -> None:
 
         return wrapper
 
-    # stages: the windows and scaler, the Keras model build + compile, training, one-step
-    # predictions, the recursive forecast with its interval
+    # stages: the windows and scaler, the Keras model (built or lent by the pool), training,
+    # the shrinkage and conformal calibration on the held-out windows, one-step predictions,
+    # the recursive forecasts with their intervals, the metrics
     train.training_windows = timed("data", train.training_windows)
-    model.build_model = timed("build", model.build_model)
-    model.compile_model = timed("build", model.compile_model)
-    original_fit, original_predict = forecaster.Forecaster.fit, forecaster.Forecaster.predict
-    original_forecast = forecaster.Forecaster.forecast
+    model.ModelPool.model = timed("build", model.ModelPool.model)
+    original_fit = train.fit
 
-    def fit(cls, *args, **kwargs):
+    def fit(*args, **kwargs):
         begin = time.perf_counter()
-        result = original_fit.__func__(cls, *args, **kwargs)
+        result = original_fit(*args, **kwargs)
         current["fit_total"] += time.perf_counter() - begin
         seconds = result.history["seconds"].to_numpy()
         current["first_epoch"] += float(seconds[0])
         current["later_epochs"] += float(seconds[1:].sum())
         current["epochs"] += len(seconds)
-        extras["last"] = result
         return result
 
-    forecaster.Forecaster.fit = classmethod(fit)
-    forecaster.Forecaster.predict = timed("predict", original_predict)
-    forecaster.Forecaster.forecast = timed("forecast", original_forecast)
-    backtest.evaluate_table = timed("evaluate", backtest.evaluate_table)
+    train.fit = fit
+    forecaster.fit_shrinkage = timed("shrinkage", forecaster.fit_shrinkage)
+    forecaster.calibrate = timed("calibrate", forecaster.calibrate)
+    original_full_fit = forecaster.Forecaster.fit
+
+    def full_fit(cls, *args, **kwargs):
+        extras["last"] = original_full_fit.__func__(cls, *args, **kwargs)
+        return extras["last"]
+
+    forecaster.Forecaster.fit = classmethod(full_fit)
+    forecaster.Forecaster.predict = timed("predict", forecaster.Forecaster.predict)
+    forecaster.Forecaster.forecast = timed("forecast", forecaster.Forecaster.forecast)
+    forecaster.Forecaster.evaluate = timed("evaluate", forecaster.Forecaster.evaluate)
 
     fold_started = [time.perf_counter()]
 
@@ -91,8 +104,19 @@ def main() -> None:
         current.clear()
         print(fold_line(fold, timings[-1]), flush=True)
 
+    models = model.ModelPool()
+    if arguments.fresh_models:
+        from lstm_forecast import fast_graph
+
+        class FreshModels(model.ModelPool):
+            def model(self, *args, **kwargs):
+                self._models.clear()
+                fast_graph.network.cache_clear()
+                return super().model(*args, **kwargs)
+
+        models = FreshModels()
     backtest.walk_forward(
-        config, split.frame, arguments.folds, arguments.horizon, sources[0].source, on_fold
+        config, split.frame, arguments.folds, arguments.horizon, sources[0].source, on_fold, models
     )
     total = time.perf_counter() - started
     peak_megabytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -117,7 +141,8 @@ def main() -> None:
     lines = report(timings, warm, read_seconds, total, peak_megabytes, arguments, config)
     print("\n".join(lines))
     if arguments.write:
-        out = ROOT / "benchmarks" / "results" / "backtest_profile.md"
+        name = "backtest_profile_fresh.md" if arguments.fresh_models else "backtest_profile.md"
+        out = ROOT / "benchmarks" / "results" / name
         out.write_text("\n".join(lines) + "\n")
         print(f"wrote {out}")
 
@@ -142,23 +167,35 @@ def report(timings, warm, read_seconds, total, peak_megabytes, arguments, config
     rows = [
         ("whole fold", mean("total")),
         ("windows + scaler (data)", mean("data")),
-        ("Keras model build + compile", mean("build")),
+        ("Keras model (built, or lent by the pool)", mean("build")),
         ("first epoch (graph tracing + first pass)", mean("first_epoch")),
         (f"later epochs ({mean('epochs') - 1:.1f} on average)", mean("later_epochs")),
-        ("rest of Forecaster.fit (engine setup, weights copy)", fit_other),
-        ("one-step predictions (model.predict, new model)", mean("predict")),
-        ("recursive forecast + interval (new model: XLA compile)", mean("forecast")),
-        ("metrics (evaluate_table)", mean("evaluate")),
+        ("rest of train.fit (engine setup, weights copy)", fit_other),
+        ("shrinkage (model.predict on the held-out windows)", mean("shrinkage")),
+        ("conformal calibration (recursive paths from every held-out origin)", mean("calibrate")),
+        ("one-step predictions of the fold", mean("predict")),
+        ("recursive forecasts + intervals of the fold", mean("forecast")),
+        ("metrics (Forecaster.evaluate)", mean("evaluate")),
     ]
-    accounted = mean("fit_total") + mean("predict") + mean("forecast") + mean("evaluate")
-    rows.append(("unaccounted (walk_forward's own work)", mean("total") - accounted))
+    accounted = sum(
+        mean(key)
+        for key in ("fit_total", "shrinkage", "calibrate", "predict", "forecast", "evaluate")
+    )
+    rows.append(
+        (
+            "the rest (baseline choice, interval scores, walk_forward's own work)",
+            mean("total") - accounted,
+        )
+    )
     lines = [
         f"# Backtest profile: {arguments.folds} folds of {arguments.horizon} rows, "
         f"{arguments.config or 'default config'}, {config.data.path}",
         "",
         f"Command: `python benchmarks/backtest_profile.py --folds {arguments.folds} "
-        f"--horizon {arguments.horizon}`"
-        + (f" --config {arguments.config}" if arguments.config else ""),
+        f"--horizon {arguments.horizon}"
+        + (f" --config {arguments.config}" if arguments.config else "")
+        + (" --fresh-models" if arguments.fresh_models else "")
+        + "`",
         "",
         f"Total {total:.1f} s (reading the CSV {read_seconds:.2f} s), peak RSS "
         f"{peak_megabytes:.0f} MB, engine {config.train.engine}, epochs <= {config.train.epochs}, "
@@ -171,18 +208,24 @@ def report(timings, warm, read_seconds, total, peak_megabytes, arguments, config
         lines.append(f"| {name} | {seconds:.2f} | {100 * seconds / mean('total'):.0f} % |")
     lines += [
         "",
-        "The same calls again on the last fold's (warm) model: "
-        f"predict {warm['predict']:.2f} s, forecast {warm['forecast']:.2f} s — the rest of the "
-        "cold numbers above is tracing and compiling for each fold's new model.",
+        "The same calls again on the last fold's model: "
+        f"predict {warm['predict']:.2f} s, forecast {warm['forecast']:.2f} s"
+        + (
+            " — the rest of the numbers above is tracing and compiling for each fold's new model."
+            if arguments.fresh_models
+            else "."
+        ),
         "",
-        "| fold | total | data | build | first epoch | later epochs | epochs | predict | forecast |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| fold | total | data | build | first epoch | later epochs | epochs | shrinkage | "
+        "calibrate | predict | forecast |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number, fold in enumerate(timings, start=1):
         lines.append(
             f"| {number} | {fold['total']:.2f} | {fold.get('data', 0):.2f} | "
             f"{fold.get('build', 0):.2f} | {fold.get('first_epoch', 0):.2f} | "
             f"{fold.get('later_epochs', 0):.2f} | {int(fold.get('epochs', 0))} | "
+            f"{fold.get('shrinkage', 0):.2f} | {fold.get('calibrate', 0):.2f} | "
             f"{fold.get('predict', 0):.2f} | {fold.get('forecast', 0):.2f} |"
         )
     return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate import rmse
 from lstm_forecast.windows import Inputs
+
+if TYPE_CHECKING:
+    from lstm_forecast.model import ModelPool
 
 # metrics summarised across folds as mean and standard deviation
 SUMMARY_METRICS = (
@@ -72,6 +76,7 @@ def walk_forward(
     fold_length: int,
     source: str,
     on_fold: Callable[[int, dict], object] = lambda fold, metrics: None,
+    models: ModelPool | None = None,
 ) -> BacktestResult:
     """Train one model per fold on everything before the fold and predict the fold's rows.
 
@@ -85,17 +90,26 @@ def walk_forward(
     its RMSE beside the flat "last price" forecast, and its intervals scored (coverage, mean
     width, Winkler score): conformal, adaptive conformal, Monte-Carlo dropout (samples > 0) and
     the naive random-walk band; "coverage" is the configured [forecast] interval's.
-    `on_fold(fold, metrics)` is called as each fold finishes.
+    `[backtest] refit` = N trains a new model every N folds (0: once, before the first); the
+    folds between predict with the last one. `on_fold(fold, metrics)` is called as each fold
+    finishes. The folds train one after another on one model per architecture (`models`, a
+    model.ModelPool, new unless given), so tracing and compiling happen once per shape.
     """
     from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.model import ModelPool
+
+    models = models or ModelPool()
 
     inputs = Inputs.from_config(config)
     origins = fold_origins(len(frame), folds, fold_length, inputs.history_rows + 1, source)
     fold_rows, tables, one_step = [], [], []
+    refit, trained = config.backtest.refit, None
     for fold, origin in enumerate(origins, start=1):
         history = frame.iloc[:origin]  # everything the fold may learn from
-        forecaster = Forecaster.fit(history, config, source=source)
-        forecaster = forecaster.with_data(frame.iloc[: origin + fold_length])
+        new_model = trained is None or (refit > 0 and (fold - 1) % refit == 0)
+        if new_model:
+            trained = Forecaster.fit(history, config, source=source, models=models)
+        forecaster = trained.with_data(frame.iloc[: origin + fold_length])
         table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
         table["baseline"] = _baseline_column(table, forecaster)
         metrics = forecaster.evaluate(table)
@@ -104,12 +118,13 @@ def walk_forward(
         fold_rows.append(
             {
                 "fold": fold,
-                "train_rows": origin,
-                "train_end": str(history.index[-1].date()),
+                "train_rows": forecaster.train_rows,
+                "train_end": str(forecaster.train_span[1].date()),
+                "new_model": new_model,
                 **_flat(metrics),
                 "shrinkage": forecaster.shrinkage,
                 "parameters": forecaster.fit_info["parameters"],
-                "epochs_run": forecaster.fit_info["epochs_run"],
+                "epochs_run": forecaster.fit_info["epochs_run"] if new_model else 0,
                 "seconds_per_epoch": forecaster.fit_info["seconds_per_epoch"],
             }
         )
@@ -139,6 +154,8 @@ def walk_forward(
         "interval": config.forecast.interval,
         "interval_level": config.forecast.level,
         "samples": config.forecast.samples,
+        "refit": config.backtest.refit,
+        "models_trained": int(fold_table["new_model"].sum()),
         "parameters": int(fold_table["parameters"].iloc[0]),
     }
     summary["coverage_pooled"] = (

@@ -256,6 +256,10 @@ def backtest(
         int | None, typer.Option(help="Dropout samples for each fold's interval; 0 = none.")
     ] = None,
     level: Annotated[float | None, typer.Option(help="Interval level to measure.")] = None,
+    refit: Annotated[
+        int | None,
+        typer.Option(help="Train a new model every N folds; 0 = once, before the first fold."),
+    ] = None,
     settings: SetOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
@@ -291,7 +295,7 @@ def backtest(
         return backtest_league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
                        target=target, date_column=date_column, sep=sep, decimal=decimal,
                        epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
-                       engine=engine)  # fmt: skip
+                       engine=engine, refit=refit)  # fmt: skip
     with user_errors():
         resolved = resolved_config(
             config,
@@ -307,6 +311,7 @@ def backtest(
             forecast__level=level,
             model__cell=cell,
             train__engine=engine,
+            backtest__refit=refit,
         )
         from lstm_forecast import runs
 

@@ -143,6 +143,7 @@ def backtest_league(
             forecast__level=options["level"],
             model__cell=options["cell"],
             train__engine=options["engine"],
+            backtest__refit=options["refit"],
         )
         out = out or timestamped_dir("backtests", config)
         result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,

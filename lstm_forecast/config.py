@@ -164,12 +164,25 @@ class ForecastConfig:
 
 
 @dataclass(frozen=True)
+class BacktestConfig:
+    """How `backtest` (and every trial of `tune`) walks forward."""
+
+    # Train a new model every `refit` folds, from scratch on every row before that fold; the folds
+    # between use the last model, predicting each row from the actual prices before it (as
+    # NeuralForecast's cross_validation(refit=...) and Darts' historical_forecasts(retrain=...)).
+    # 1 = every fold (the strict default); 0 = once, before the first fold: a model that is
+    # trained once and then used for folds * fold_length rows, as `train` then `predict` is.
+    refit: int = 1
+
+
+@dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     window: WindowConfig = field(default_factory=WindowConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
+    backtest: BacktestConfig = field(default_factory=BacktestConfig)
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -110,6 +110,10 @@ def validate(config: Config, source: str = "config") -> None:
     )
     require(forecast.calibration_steps >= 1, "[forecast] calibration_steps must be at least 1")
     require(
+        config.backtest.refit >= 0,
+        f"[backtest] refit must be >= 0 (0 = train once), got {config.backtest.refit}",
+    )
+    require(
         0.0 <= forecast.gamma < 1.0, f"[forecast] gamma must be in [0, 1), got {forecast.gamma}"
     )
     cells = ", ".join(CELLS)

@@ -167,7 +167,13 @@ def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
 
 def print_backtest(summary: dict) -> None:
     folds, length = summary["folds"], summary["fold_length"]
-    typer.echo(f"{folds} folds of {length} rows, mean ± std across folds:")
+    trained = summary.get("models_trained", folds)
+    models = (
+        "a new model each"
+        if trained == folds
+        else f"{trained} model{'s' * (trained > 1)} trained, refit {summary.get('refit')}"
+    )
+    typer.echo(f"{folds} folds of {length} rows ({models}), mean ± std across folds:")
     for name in ("rmse", "naive_rmse", "baseline_rmse", "skill", "directional_accuracy", "lag"):
         typer.echo(f"  {name:<22}{summary[name]['mean']:>10.4g} ± {summary[name]['std']:.3g}")
     chosen = ", ".join(

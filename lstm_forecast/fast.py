@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_forecast.fast_graph import FastLSTM, Spec, _tf, draw_masks
+from lstm_forecast.fast_graph import Spec, _tf, draw_masks, network
 
 LOSSES = ("mse", "mae", "huber")
 
@@ -131,7 +131,7 @@ def fit(
     x_train = tf.constant(np.ascontiguousarray(x[:n_train].transpose(1, 0, 2)))
     y_train = tf.constant(y[:n_train])
     x_val, y_val = tf.constant(x[n_train:]), tf.constant(y[n_train:])
-    net = FastLSTM(spec, batch_size, learning_rate, shards=shards)
+    net = network(spec, batch_size, learning_rate, shards)
     state = net.to_fused(weights)
     moments = tuple(tf.zeros_like(w) for w in state)
     velocities = tuple(tf.zeros_like(w) for w in state)

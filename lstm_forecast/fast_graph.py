@@ -6,6 +6,7 @@ tests/test_fast.py checks each piece against Keras.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -93,11 +94,13 @@ def _scaled_masks(tf, spec: Spec, keep):
 
 def _block_arguments(tf, inputs, w, b, units: int) -> dict:
     """What the fused forward and backward kernels share: a layer over all steps of `inputs`
-    (T, B, D) from zero state, without peephole connections."""
-    zeros = tf.zeros([inputs.shape[1], units])
+    (T, B, D) from zero state, without peephole connections. Dynamic shapes: B is left open in
+    the traces that serve fits of different sizes."""
+    shape = tf.shape(inputs)
+    zeros = tf.zeros(tf.stack([shape[1], units]))
     no_peephole = tf.zeros([units])
     return dict(
-        seq_len_max=tf.constant(inputs.shape[0], tf.int64),
+        seq_len_max=tf.cast(shape[0], tf.int64),
         x=inputs,
         cs_prev=zeros,
         h_prev=zeros,
@@ -160,11 +163,12 @@ def _gradients(tf, spec: Spec, layers, dense, x, y, sample_weight, count, masks)
     for index in reversed(range(len(layers))):
         inputs, (i, cs, f, o, ci, co, h) = cache[index]
         (w, b), units = layers[index], spec.units[index]
-        steps, batch = inputs.shape[0], inputs.shape[1]
+        steps, batch = tf.shape(inputs)[0], tf.shape(inputs)[1]
         if masks[index] is not None:
             d_inputs = d_inputs * masks[index]
         if index == last:  # only the last hidden state reaches the output
-            d_inputs = tf.concat([tf.zeros([steps - 1, batch, units]), d_inputs[None]], axis=0)
+            padding = tf.zeros(tf.stack([steps - 1, batch, units]))
+            d_inputs = tf.concat([padding, d_inputs[None]], axis=0)
         x_grad, _, _, w_grad, _, _, _, b_grad = tf.raw_ops.BlockLSTMGradV2(
             **_block_arguments(tf, inputs, w, b, units),
             i=i,
@@ -251,6 +255,12 @@ def _unflatten(flat):
     return [tuple(flat[i : i + 2]) for i in range(0, len(flat) - 2, 2)], tuple(flat[-2:])
 
 
+@functools.lru_cache(maxsize=4)
+def network(spec: Spec, batch_size: int, learning_rate: float, shards: int = 0) -> FastLSTM:
+    """The graph functions for this shape, traced once and shared by every fit that has it."""
+    return FastLSTM(spec, batch_size, learning_rate, shards)
+
+
 class FastLSTM:
     """Graph functions for one Spec and batch size. `predict`, `loss_sum` and `gradients` take
     Keras-order weights and batch-major windows (B, T, F); `epoch` carries the fused layout."""
@@ -322,9 +332,11 @@ class FastLSTM:
             return flat, moments, velocities, iteration, total
 
         self.predict = tf.function(predict, autograph=False)
-        self.loss_sum = tf.function(loss_sum, autograph=False)
-        self.gradients = tf.function(gradients, autograph=False)
-        self.epoch = tf.function(epoch, autograph=False)
+        self.gradients = tf.function(gradients, autograph=False)  # shards need a static batch
+        # the windows' count changes from fit to fit (walk-forward folds): after a second count,
+        # one trace with that axis left open serves them all
+        self.loss_sum = tf.function(loss_sum, autograph=False, reduce_retracing=True)
+        self.epoch = tf.function(epoch, autograph=False, reduce_retracing=True)
 
     def to_fused(self, weights):
         """Keras-order weights -> the flat fused-layout tuple that `epoch` carries."""

@@ -284,6 +284,9 @@ def _to_prices(model_paths: np.ndarray, inputs: Inputs, last_base, shrinkage: fl
     return inputs.target_transform.inverse_path(model_paths, last_base)
 
 
+ORIGINS_BUCKET = 64
+
+
 def point_paths(
     model,
     scaler,
@@ -303,7 +306,12 @@ def point_paths(
     matrix = inputs.matrix(frame)  # (rows, columns)
     # window k holds matrix[k : k + length]; the one ending at row o starts at o - length + 1
     starts = sliding_window_view(matrix, inputs.length, axis=0)[origin_rows - inputs.length + 1]
-    start = tf.constant(starts.transpose(0, 2, 1), tf.float32)  # (origins, length, columns)
+    starts = starts.transpose(0, 2, 1)  # (origins, length, columns)
+    # XLA compiles once per batch shape: padded to a multiple of ORIGINS_BUCKET (repeating the
+    # last window), walk-forward folds whose origin counts differ by a few share one compilation
+    padded = -(-len(starts) // ORIGINS_BUCKET) * ORIGINS_BUCKET
+    starts = np.concatenate([starts, np.repeat(starts[-1:], padded - len(starts), axis=0)])
+    start = tf.constant(starts, tf.float32)
     normalized = inputs.normalized
     compiled = _compiled(model, False, bool(normalized[0]))
     constants = (
@@ -312,6 +320,7 @@ def point_paths(
         tf.constant(normalized),
     )
     model_paths = compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
+    model_paths = model_paths[: len(origin_rows)]
     bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
     return _to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)
 

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from lstm_forecast.windows import (
     model_columns,
     scaler_to_dict,
 )
+
+if TYPE_CHECKING:
+    from lstm_forecast.model import ModelPool
 
 
 @dataclass
@@ -87,10 +91,13 @@ class Forecaster:
         report: Callable[[str], object] = lambda line: None,
         stop: Callable[[], bool] = lambda: False,
         source: str = "training data",
+        models: ModelPool | None = None,
     ) -> Forecaster:
         """Train on every row of `prices` (by date; the target column and any feature columns).
 
         `report` gets notes such as an engine fallback; `stop()` is asked after every epoch.
+        `models`: a model.ModelPool to take the Keras model from, for fits that run one after
+        another (walk-forward folds): the Forecaster is then valid until the pool's next fit.
         """
         from lstm_forecast.baselines import choose_baseline
         from lstm_forecast.train import fit, held_out_rows
@@ -107,7 +114,7 @@ class Forecaster:
                 f'[window] base = "previous_close" needs a Close column beside an Open target; '
                 f"the data has {', '.join(map(str, frame.columns))}"
             )
-        fitted = fit(config, frame, source, verbose, report, stop)
+        fitted = fit(config, frame, source, verbose, report, stop, models)
         rows, in_sample = held_out_rows(config, fitted, frame)
         shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
         calibration = calibrate(config, fitted, frame, rows, shrinkage, report)

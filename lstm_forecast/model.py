@@ -43,6 +43,43 @@ def compile_model(model: keras.Model, train_config: TrainConfig) -> keras.Model:
     return model
 
 
+class ModelPool:
+    """Keras models lent to fits that run one after another (walk-forward folds, tune trials).
+
+    Tracing and XLA compilation belong to a model object: Keras's predict function, the compiled
+    forecast loop (forecast.py) and the calibration paths are built once per model and input
+    shape. A new model per fold paid them again every fold (benchmarks/results/
+    backtest_profile.md), so a pool builds one model per architecture and seed and, on every
+    later request, puts back the weights it was built with (the same initial weights a fresh
+    build draws from the seed) and a fresh optimizer. A Forecaster fitted from a pool holds the
+    lent model: it is valid until the pool lends that model again.
+    """
+
+    def __init__(self) -> None:
+        self._models: dict[tuple, tuple[keras.Model, list]] = {}
+
+    def model(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        length: int,
+        n_features: int,
+        keras_trains: bool = True,
+    ) -> keras.Model:
+        """A compiled model with the initial weights `train_config.seed` gives. `keras_trains`:
+        Keras's fit will train it, so a lent model gets a new optimizer (compiling again also
+        drops its traced predict function; the fast engine keeps both)."""
+        key = (model_config, train_config.seed, length, n_features)
+        if key in self._models:
+            model, initial = self._models[key]
+            model.set_weights(initial)
+            return compile_model(model, train_config) if keras_trains else model
+        keras.utils.set_random_seed(train_config.seed)
+        model = compile_model(build_model(model_config, length, n_features), train_config)
+        self._models[key] = (model, model.get_weights())
+        return model
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records wall-clock seconds per epoch into the training logs (history.csv's `seconds`)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ import pandas as pd
 from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.windows import Inputs, as_frame, training_rows, training_windows
+
+if TYPE_CHECKING:
+    from lstm_forecast.model import ModelPool
 
 
 @dataclass
@@ -51,11 +55,13 @@ def fit(
     verbose: int | str = 0,
     report: Callable[[str], object] = lambda line: None,
     stop: Callable[[], bool] = lambda: False,
+    models: ModelPool | None = None,
 ) -> Fitted:
     """Fit the scaler and the model on `train_frame` alone (nothing after it is seen).
 
     `train_frame`: the target price first, then the columns the features read (a price Series
     for the target alone). `stop()` is asked after every epoch; True ends training there.
+    `models`: the pool to take the model from (walk-forward folds share one), else a new model.
     """
     settings = config.train
     inputs = Inputs.from_config(config)
@@ -66,10 +72,12 @@ def fit(
             f"validation_fraction {settings.validation_fraction}; give more data or set it to 0"
         )
     engine = resolve_engine(config, report)
-    from lstm_forecast.model import build_model, compile_model, keras
+    from lstm_forecast.model import ModelPool, keras
 
-    keras.utils.set_random_seed(settings.seed)  # the initial weights, for either engine
-    model = compile_model(build_model(config.model, inputs.length, x.shape[-1]), settings)
+    models = models or ModelPool()
+    model = models.model(config.model, settings, inputs.length, x.shape[-1], engine == "keras")
+    # the seed again, so that training draws the same numbers whether the model was lent or built
+    keras.utils.set_random_seed(settings.seed)
     started = time.perf_counter()
     if engine == "fast":
         from lstm_forecast import fast

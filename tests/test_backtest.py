@@ -128,3 +128,65 @@ def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, ti
     assert 0 <= summary["dm_pvalue"] <= 1
     assert summary["verdict"] in ("beats", "loses to", "no significant difference from")
     assert "skill_vs_persistence" in folds and "baselines" not in folds  # flat CSV columns
+
+
+def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tiny_config):
+    """The model pool lends one Keras model to every fold (traced and compiled once), reset to
+    the seed's initial weights: each fold's predictions are those of a model built for it."""
+    from lstm_forecast.backtest import walk_forward
+    from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.model import ModelPool
+
+    config = with_overrides(
+        load_config(tiny_config), train__epochs=2, forecast__interval="none", forecast__samples=0
+    )
+    frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
+    models, lent = ModelPool(), []
+    original = ModelPool.model
+
+    def spy(self, *args, **kwargs):
+        lent.append(original(self, *args, **kwargs))
+        return lent[-1]
+
+    ModelPool.model = spy
+    try:
+        pooled = walk_forward(config, frame, 3, 5, "x", models=models)
+    finally:
+        ModelPool.model = original
+    assert len(lent) == 3 and all(model is lent[0] for model in lent)
+    for number, origin in enumerate((75, 80, 85), start=1):
+        fresh = Forecaster.fit(frame.iloc[:origin], config).with_data(frame.iloc[: origin + 5])
+        expected = fresh.predict(frame.iloc[origin : origin + 5])["predicted"].to_numpy()
+        np.testing.assert_allclose(fold(pooled, number), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("refit", "new_models"), [(0, [1, 0, 0]), (2, [1, 0, 1]), (1, [1, 1, 1])])
+def test_refit_trains_a_new_model_every_n_folds(tmp_path, tiny_config, refit, new_models):
+    frame = random_walk(90, seed=6)
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config),
+        data__path=str(path),
+        train__epochs=1,
+        forecast__interval="none",
+        forecast__samples=0,
+        backtest__refit=refit,
+    )
+    result = backtest(config, 3, 5, tmp_path / "bt")
+    folds = result.folds
+    assert folds["new_model"].astype(int).tolist() == new_models
+    # a fold without a new model predicts with the last model: trained before an earlier fold
+    last_trained = folds["train_rows"].where(folds["new_model"]).ffill()
+    assert folds["train_rows"].tolist() == last_trained.tolist()
+    assert (folds["epochs_run"] > 0).tolist() == [bool(n) for n in new_models]
+    assert result.summary["models_trained"] == sum(new_models)
+    predictions = result.predictions
+    assert len(predictions) == 15 and predictions["predicted"].notna().all()
+
+
+def test_a_negative_refit_is_refused(tiny_config):
+    from lstm_forecast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[backtest\] refit must be >= 0"):
+        with_overrides(load_config(tiny_config), backtest__refit=-1)
