@@ -61,6 +61,10 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
     targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
     actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
+    weights = combination_weights(forecasts, actual, prices[origins])
+    if weights:
+        last = prices[origins][:, None]
+        forecasts = last * np.exp(np.asarray(weights) * np.log(forecasts / last))
     errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
     scale = config.forecast.interval_scale
     if scale == "volatility":
@@ -68,7 +72,7 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     for usable in range(steps, 0, -1):  # the longest calibration its origins bound
         try:
             calibration = Calibration.from_errors(errors[:, :usable], level)
-            return dataclasses.replace(calibration, scale=scale)
+            return dataclasses.replace(calibration, scale=scale, weights=weights[:usable])
         except DataError as e:
             reason = e
     report(f"note: no conformal intervals for this run: {reason}")
@@ -100,3 +104,22 @@ def adaptive_online(calibration, actual, predicted, scale, level: float, gamma: 
         lower = predicted * np.exp(np.log(result.lower) * scale)  # from score units to prices
         upper = predicted * np.exp(np.log(result.upper) * scale)
     return lower, upper, result.next_alpha
+
+
+def combination_weights(forecasts: np.ndarray, actual: np.ndarray, last: np.ndarray) -> tuple:
+    """Per step h, the share b_h in [0, 1] of the model's log move away from the last price that
+    best predicts the actual log move on the held-out origins (least squares, as fit_shrinkage
+    does for one step): the recursive forecast combined with the random walk, which keeps the
+    model's path only as far as it beat holding the last price. () when a forecast is not a
+    positive price (no log move to weigh)."""
+    if not np.all(np.isfinite(forecasts) & (forecasts > 0)):
+        return ()
+    model_move = np.log(forecasts) - np.log(last)[:, None]  # (origins, steps)
+    actual_move = np.log(actual) - np.log(last)[:, None]  # NaN past the data
+    weights = []
+    for step in range(forecasts.shape[1]):
+        seen = np.isfinite(actual_move[:, step])
+        x, y = model_move[seen, step], actual_move[seen, step]
+        power = float(np.sum(x * x))
+        weights.append(float(np.clip(np.sum(x * y) / power, 0.0, 1.0)) if power > 0 else 0.0)
+    return tuple(weights)

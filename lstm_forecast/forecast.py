@@ -214,6 +214,7 @@ def forecast_series(
     source: str = "data",
     shrinkage: float = 1.0,
     band: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    combine: Callable[[np.ndarray, float], np.ndarray] | None = None,
 ) -> Forecast:
     """Forecast `steps` rows after row `origin_row` of `frame` from the rows up to it.
 
@@ -224,7 +225,8 @@ def forecast_series(
     sessions of exchange `calendar`; times of day and time zone are kept. The table starts with
     the window of actual prices the forecast started from (predicted empty), then the forecast
     rows. The interval: the Monte-Carlo dropout paths' central `level` share when samples > 0,
-    else `band(point forecast)` (a conformal band), else none.
+    else `band(point forecast)` (a conformal band), else none. `combine(paths, last price)`
+    pulls the price paths toward the last price step by step (Calibration.combine).
     """
     if steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}")
@@ -241,6 +243,8 @@ def forecast_series(
     window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
     model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
     paths = _to_prices(model_paths, inputs, float(inputs.base_values(known)[-1]), shrinkage)
+    if combine is not None:
+        paths = combine(paths, float(prices.iloc[origin_row]))
     median, lower, upper = interval(paths, level)
     if not samples:
         lower, upper = band(median) if band else (np.full(steps, np.nan),) * 2

@@ -246,6 +246,7 @@ class Forecaster:
             source=source,
             shrinkage=self.shrinkage,
             band=band if options.interval != "none" else None,
+            combine=self.calibration.combine if self.calibration is not None else None,
         )
 
     def adaptive_level(self, frame: pd.DataFrame, row: int, options) -> float:

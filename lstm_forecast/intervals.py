@@ -129,6 +129,9 @@ class Calibration:
     # "volatility": each error was divided by the price's volatility at its origin
     # (volatility_at), and a band is scaled by the volatility at its own origin; "none": raw
     scale: str = "none"
+    # weights[h - 1]: how much of the model's step-h move away from the last price the point
+    # forecast keeps (combine); the errors are those of the combined forecast. () = all of it
+    weights: tuple[float, ...] = ()
 
     @classmethod
     def from_errors(
@@ -209,6 +212,18 @@ class Calibration:
             lower, upper = lower * volatility, upper * volatility
         return point_forecast * np.exp(lower), point_forecast * np.exp(upper)
 
+    def combine(self, paths: np.ndarray, last_price: float) -> np.ndarray:
+        """Price paths (n, steps) pulled toward `last_price` step by step: a forecast
+        combination with the random walk, last × (path / last) ** weights[h - 1]. Steps past
+        the calibrated ones keep the last weight."""
+        paths = np.asarray(paths, dtype=np.float64)
+        if not self.weights:
+            return paths
+        steps = paths.shape[-1]
+        weights = np.asarray(self.weights[:steps], dtype=np.float64)
+        weights = np.concatenate([weights, np.full(steps - weights.size, weights[-1])])
+        return last_price * np.exp(weights * np.log(paths / last_price))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: lists and floats only."""
         return {
@@ -216,6 +231,7 @@ class Calibration:
             "method": self.method,
             "origins": self.origins,
             "scale": self.scale,
+            "weights": list(self.weights),
             "errors": [list(step) for step in self.errors],
         }
 
@@ -233,6 +249,7 @@ class Calibration:
                 method=str(raw["method"]),
                 origins=int(raw["origins"]),
                 scale=str(raw.get("scale", "none")),
+                weights=tuple(float(w) for w in raw.get("weights", ())),
             )
         except (TypeError, ValueError) as e:
             raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
@@ -240,6 +257,8 @@ class Calibration:
             raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
         if not all(math.isfinite(e) for step in errors for e in step):
             raise BundleError(f"{source}: calibration errors must be finite numbers")
+        if not all(0.0 <= w <= 1.0 for w in calibration.weights):
+            raise BundleError(f"{source}: combination weights must be in [0, 1]")
         return calibration
 
 

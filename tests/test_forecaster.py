@@ -105,3 +105,22 @@ def test_features_are_parsed_once_when_the_config_is_read():
     first = config.data.parsed_features
     assert first is config.data.parsed_features  # cached, not parsed again
     assert [feature.kind for feature in first] == ["sma", "raw"]
+
+
+def test_the_forecast_keeps_of_the_models_path_what_the_calibration_weights_say(forecaster):
+    import dataclasses
+
+    assert forecaster.calibration is not None
+    weights = forecaster.calibration.weights
+    assert len(weights) == forecaster.calibration.steps and all(0 <= w <= 1 for w in weights)
+    last = float(forecaster.data.iloc[-1, 0])
+    flat = dataclasses.replace(forecaster, calibration=dataclasses.replace(
+        forecaster.calibration, weights=(0.0,) * len(weights)))  # fmt: skip
+    table = flat.forecast(5).table.dropna(subset=["predicted"])
+    np.testing.assert_allclose(table["predicted"], last)  # nothing kept: the last price
+    whole = dataclasses.replace(forecaster, calibration=dataclasses.replace(
+        forecaster.calibration, weights=()))  # fmt: skip
+    model_path = whole.forecast(5, interval="none").table.dropna(subset=["predicted"])
+    combined = forecaster.forecast(5, interval="none").table.dropna(subset=["predicted"])
+    expected = forecaster.calibration.combine(model_path["predicted"].to_numpy()[None], last)[0]
+    np.testing.assert_allclose(combined["predicted"], expected, rtol=1e-9)

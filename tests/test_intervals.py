@@ -306,3 +306,48 @@ def test_naive_band_by_hand():
     assert log_return_std(prices) == pytest.approx(np.std(np.diff(np.log(prices)), ddof=1))
     with pytest.raises(DataError, match="at least 3"):
         log_return_std(prices[:2])
+
+
+# ---- combining the recursive forecast with the random walk --------------------------------------
+
+
+def test_combination_weights_keep_a_move_that_predicts_and_drop_one_that_does_not():
+    from lstm_forecast.calibrate import combination_weights
+
+    rng = np.random.default_rng(0)
+    last = np.full(400, 100.0)
+    actual_move = rng.normal(0, 0.02, (400, 3))
+    useful = 100.0 * np.exp(actual_move)  # step 1: the model foresaw the move exactly
+    noise = 100.0 * np.exp(rng.normal(0, 0.02, (400, 3)))  # unrelated to what happened
+    half = 100.0 * np.exp(2.0 * actual_move)  # twice the move: half of it is the best fit
+    forecasts = np.stack([useful[:, 0], noise[:, 1], half[:, 2]], axis=1)
+    actual = 100.0 * np.exp(actual_move)
+    actual[-1, 2] = np.nan  # past the data: left out of the fit
+    weights = combination_weights(forecasts, actual, last)
+    assert weights[0] == pytest.approx(1.0)
+    assert weights[1] < 0.15
+    assert weights[2] == pytest.approx(0.5, abs=1e-9)
+    assert combination_weights(np.zeros((3, 2)), np.ones((3, 2)), np.ones(3)) == ()
+
+
+def test_combine_pulls_paths_toward_the_last_price_step_by_step():
+    calibration = Calibration(errors=((0.1,),) * 2, weights=(1.0, 0.0))
+    paths = np.array([[110.0, 121.0, 130.0]])
+    combined = calibration.combine(paths, 100.0)
+    # step 1 kept, step 2 the last price, step 3 past the weights: the last weight (0)
+    np.testing.assert_allclose(combined, [[110.0, 100.0, 100.0]])
+    half = Calibration(errors=((0.1,),), weights=(0.5,)).combine(np.array([[121.0]]), 100.0)
+    np.testing.assert_allclose(half, [[110.0]])  # half of the log move
+    unweighted = Calibration(errors=((0.1,),))
+    np.testing.assert_allclose(unweighted.combine(paths, 100.0), paths)
+
+
+def test_combination_weights_round_trip_and_out_of_range_ones_are_refused():
+    calibration = Calibration(errors=((0.1, 0.2),), weights=(0.25,))
+    raw = json.loads(json.dumps(calibration.to_dict()))
+    assert Calibration.from_dict(raw) == calibration
+    raw["weights"] = [1.5]
+    with pytest.raises(BundleError, match=r"weights must be in \[0, 1\]"):
+        Calibration.from_dict(raw, "run/calibration.json")
+    del raw["weights"]  # a run from before the weights: the model's path as it is
+    assert Calibration.from_dict(raw).weights == ()
