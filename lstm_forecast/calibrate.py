@@ -110,14 +110,16 @@ def combination_weights(forecasts: np.ndarray, actual: np.ndarray, last: np.ndar
     """Per step h, the share b_h in [0, 1] of the model's log move away from the last price that
     best predicts the actual log move on the held-out origins (least squares, as fit_shrinkage
     does for one step): the recursive forecast combined with the random walk, which keeps the
-    model's path only as far as it beat holding the last price. () when a forecast is not a
-    positive price (no log move to weigh)."""
+    model's path only as far as it beat holding the last price. Step 1 keeps weight 1: the
+    one-step forecast is already combined with the strongest baseline (fit_shrinkage), and its
+    band (train's predictions, the backtest's one-step band) uses the step-1 errors as they are.
+    () when a forecast is not a positive price (no log move to weigh)."""
     if not np.all(np.isfinite(forecasts) & (forecasts > 0)):
         return ()
     model_move = np.log(forecasts) - np.log(last)[:, None]  # (origins, steps)
     actual_move = np.log(actual) - np.log(last)[:, None]  # NaN past the data
-    weights = []
-    for step in range(forecasts.shape[1]):
+    weights = [1.0]
+    for step in range(1, forecasts.shape[1]):
         seen = np.isfinite(actual_move[:, step])
         x, y = model_move[seen, step], actual_move[seen, step]
         power = float(np.sum(x * x))

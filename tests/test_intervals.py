@@ -320,13 +320,15 @@ def test_combination_weights_keep_a_move_that_predicts_and_drop_one_that_does_no
     useful = 100.0 * np.exp(actual_move)  # step 1: the model foresaw the move exactly
     noise = 100.0 * np.exp(rng.normal(0, 0.02, (400, 3)))  # unrelated to what happened
     half = 100.0 * np.exp(2.0 * actual_move)  # twice the move: half of it is the best fit
-    forecasts = np.stack([useful[:, 0], noise[:, 1], half[:, 2]], axis=1)
-    actual = 100.0 * np.exp(actual_move)
-    actual[-1, 2] = np.nan  # past the data: left out of the fit
+    # step 1 always keeps the model (its one-step forecast is already shrunk to the baseline)
+    forecasts = np.stack([noise[:, 0], useful[:, 1], noise[:, 2], half[:, 2]], axis=1)
+    actual = 100.0 * np.exp(actual_move[:, [0, 1, 2, 2]])
+    actual[-1, 3] = np.nan  # past the data: left out of the fit
     weights = combination_weights(forecasts, actual, last)
-    assert weights[0] == pytest.approx(1.0)
-    assert weights[1] < 0.15
-    assert weights[2] == pytest.approx(0.5, abs=1e-9)
+    assert weights[0] == 1.0
+    assert weights[1] == pytest.approx(1.0)
+    assert weights[2] < 0.15
+    assert weights[3] == pytest.approx(0.5, abs=1e-9)
     assert combination_weights(np.zeros((3, 2)), np.ones((3, 2)), np.ones(3)) == ()
 
 
