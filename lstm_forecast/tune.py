@@ -243,6 +243,9 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
     import optuna
 
     from lstm_forecast.backtest import walk_forward
+    from lstm_forecast.model import ModelPool
+
+    models = ModelPool()  # trials of one shape share a traced model, as folds do
 
     def run(trial) -> float:
         refuse_surplus(trial, total)
@@ -258,7 +261,9 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
             if fold < tune.folds and trial.should_prune():  # after the last fold: keep it
                 raise optuna.TrialPruned(f"pooled skill {skill:+.4f} after fold {fold}")
 
-        result = walk_forward(config, frame, tune.folds, tune.fold_length, source, on_fold)
+        result = walk_forward(
+            config, frame, tune.folds, tune.fold_length, source, on_fold, models=models
+        )
         model_errors, baseline_errors = pooled_errors(result.predictions, tune.baseline)
         trial.set_user_attr(
             "errors",

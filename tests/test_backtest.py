@@ -130,15 +130,21 @@ def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, ti
     assert "skill_vs_persistence" in folds and "baselines" not in folds  # flat CSV columns
 
 
-def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tiny_config):
+@pytest.mark.parametrize("engine", ["fast", "keras"])
+def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tiny_config, engine):
     """The model pool lends one Keras model to every fold (traced and compiled once), reset to
-    the seed's initial weights: each fold's predictions are those of a model built for it."""
+    the seed's initial weights (and, for Keras's fit, a new optimizer): each fold's predictions
+    are those of a model built for it."""
     from lstm_forecast.backtest import walk_forward
     from lstm_forecast.forecaster import Forecaster
     from lstm_forecast.model import ModelPool
 
     config = with_overrides(
-        load_config(tiny_config), train__epochs=2, forecast__interval="none", forecast__samples=0
+        load_config(tiny_config),
+        train__epochs=2,
+        train__engine=engine,
+        forecast__interval="none",
+        forecast__samples=0,
     )
     frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
     models, lent = ModelPool(), []
