@@ -246,7 +246,10 @@ class Forecaster:
             source=source,
             shrinkage=self.shrinkage,
             band=band if options.interval != "none" else None,
-            combine=self.calibration.combine if self.calibration is not None else None,
+            # Monte-Carlo dropout is the model's own spread: its paths stay as the model made them
+            combine=self.calibration.combine
+            if self.calibration is not None and options.interval != "dropout"
+            else None,
         )
 
     def adaptive_level(self, frame: pd.DataFrame, row: int, options) -> float:
