@@ -17,10 +17,12 @@ def test_fold_origins_cut_the_newest_rows_into_consecutive_blocks():
         fold_origins(100, 5, 20, 21, "x")
 
 
-def run_backtest(tmp_path, tiny_config, frame, name, folds=3, horizon=5):
+def run_backtest(tmp_path, tiny_config, frame, name, folds=3, horizon=5, **overrides):
     path = tmp_path / f"{name}.csv"
     frame.to_csv(path, index=False)
-    config = with_overrides(load_config(tiny_config), data__path=str(path), train__epochs=1)
+    config = with_overrides(
+        load_config(tiny_config), data__path=str(path), train__epochs=1, **overrides
+    )
     return backtest(config, folds, horizon, tmp_path / name)
 
 
@@ -131,10 +133,13 @@ def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, ti
 
 
 @pytest.mark.parametrize("engine", ["fast", "keras"])
-def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tiny_config, engine):
+def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
+    tmp_path, tiny_config, engine, monkeypatch
+):
     """The model pool lends one Keras model to every fold (traced and compiled once), reset to
     the seed's initial weights (and, for Keras's fit, a new optimizer): each fold's predictions
     are those of a model built for it."""
+    from lstm_forecast import fast_graph
     from lstm_forecast.backtest import walk_forward
     from lstm_forecast.forecaster import Forecaster
     from lstm_forecast.model import ModelPool
@@ -147,19 +152,22 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tin
         forecast__samples=0,
     )
     frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
-    models, lent = ModelPool(), []
-    original = ModelPool.model
+    lent, original = [], ModelPool.model
 
     def spy(self, *args, **kwargs):
         lent.append(original(self, *args, **kwargs))
         return lent[-1]
 
-    ModelPool.model = spy
-    try:
-        pooled = walk_forward(config, frame, 3, 5, "x", models=models)
-    finally:
-        ModelPool.model = original
+    monkeypatch.setattr(ModelPool, "model", spy)
+    fast_graph.network.cache_clear()
+    pooled = walk_forward(config, frame, 3, 5, "x", models=ModelPool())
     assert len(lent) == 3 and all(model is lent[0] for model in lent)
+    if engine == "fast":  # 3 folds of 3 sizes: one graph, traced for one size and then open
+        assert fast_graph.network.cache_info().misses == 1
+        spec = fast_graph.Spec.from_config(config.model, config.train)
+        net = fast_graph.network(spec, config.train.batch_size, config.train.learning_rate, 0)
+        assert net.epoch.experimental_get_tracing_count() <= 2
+    monkeypatch.undo()
     for number, origin in enumerate((75, 80, 85), start=1):
         fresh = Forecaster.fit(frame.iloc[:origin], config).with_data(frame.iloc[: origin + 5])
         expected = fresh.predict(frame.iloc[origin : origin + 5])["predicted"].to_numpy()
@@ -168,18 +176,15 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(tmp_path, tin
 
 @pytest.mark.parametrize(("refit", "new_models"), [(0, [1, 0, 0]), (2, [1, 0, 1]), (1, [1, 1, 1])])
 def test_refit_trains_a_new_model_every_n_folds(tmp_path, tiny_config, refit, new_models):
-    frame = random_walk(90, seed=6)
-    path = tmp_path / "prices.csv"
-    frame.to_csv(path, index=False)
-    config = with_overrides(
-        load_config(tiny_config),
-        data__path=str(path),
-        train__epochs=1,
+    result = run_backtest(
+        tmp_path,
+        tiny_config,
+        random_walk(90, seed=6),
+        "bt",
         forecast__interval="none",
         forecast__samples=0,
         backtest__refit=refit,
     )
-    result = backtest(config, 3, 5, tmp_path / "bt")
     folds = result.folds
     assert folds["new_model"].astype(int).tolist() == new_models
     # a fold without a new model predicts with the last model: trained before an earlier fold
