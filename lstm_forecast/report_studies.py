@@ -89,7 +89,8 @@ def backtest_page(directory: Path) -> dict:
         "title": f"Backtest {directory.name}",
         "kind": "backtest",
         "subtitle": f"{summary.get('folds', '?')} folds of {summary.get('fold_length', '?')} rows"
-        + (f" of {Path(summary['source']).name}" if summary.get("source") else ""),
+        + (f" of {Path(summary['source']).name}" if summary.get("source") else "")
+        + _models_trained(summary),
         "directory": str(directory),
         **verdict,
         "tiles": tiles,
@@ -184,3 +185,11 @@ def _objective(trials, summary: dict) -> tuple[str | None, bool]:
     if re.search(r"\bmax|maximi", said) or re.search(r"\bmin|minimi", said):
         return column, bool(re.search(r"\bmax|maximi", said))
     return column, bool(re.search(r"skill|accuracy|coverage|score", column))
+
+
+def _models_trained(summary: dict) -> str:
+    """ ", 2 models trained (refit 5)" when the folds did not each train a model."""
+    trained, folds = summary.get("models_trained"), summary.get("folds")
+    if trained is None or trained == folds:
+        return ""
+    return f", {trained} model{'s' * (trained > 1)} trained (refit {summary.get('refit')})"

@@ -195,6 +195,11 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
     assert f"Pooled skill vs 'tomorrow = today' over all 2 folds {summary['pooled_skill']:+.3f}" in text  # fmt: skip
     assert embedded_pngs(page) == [(tmp_path / "bt" / "backtest.png").read_bytes()]
     assert "Data quality" in text and "Config and versions" in text
+    assert "trained (refit" not in text  # a model per fold: nothing to say
+
+    once = backtest(with_overrides(config, backtest__refit=0), 2, 5, tmp_path / "once")
+    text = parse_self_contained(write_report(once.out_dir).read_text(encoding="utf-8")).words
+    assert "1 model trained (refit 0)" in text
 
 
 def test_tuning_study_report_shows_the_best_ten_trials_and_every_figure(tmp_path):
