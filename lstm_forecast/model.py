@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 from lstm_forecast.backend import import_keras
 from lstm_forecast.cells import recurrent_layer
@@ -52,11 +53,13 @@ class ModelPool:
     backtest_profile.md), so a pool builds one model per architecture and seed and, on every
     later request, puts back the weights it was built with (the same initial weights a fresh
     build draws from the seed) and a fresh optimizer. A Forecaster fitted from a pool holds the
-    lent model: it is valid until the pool lends that model again.
+    lent model: it is valid until the pool lends that model again. It keeps the `size` models
+    used last (a study samples many architectures; each kept model holds its traced graphs).
     """
 
-    def __init__(self) -> None:
-        self._models: dict[tuple, tuple[keras.Model, list]] = {}
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._models: OrderedDict[tuple, tuple[keras.Model, list]] = OrderedDict()
 
     def model(
         self,
@@ -71,12 +74,15 @@ class ModelPool:
         drops its traced predict function; the fast engine keeps both)."""
         key = (model_config, train_config.seed, length, n_features)
         if key in self._models:
+            self._models.move_to_end(key)
             model, initial = self._models[key]
             model.set_weights(initial)
             return compile_model(model, train_config) if keras_trains else model
         keras.utils.set_random_seed(train_config.seed)
         model = compile_model(build_model(model_config, length, n_features), train_config)
         self._models[key] = (model, model.get_weights())
+        while len(self._models) > self.size:
+            self._models.popitem(last=False)  # the model used longest ago
         return model
 
 

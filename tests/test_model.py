@@ -41,3 +41,21 @@ def test_compile_uses_the_configured_optimizer_and_rate(optimizer):
     compile_model(model, TrainConfig(optimizer=optimizer, learning_rate=0.01, loss="mae"))
     assert type(model.optimizer).__name__.lower() == optimizer
     assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_the_pool_lends_one_model_per_shape_with_its_seed_weights_and_keeps_the_newest():
+    from lstm_forecast.model import ModelPool
+
+    pool = ModelPool(size=2)
+    small, wide = ModelConfig(), ModelConfig(layers=(LayerConfig(units=8),))
+    first = pool.model(small, TrainConfig(seed=1), 10, 1)
+    initial = [w.copy() for w in first.get_weights()]
+    first.set_weights([w + 1.0 for w in initial])  # trained, say
+    again = pool.model(small, TrainConfig(seed=1), 10, 1, keras_trains=False)
+    assert again is first  # lent again, not built
+    for lent, built in zip(again.get_weights(), initial, strict=True):
+        np.testing.assert_array_equal(lent, built)  # the seed's initial weights are back
+    assert pool.model(small, TrainConfig(seed=2), 10, 1) is not first  # another seed
+    assert pool.model(wide, TrainConfig(seed=1), 10, 1) is not first  # another shape
+    # size 2: the two used last are kept, the oldest was built again
+    assert pool.model(small, TrainConfig(seed=1), 10, 1) is not first
