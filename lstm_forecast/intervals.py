@@ -217,8 +217,8 @@ class Calibration:
         combination with the random walk, last × (path / last) ** weights[h - 1]. Steps past
         the calibrated ones keep the last weight."""
         paths = np.asarray(paths, dtype=np.float64)
-        if not self.weights:
-            return paths
+        if not self.weights or last_price <= 0 or np.any(paths <= 0):
+            return paths  # no log move to weigh (a diff or level path can cross zero)
         steps = paths.shape[-1]
         weights = np.asarray(self.weights[:steps], dtype=np.float64)
         weights = np.concatenate([weights, np.full(steps - weights.size, weights[-1])])

@@ -342,6 +342,8 @@ def test_combine_pulls_paths_toward_the_last_price_step_by_step():
     np.testing.assert_allclose(half, [[110.0]])  # half of the log move
     unweighted = Calibration(errors=((0.1,),))
     np.testing.assert_allclose(unweighted.combine(paths, 100.0), paths)
+    crossing = np.array([[5.0, -1.0, 2.0]])  # a path below zero has no log move: left as it is
+    np.testing.assert_array_equal(calibration.combine(crossing, 10.0), crossing)
 
 
 def test_combination_weights_round_trip_and_out_of_range_ones_are_refused():
