@@ -1,14 +1,18 @@
-"""Wall time and memory of `lstm-forecast backtest --folds 10 --fold-length 20`, side by side.
+"""Wall time and memory of `lstm-forecast backtest --folds 10 --horizon 20`, side by side.
 
 Each variant is the real command in its own process (TensorFlow's import and the CSV read
 included), on the bundled data unless --data says otherwise:
-- `--before TREE`: the same command from another checkout of this repository (for example the
-  commit before the model pool: `git worktree add ../before de84785`), run with PYTHONPATH=TREE;
+- `--before TREE`: the same command from another checkout of this repository, run with
+  PYTHONPATH=TREE: the commit before the model pool (`git worktree add ../before de84785`), or
+  the commit issue 18 measured its "~59 s" at (e2ab423), so that its target reads as a ratio on
+  whatever machine this runs on (`--horizon` is the option name both accept);
 - `refit 1` (the default): a new model every fold, the folds sharing one traced model;
 - `refit 5`, `refit 0`: a new model every 5 folds, or once.
-Reported: seconds, peak resident memory of the process, models trained, the pooled skill against
-the strongest baseline with its Diebold-Mariano p-value, and the 20-step conformal coverage, so
-that a faster variant shows what it changes in the verdict.
+Reported: seconds, peak resident memory of the process, models trained, the training epochs and
+their seconds (folds.csv: epochs_run x seconds_per_epoch, so what the rest of the command costs
+shows), the pooled skill against the strongest baseline with its Diebold-Mariano p-value, and the
+20-step conformal coverage, so that a faster variant shows what it changes in the verdict (a tree
+from before those were written shows "-").
 
 Usage (from the repository root):
     python benchmarks/backtest_throughput.py [--before ../before] [--refits 1 5 0] [--data CSV]
@@ -18,6 +22,7 @@ Writes benchmarks/results/backtest_throughput.md (with --write).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -56,14 +61,27 @@ def run_variant(tree: Path, arguments: list[str], out: Path) -> dict:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr.strip()[-2000:]}")
     summary = json.loads((out / "summary.json").read_text())
     conformal = summary.get("recursive_intervals", {}).get("conformal", {})
+    with (out / "folds.csv").open(newline="") as file:
+        folds = list(csv.DictReader(file))
+    epochs = [int(fold["epochs_run"]) for fold in folds if fold.get("epochs_run")]
     return {
         "seconds": seconds,
         "peak_mb": int(done.stdout.strip().splitlines()[-1]) / 1024,
         "models": summary.get("models_trained", summary["folds"]),
-        "skill": summary["pooled_skill"],
-        "p": summary["dm_pvalue"],
+        "epochs": sum(epochs),
+        "training_seconds": sum(
+            int(fold["epochs_run"]) * float(fold["seconds_per_epoch"])
+            for fold in folds
+            if fold.get("epochs_run")
+        ),
+        "skill": summary.get("pooled_skill", float("nan")),
+        "p": summary.get("dm_pvalue", float("nan")),
         "coverage": conformal.get("coverage", float("nan")),
     }
+
+
+def _number(value: float, spec: str, unit: str = "") -> str:
+    return "-" if value != value else f"{value:{spec}}{unit}"  # NaN: not written by that tree
 
 
 def main() -> None:
@@ -76,7 +94,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
 
-    common = ["--folds", str(arguments.folds), "--fold-length", str(arguments.fold_length)]
+    common = ["--folds", str(arguments.folds), "--horizon", str(arguments.fold_length)]
     if arguments.data:
         common += ["--data", str(arguments.data.resolve())]
     variants = []
@@ -106,16 +124,17 @@ def main() -> None:
         f"Data: {data}. Machine: {platform.machine()}, {os.cpu_count()} CPUs; each variant is "
         "the CLI in its own process, run one after another in this sitting.",
         "",
-        "| variant | seconds | × refit 1 | peak MB | models trained | pooled skill | DM p | "
-        "20-step conformal coverage |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| variant | seconds | × refit 1 | peak MB | models trained | epochs | seconds in epochs | "
+        "pooled skill | DM p | 20-step conformal coverage |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     reference = next((r["seconds"] for name, r in rows if name.startswith("refit 1")), None)
     for name, r in rows:
         ratio = f"{r['seconds'] / reference:.2f}" if reference else "-"
         lines.append(
             f"| {name} | {r['seconds']:.1f} | {ratio} | {r['peak_mb']:.0f} | {r['models']} | "
-            f"{r['skill']:+.4f} | {r['p']:.3f} | {100 * r['coverage']:.1f} % |"
+            f"{r['epochs']} | {r['training_seconds']:.1f} | {_number(r['skill'], '+.4f')} | "
+            f"{_number(r['p'], '.3f')} | {_number(100 * r['coverage'], '.1f', ' %')} |"
         )
     print("\n".join(lines))
     if arguments.write:

@@ -56,6 +56,16 @@ def backtest_page(directory: Path) -> dict:
             _table("", ["", ""], _key_values(summary, others, fmt)),
         ]
         sections.append(_section("summary", "Across folds", [], tables))
+    intervals = _interval_rows(summary, fmt)
+    if intervals:
+        headers = ["forecast", "interval", "coverage", "mean width", "Winkler", "vs the naive band"]
+        level = _number(summary.get("interval_level"))
+        caption = f"nominal {100 * level:g} % intervals" if level is not None else ""
+        sections.append(
+            _section(
+                "intervals", "Intervals", [INTERVALS_NOTE], [_table(caption, headers, intervals)]
+            )
+        )
     if (directory / "folds.csv").is_file():
         folds = pd.read_csv(directory / "folds.csv")
         # dict-valued metrics (baselines, skill_vs) reach folds.csv as Python reprs: not for people
@@ -97,6 +107,45 @@ def backtest_page(directory: Path) -> dict:
         "notes": [],
         "sections": sections,
     }
+
+
+INTERVALS_NOTE = (
+    "Coverage: the share of actual prices inside the band; Winkler: its width plus 2/alpha times "
+    "each miss's distance (lower is better). A recursive band is compared with the naive band "
+    "fold by fold (one origin each): the folds where its Winkler score was lower, and the "
+    "Wilcoxon signed-rank p-value of the differences."
+)
+
+
+def _interval_rows(summary: dict, fmt) -> list[list[str]]:
+    """One row per interval of a backtest summary, one-step then recursive."""
+    length = summary.get("fold_length", "?")
+    rows = []
+    for kind, key in (
+        ("one step", "one_step_intervals"),
+        (f"{length} steps", "recursive_intervals"),
+    ):
+        scores = summary.get(key)
+        if not isinstance(scores, dict):
+            continue
+        for method, values in scores.items():
+            against = values.get("against_naive") or {}
+            compared = ""
+            if against:
+                pvalue = _number(against.get("pvalue"))
+                compared = (
+                    f"lower in {against.get('folds_better')} of {against.get('folds')} folds"
+                    + (f", p = {pvalue:.2g}" if pvalue is not None else "")
+                )
+            rows.append([
+                kind,
+                method,
+                format_value("coverage", values.get("coverage"), fmt),
+                format_value("width", values.get("width"), fmt),
+                format_value("winkler", values.get("winkler"), fmt),
+                compared,
+            ])  # fmt: skip
+    return rows
 
 
 def tune_page(directory: Path) -> dict:

@@ -119,6 +119,11 @@ def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, ti
     ):
         assert 0 <= scores["coverage"] <= 1 and scores["width"] > 0
         assert scores["winkler"] >= scores["width"]  # width plus penalties for misses
+    for method in ("conformal", "adaptive"):
+        against = summary["recursive_intervals"][method]["against_naive"]
+        better = (folds[f"{method}_winkler"] < folds["naive_winkler"]).sum()
+        assert against["folds_better"] == better and against["folds"] == 3
+    assert "against_naive" not in summary["recursive_intervals"]["naive"]
     assert folds["coverage"].equals(folds["conformal_coverage"])  # the configured interval
     # the pooled test compares each row with its fold's strongest baseline
     predictions = result.predictions
@@ -201,3 +206,17 @@ def test_a_negative_refit_is_refused(tiny_config):
 
     with pytest.raises(ConfigError, match=r"\[backtest\] refit must be >= 0"):
         with_overrides(load_config(tiny_config), backtest__refit=-1)
+
+
+def test_winkler_against_the_naive_band_counts_folds_and_tests_them():
+    from lstm_forecast.backtest import winkler_against
+
+    naive = np.full(10, 100.0)
+    better = winkler_against(naive - np.arange(1, 11), naive)  # lower in every fold
+    assert better["folds_better"] == 10 and better["folds"] == 10
+    assert better["pvalue"] == pytest.approx(2 / 2**10)  # exact: the one most extreme sign pattern
+    # one large loss among small wins: no evidence either way
+    mixed = winkler_against(np.array([90.0, 95, 98, 99, 600]), np.full(5, 100.0))
+    assert mixed["folds_better"] == 4 and mixed["pvalue"] > 0.5
+    # fewer than two folds that differ: no test
+    assert np.isnan(winkler_against(np.array([100.0, 90]), np.array([100.0, 100]))["pvalue"])

@@ -196,6 +196,13 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
     assert embedded_pngs(page) == [(tmp_path / "bt" / "backtest.png").read_bytes()]
     assert "Data quality" in text and "Config and versions" in text
     assert "trained (refit" not in text  # a model per fold: nothing to say
+    recursive = summary["recursive_intervals"]
+    assert "dropout" in recursive and "naive" in recursive
+    for method, values in recursive.items():
+        assert f"5 steps {method} {100 * values['coverage']:.1f} %" in text
+        if method != "naive":
+            better = values["against_naive"]["folds_better"]
+            assert f"lower in {better} of 2 folds" in text
 
     once = backtest(with_overrides(config, backtest__refit=0), 2, 5, tmp_path / "once")
     text = parse_self_contained(write_report(once.out_dir).read_text(encoding="utf-8")).words
