@@ -104,8 +104,9 @@ def main() -> None:
     rows = args.folds * args.fold_length
     print(f"# Backtests against the strongest baseline: {args.folds} folds x {args.fold_length} "
           f"rows ({rows} points per line)\n")  # fmt: skip
+    chosen = "" if args.configs == list(CONFIGS)[:3] else " --configs " + shlex.join(args.configs)
     print(f"Command: `python benchmarks/baselines.py --folds {args.folds} --fold-length "
-          f"{args.fold_length}`\n")  # fmt: skip
+          f"{args.fold_length}{chosen}`\n")  # fmt: skip
     print("RMSE over all folds' rows pooled (previous close: mean of the folds' RMSE); skill = "
           "1 - RMSE / RMSE of the strongest baseline each fold chose on its training rows; DM: "
           "Diebold-Mariano test of the pooled errors (HLN-corrected); a: shrinkage toward the "
