@@ -162,6 +162,7 @@ class Forecaster:
         overlaps the known data, the first windows take their history from it. Returns a
         DataFrame: date, actual, predicted, persistence, in_sample (a row it trained on).
         """
+        from lstm_forecast.frequency import same_day_keys
         from lstm_forecast.predict import history_before, predict_series
 
         new = self.data if prices is None else self._same_columns(prices, source)
@@ -174,8 +175,11 @@ class Forecaster:
             source,
             self.shrinkage,
         )
-        training = self.data.iloc[: self.train_rows, 0]
-        trained_on = training.reindex(new.index).to_numpy()  # the table's rows are new's rows
+        run_keys, new_keys = same_day_keys(self.data.index, new.index)
+        training = pd.Series(
+            self.data.iloc[: self.train_rows, 0].to_numpy(), run_keys[: self.train_rows]
+        )
+        trained_on = training.reindex(new_keys).to_numpy()  # the table's rows are new's rows
         table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
         return table
 

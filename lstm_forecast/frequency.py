@@ -12,6 +12,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import ConfigError, DataError
@@ -206,6 +207,33 @@ def _irregular(source: str, gaps: pd.Series) -> DataError:
         f"{source}: the timestamps have no regular step (the most common gap, {common}, is "
         f"only {share:.0%} of them); {RESAMPLE_HINT}"
     )
+
+
+def on_clock_of(index: pd.DatetimeIndex, like: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """`index` written the way `like` is: files of one series often differ only in whether their
+    timestamps carry a UTC offset (a web download against a fetched file). Naive timestamps are
+    taken as wall-clock time in `like`'s zone (an hour repeated by a clock change counts as
+    standard time, a skipped one moves forward); offsets are dropped to wall-clock time when
+    `like` is naive; two zones convert."""
+    index, like = pd.DatetimeIndex(index), pd.DatetimeIndex(like)
+    if like.tz is None:
+        return index if index.tz is None else index.tz_localize(None)
+    if index.tz is None:
+        standard_time = np.zeros(len(index), dtype=bool)
+        return index.tz_localize(like.tz, ambiguous=standard_time, nonexistent="shift_forward")
+    return index.tz_convert(like.tz)
+
+
+def same_day_keys(first: pd.DatetimeIndex, second: pd.DatetimeIndex):
+    """The two indexes as keys to match rows of one series across files: on one clock (the
+    first's), and reduced to dates when each has a single time of day (daily bars stamped at
+    midnight in one file and at the close in another)."""
+    second = on_clock_of(second, first)
+    if first.tz is not None:  # wall-clock dates in the first's zone
+        first, second = first.tz_localize(None), second.tz_localize(None)
+    if len(set(first.time)) <= 1 and len(set(second.time)) <= 1:
+        first, second = first.normalize(), second.normalize()
+    return first, second
 
 
 def timestamp_strings(index: pd.DatetimeIndex, like: pd.DatetimeIndex | None = None) -> pd.Index:

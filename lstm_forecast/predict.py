@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.frequency import timestamp_strings
+from lstm_forecast.frequency import on_clock_of, same_day_keys, timestamp_strings
 from lstm_forecast.windows import CLOSE, Inputs, as_frame, scale, unscale
 
 PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
@@ -49,13 +49,17 @@ def history_before(run_frame: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     The prices (first columns) decide; both may be price Series.
     """
     run_frame, new = as_frame(run_frame), as_frame(new)
-    run_series, new_series = run_frame.iloc[:, 0], new.iloc[:, 0]
-    earlier = run_frame[run_frame.index < new.index[0]]
-    common = new.index.intersection(run_frame.index)
+    # One clock for both (a file with UTC offsets may continue a run read from one without).
+    run_keys, new_keys = same_day_keys(run_frame.index, new.index)
+    earlier = run_frame[run_keys < new_keys[0]]
+    earlier = earlier.set_axis(on_clock_of(earlier.index, new.index), axis=0)
+    run_prices = pd.Series(run_frame.iloc[:, 0].to_numpy(), index=run_keys)
+    new_prices = pd.Series(new.iloc[:, 0].to_numpy(), index=new_keys)
+    common = new_keys.intersection(run_keys)
     if len(common):
-        same = np.allclose(new_series[common].to_numpy(), run_series[common].to_numpy(), rtol=1e-6)
+        same = np.allclose(new_prices[common].to_numpy(), run_prices[common].to_numpy(), rtol=1e-6)
         return earlier if same else earlier.iloc[:0]
-    gap_days = (new.index[0] - run_series.index[-1]).days
+    gap_days = (new_keys[0] - run_keys[-1]).days
     return earlier if 0 < gap_days <= MAX_CONTINUATION_GAP_DAYS else earlier.iloc[:0]
 
 

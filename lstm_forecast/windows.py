@@ -13,6 +13,7 @@ from lstm_forecast.config import Config
 from lstm_forecast.errors import DataError
 from lstm_forecast.features import Feature, compute
 from lstm_forecast.features import history_rows as feature_history_rows
+from lstm_forecast.frequency import on_clock_of
 from lstm_forecast.transforms import TargetTransform, get_transform
 
 CLOSE = "Close"  # the name the Close column beside an Open target has in a model frame
@@ -76,7 +77,9 @@ def split_by_date(prices: pd.Series | pd.DataFrame, test_start: str, source: str
 def join_train_test(
     train: pd.Series | pd.DataFrame, test: pd.Series | pd.DataFrame, test_source: str
 ) -> Split:
-    """The reference way: a separate test file that continues the training data in time."""
+    """The reference way: a separate test file that continues the training data in time.
+    The test rows take the training file's clock (with or without UTC offsets)."""
+    test = test.set_axis(on_clock_of(test.index, train.index), axis=0)
     if test.index[0] <= train.index[-1]:
         raise DataError(
             f"{test_source}: the test data starts on {test.index[0].date()}, not after the training "

@@ -63,6 +63,14 @@ def test_predict_marks_the_rows_it_trained_on(forecaster, prices):
     metrics = forecaster.evaluate(table)
     assert metrics["in_sample_rows_left_out"] == forecaster.train_rows
     assert metrics["rows"] == len(prices) - forecaster.train_rows
+    at_close = (prices.index + pd.Timedelta(hours=16)).tz_localize("America/New_York")
+    fetched = forecaster.predict(prices.set_axis(at_close))  # the same rows with UTC offsets
+    assert fetched["in_sample"].sum() == forecaster.train_rows
+    np.testing.assert_allclose(fetched["predicted"], table["predicted"], rtol=1e-6)
+    assert fetched["date"].iloc[-1].endswith("16:00:00-04:00")
+    later = prices["2020-05-18":]
+    moved = forecaster.forecast(3, later.set_axis(at_close[-len(later) :]), interval="none")
+    assert moved.table["predicted"].notna().sum() == 3
 
 
 def test_prices_need_dates_and_the_configured_columns(config):

@@ -92,3 +92,21 @@ def test_history_before_accepts_continuations_and_the_same_series_only():
     assert history_before(run, other_ticker).empty
     much_later = prices_series([50.0, 51.0], start="2021-06-01")
     assert history_before(run, much_later).empty
+
+
+def at_close(prices: pd.Series, zone: str = "America/New_York") -> pd.Series:
+    """The same daily prices stamped at the 16:00 close with a UTC offset, as fetched data is."""
+    stamped = (prices.index + pd.Timedelta(hours=16)).tz_localize(zone)
+    return prices.set_axis(stamped)
+
+
+def test_history_before_matches_files_with_and_without_utc_offsets():
+    run = prices_series(np.arange(1.0, 31.0), start="2020-01-01")
+    later = prices_series([31.0, 32.0], start="2020-02-12")
+    for run_file, new_file in [(run, at_close(later)), (at_close(run), later)]:
+        earlier = history_before(run_file, new_file)
+        assert len(earlier) == 30
+        assert (earlier.index.tz is None) == (new_file.index.tz is None)  # on the new file's clock
+    overlapping = run.iloc[10:20]
+    assert len(history_before(run, at_close(overlapping))) == 10  # same dates, other clock
+    assert history_before(at_close(run), overlapping * 3).empty  # another ticker still refused

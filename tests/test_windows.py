@@ -173,3 +173,15 @@ def test_per_window_normalisation_divides_by_the_last_row():
     # the target learned is then price / last price, and a level target without normalisation is not
     _, y, scaler = training_windows(frame, inputs)
     np.testing.assert_allclose(unscale(scaler, y), frame["Open"].to_numpy()[rows] / divisor)
+
+
+def test_join_train_test_puts_a_test_file_with_utc_offsets_on_the_training_clock():
+    train = series([1, 2, 3])
+    test = series([4, 5], start="2020-01-06")
+    test = test.set_axis((test.index + pd.Timedelta(hours=16)).tz_localize("America/New_York"))
+    split = join_train_test(train, test, "test.csv")
+    assert split.prices.index.tz is None
+    assert split.prices.index[-1] == pd.Timestamp("2020-01-07 16:00")  # wall-clock time kept
+    aware_train = train.set_axis(train.index.tz_localize("Europe/Berlin"))
+    split = join_train_test(aware_train, series([4, 5], start="2020-01-06"), "test.csv")
+    assert str(split.prices.index.tz) == "Europe/Berlin"
