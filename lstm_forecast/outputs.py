@@ -5,7 +5,7 @@ directory where a file is wanted, it is none of the command's inputs, it does no
 --overwrite was given), then written atomically: into a temporary file or folder beside it, renamed
 into place at the end. `--overwrite` replaces a directory only when it is one of ours (it holds our
 marker and nothing but files we write) and never `.`, `/`, the home directory or a folder that holds
-the current directory.
+the current directory; it replaces a file only when we wrote it (carries_our_mark).
 """
 
 from __future__ import annotations
@@ -45,6 +45,38 @@ def is_ours(directory: Path) -> bool:
         entry.is_file() and (entry.name == MARKER_FILE or OUR_FILE.match(entry.name))
         for entry in entries
     )
+
+
+PNG_SOFTWARE = "lstm-forecast"  # the PNG "Software" text our figures carry (run_plots)
+HTML_GENERATOR = b'<meta name="generator" content="lstm-forecast'  # report.html.j2's head
+TABLE_COLUMNS = {"date", "predicted"}  # the columns every table of predict's carries
+SIDECAR_KEYS = ({"rmse", "naive_rmse"}, {"horizon", "interval"})  # metrics, forecast JSON
+
+
+def carries_our_mark(path: Path) -> bool:
+    """A file lstm-forecast wrote: one in a directory of ours, or one whose content says so (a
+    predictions or forecast table's header, their JSON beside them, our report's generator tag,
+    our figures' PNG Software text). What `--overwrite` may replace."""
+    path = Path(path)
+    if is_ours(path.parent):
+        return True
+    try:
+        if path.suffix == ".png":
+            from PIL import Image  # matplotlib's own dependency
+
+            with Image.open(path) as image:
+                return str(image.info.get("Software", "")).startswith(PNG_SOFTWARE)
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+        if path.suffix == ".html":
+            return HTML_GENERATOR in head
+        if path.suffix == ".json":
+            keys = json.loads(path.read_text(encoding="utf-8")).keys()
+            return any(marks <= keys for marks in SIDECAR_KEYS)
+        header = head.decode("utf-8").splitlines()[0].split(",")
+        return header[0] == "date" and TABLE_COLUMNS <= set(header)
+    except (OSError, ValueError, AttributeError, IndexError):  # unreadable, no PNG, JSON, text
+        return False
 
 
 def _protected(directory: Path) -> bool:
@@ -112,7 +144,8 @@ def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path]
 
 
 def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
-    """Refuse an output file that is an input, a directory, or exists without --overwrite."""
+    """Refuse an output file that is an input, a directory, exists without --overwrite, or
+    exists and was not written by lstm-forecast (carries_our_mark)."""
     path = Path(path)
     for source in inputs:
         if _same_file(path, Path(source)):
@@ -123,6 +156,11 @@ def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> 
     if path.exists() and not overwrite:
         raise OutputError(
             f"{path}: already exists; choose another --out or pass --overwrite to replace it"
+        )
+    if path.exists() and not carries_our_mark(path):
+        raise OutputError(
+            f"{path}: already exists and was not written by lstm-forecast; --overwrite replaces "
+            "only our own outputs, so choose another --out"
         )
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from lstm_forecast import __version__
 from lstm_forecast.bundle import run_files
 from lstm_forecast.errors import DataError
-from lstm_forecast.outputs import (
-    check_new_file,
-    write_file,
-)
+from lstm_forecast.outputs import PNG_SOFTWARE, check_new_file, write_file
+
+# Our figures say who drew them, so that --overwrite can tell them from a user's PNG.
+PNG_METADATA = {"Software": f"{PNG_SOFTWARE} {__version__}"}
 
 
 def plot(
@@ -25,7 +26,7 @@ def plot(
 ) -> Path:
     """Draw a run's predictions over the real prices (or a fan chart of a forecast CSV) to a PNG.
     The default PNG (RUN_DIR/plot.png, FORECAST.png) is replaced; any other --out needs
-    overwrite to replace a file."""
+    overwrite to replace a file; either only when we drew it."""
     from lstm_forecast import plot as figures
     from lstm_forecast.bundle import PREDICTIONS_FILE, read_run
 
@@ -58,7 +59,10 @@ def save_figure(figure, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        write_file(out, lambda path: figure.savefig(path, dpi=110, format="png"))
+        write_file(
+            out,
+            lambda path: figure.savefig(path, dpi=110, format="png", metadata=PNG_METADATA),
+        )
     finally:
         plt.close(figure)
     return out

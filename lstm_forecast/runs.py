@@ -188,6 +188,11 @@ def forecast(
             if out
             else run_dir / (f"forecast-{data.stem}.csv" if data else "forecast.csv")
         )
+        if out.suffix == ".json":
+            raise OutputError(
+                f"{out}: the forecast's settings go to a .json file beside the table; "
+                "give --out a .csv name"
+            )
         for path in (out, out.with_suffix(".json")):
             check_new_file(path, overwrite, [*([data] if data else []), *run_files(run_dir)])
     prices, source = _data_source(run_dir, forecaster, data, date_column)

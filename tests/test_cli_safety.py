@@ -95,8 +95,47 @@ def test_predict_replaces_an_existing_file_only_with_overwrite(run_dir, tmp_path
     assert_user_error(result, "already exists", "--overwrite")
     assert out.read_text() == "precious\n"
     result = invoke("predict", run_dir, "--data", prices_csv, "--out", out, "--overwrite")
-    assert result.exit_code == 0, result.output
-    assert pd.read_csv(out)["predicted"].notna().any()
+    assert_user_error(result, "not written by lstm-forecast", "choose another --out")
+    assert out.read_text() == "precious\n"
+    ours = tmp_path / "predicted.csv"
+    for _ in range(2):  # written, then replaced
+        result = invoke("predict", run_dir, "--data", prices_csv, "--out", ours, "--overwrite")
+        assert result.exit_code == 0, result.output
+    assert pd.read_csv(ours)["predicted"].notna().any()
+
+
+@pytest.mark.parametrize(
+    "command, name, content",
+    [
+        (["predict", "--horizon", "3"], "mine.csv", b"date,price\n2020-01-01,1\n"),
+        (["predict", "--horizon", "3"], "mine.json", b'{"mine": 1}'),  # the forecast's JSON
+        (["plot"], "mine.png", None),  # a PNG drawn by matplotlib, not by us
+        (["report"], "mine.html", b"<html><body>mine</body></html>"),
+    ],
+)
+def test_overwrite_never_replaces_a_users_file_of_the_same_kind(
+    run_dir, tmp_path, command, name, content
+):
+    user = tmp_path / "user"
+    user.mkdir()
+    mine = user / name
+    if content is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure()
+        figure.savefig(mine)
+        plt.close(figure)
+    else:
+        mine.write_bytes(content)
+    out = mine.with_suffix(".csv") if name == "mine.json" else mine
+    before = snapshot(user)
+    result = invoke(command[0], run_dir, *command[1:], "--out", out, "--overwrite")
+    assert_user_error(result, f"{mine}: already exists and was not written by lstm-forecast")
+    assert unchanged(before, user) and len(snapshot(user)) == len(before)
+    ours = user / f"ours{out.suffix}"
+    for _ in range(2):  # ours is written, then replaced
+        result = invoke(command[0], run_dir, *command[1:], "--out", ours, "--overwrite")
+        assert result.exit_code == 0, result.output
 
 
 def test_outputs_are_checked_before_training(tmp_path, tiny_config, prices_csv, monkeypatch):
