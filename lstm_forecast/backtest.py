@@ -5,6 +5,7 @@ Computing only: runs.backtest reads the data and writes the results.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate import rmse
-from lstm_forecast.windows import Inputs
+from lstm_forecast.windows import CLOSE, Inputs
 
 if TYPE_CHECKING:
     from lstm_forecast.model import ModelPool
@@ -102,6 +103,9 @@ def walk_forward(
 
     inputs = Inputs.from_config(config)
     origins = fold_origins(len(frame), folds, fold_length, inputs.history_rows + 1, source)
+    # every row up front (a fold's fit sees only its history); "auto" may pick the Close as base
+    auto_base = config.window.target_transform == "residual" and config.window.base == "auto"
+    (dataclasses.replace(inputs, base=CLOSE) if auto_base else inputs).check_prices(frame, source)
     fold_rows, tables, one_step = [], [], []
     refit, trained = config.backtest.refit, None
     for fold, origin in enumerate(origins, start=1):

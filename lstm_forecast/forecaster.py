@@ -114,6 +114,7 @@ class Forecaster:
                 f'[window] base = "previous_close" needs a Close column beside an Open target; '
                 f"the data has {', '.join(map(str, frame.columns))}"
             )
+        Inputs.from_config(config).check_prices(frame, source)
         fitted = fit(config, frame, source, verbose, report, stop, models)
         rows, in_sample = held_out_rows(config, fitted, frame)
         shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
@@ -284,7 +285,9 @@ class Forecaster:
                 f"{source}: no {', '.join(map(repr, missing))} column; this run was trained with "
                 f"{', '.join(map(str, self.data.columns))}"
             )
-        return frame[list(self.data.columns)]
+        frame = frame[list(self.data.columns)]
+        self.inputs.check_prices(frame, source)
+        return frame
 
     # ---- files ---------------------------------------------------------------------------------
 

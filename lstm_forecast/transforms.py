@@ -29,6 +29,7 @@ class TargetTransform:
     name: str = "level"
     lag: int = 0  # rows at the start where the model value is undefined (NaN)
     log_ratio: bool = False  # the model value is log(price / base): shrinkage and outlier rules
+    positive_only: bool = False  # divides by prices or takes their logs: prices must be > 0
 
     def forward(self, prices: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
         """Model-space values aligned with `prices` (NaN at the first `lag` rows)."""
@@ -69,6 +70,7 @@ class SimpleReturn(TargetTransform):
 
     name: str = "return"
     lag: int = 1
+    positive_only: bool = True
 
     def forward(self, prices, base=None):
         prices = _positive(prices, self.name)
@@ -90,6 +92,7 @@ class LogReturn(TargetTransform):
     name: str = "log_return"
     lag: int = 1
     log_ratio: bool = True
+    positive_only: bool = True
 
     def forward(self, prices, base=None):
         prices = _positive(prices, self.name)
@@ -131,5 +134,5 @@ def get_transform(name: str) -> TargetTransform:
 def _positive(prices, name: str) -> np.ndarray:
     prices = np.asarray(prices, dtype=np.float64)
     if np.any(prices <= 0):
-        raise DataError(f'{name} needs prices above zero; use target_transform = "diff"')
+        raise DataError(f"{name} needs prices above zero; use --set window.target_transform=diff")
     return prices

@@ -13,7 +13,7 @@ from lstm_forecast.config import Config
 from lstm_forecast.errors import DataError
 from lstm_forecast.features import Feature, compute
 from lstm_forecast.features import history_rows as feature_history_rows
-from lstm_forecast.frequency import on_clock_of
+from lstm_forecast.frequency import on_clock_of, timestamp_string
 from lstm_forecast.transforms import TargetTransform, get_transform
 
 CLOSE = "Close"  # the name the Close column beside an Open target has in a model frame
@@ -126,6 +126,26 @@ class Inputs:
             )
         column = frame[self.base] if self.base else frame.iloc[:, 0]
         return column.to_numpy(np.float64)
+
+    def check_prices(self, frame: pd.DataFrame, source: str) -> None:
+        """One line naming the first price at or below zero (column, date, value) where the
+        target transform divides by prices or takes their logs: the target, and the residual's
+        base column."""
+        if not self.target_transform.positive_only:
+            return
+        frame = as_frame(frame)
+        columns = [frame.columns[0], *([self.base] if self.base in frame.columns[1:] else [])]
+        for column in columns:
+            values = frame[column]
+            bad = values[values <= 0]
+            if len(bad):
+                when = timestamp_string(bad.index[0], like=frame.index)
+                rows = f"{len(bad)} row{'s' if len(bad) > 1 else ''} at or below zero"
+                raise DataError(
+                    f"{source}: column {column!r} is {bad.iloc[0]:g} on {when} ({rows}); "
+                    f"the {self.transform} target transform needs prices above zero; "
+                    "correct the row, or train with --set window.target_transform=diff"
+                )
 
     @property
     def target_transform(self) -> TargetTransform:

@@ -209,3 +209,27 @@ def test_normal_use_prints_no_library_warnings(tmp_path, tiny_config, prices_csv
         assert result.returncode == 0, result.stderr[-2000:]
         for word in ("warning", "Warning", "WARNING", "retracing"):
             assert word not in result.stderr, (command[0], result.stderr[-2000:])
+
+
+def test_a_price_at_zero_is_one_line_naming_it_in_train_backtest_and_predict(
+    tmp_path, tiny_config, prices_csv
+):
+    frame = pd.read_csv(prices_csv)
+    frame.loc[100, "Close"] = 0.0  # an Open target whose residual base is the Close
+    broken = tmp_path / "broken.csv"
+    frame.to_csv(broken, index=False)
+    config = tmp_path / "residual.toml"
+    config.write_text(tiny_config.read_text().replace("log_return", "residual"))
+    day = frame.loc[100, "Date"]
+    run = tmp_path / "run"
+    assert invoke("train", "--config", config, "--data", prices_csv, "--out", run).exit_code == 0
+    for command in [
+        ("train", "--config", config, "--data", broken, "--out", tmp_path / "new"),
+        ("backtest", "--config", config, "--data", broken, "--folds", "2", "--out", tmp_path / "b"),
+        ("predict", run, "--data", broken, "--out", tmp_path / "p.csv"),
+    ]:
+        result = invoke(*command)
+        assert_user_error(
+            result, f"{broken}: column 'Close' is 0 on {day}", "target_transform=diff"
+        )
+    assert not any((tmp_path / name).exists() for name in ("new", "b", "p.csv"))

@@ -185,3 +185,22 @@ def test_join_train_test_puts_a_test_file_with_utc_offsets_on_the_training_clock
     aware_train = train.set_axis(train.index.tz_localize("Europe/Berlin"))
     split = join_train_test(aware_train, series([4, 5], start="2020-01-06"), "test.csv")
     assert str(split.prices.index.tz) == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("transform", ["return", "log_return", "residual"])
+def test_check_prices_names_the_column_date_and_value_of_a_price_at_zero(transform):
+    frame = pd.DataFrame({"Open": [10.0, 11.0, 12.0, 13.0], "Close": [10.5, 0.0, 12.5, -1.0]})
+    frame.index = pd.bdate_range("2020-01-01", periods=4)
+    Inputs(3, transform).check_prices(frame, "x.csv")  # only the target is divided by
+    Inputs(3, "diff", base="Close").check_prices(frame, "x.csv")  # differences need no sign
+    checked = Inputs(3, transform, base="Close")
+    if transform != "residual":
+        checked = Inputs(3, transform)
+        frame["Open"] = frame["Close"]
+    with pytest.raises(DataError) as caught:
+        checked.check_prices(frame, "x.csv")
+    assert str(caught.value) == (
+        f"x.csv: column {'Close' if transform == 'residual' else 'Open'!r} is 0 on 2020-01-02 "
+        f"(2 rows at or below zero); the {transform} target transform needs prices above zero; "
+        "correct the row, or train with --set window.target_transform=diff"
+    )
