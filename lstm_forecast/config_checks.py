@@ -4,6 +4,9 @@ could use. Every problem is one ConfigError that names the section and key."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import math
 import typing
 from typing import Any
 
@@ -24,7 +27,7 @@ from lstm_forecast.errors import ConfigError
 
 def build_section(section_type: type, values: Any, where: str) -> Any:
     if not isinstance(values, dict):
-        raise ConfigError(f"{where} must be a table of keys, got {values!r}")
+        raise ConfigError(f"{where} must be a table of keys, got {_shown(values)}")
     hints = typing.get_type_hints(section_type)
     kwargs = {}
     for key, value in values.items():
@@ -34,26 +37,45 @@ def build_section(section_type: type, values: Any, where: str) -> Any:
     return section_type(**kwargs)
 
 
+def _shown(value: Any) -> str:
+    """A value as TOML writes it, for messages (true, "text", 2018-12-28), not Python's repr."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        return "a table { " + ", ".join(f"{k} = {_shown(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    return str(value)
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
+            raise ConfigError(f"{where} must be true or false, got {_shown(value)}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where} must be a whole number, got {value!r}")
+            raise ConfigError(f"{where} must be a whole number, got {_shown(value)}")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
+            raise ConfigError(f"{where} must be a number, got {_shown(value)}")
+        if not math.isfinite(value):  # TOML's inf and nan
+            raise ConfigError(f"{where} must be a finite number, got {_shown(value)}")
         return float(value)
     if hint is str:
+        if isinstance(value, datetime.date | datetime.time):  # an unquoted TOML date: the text
+            return value.isoformat()
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be a string, got {value!r}")
+            raise ConfigError(f"{where} must be a string, got {_shown(value)}")
         return value
     if hint == tuple[str, ...]:  # a list of strings, possibly empty
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+            raise ConfigError(f"{where} must be a list of strings, got {_shown(value)}")
         return tuple(value)
     if typing.get_origin(hint) is tuple:  # tuple[LayerConfig, ...]
         if not isinstance(value, list) or not value:

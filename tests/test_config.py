@@ -63,7 +63,18 @@ def test_keys_left_out_keep_their_defaults():
     [
         ({"train": {"epoch": 3}}, "unknown key 'epoch'; valid keys: optimizer"),
         ({"trainer": {}}, "unknown section [trainer]"),
-        ({"train": {"epochs": "many"}}, "[train] epochs must be a whole number, got 'many'"),
+        ({"train": {"epochs": "many"}}, '[train] epochs must be a whole number, got "many"'),
+        ({"train": {"epochs": 2.5}}, "[train] epochs must be a whole number, got 2.5"),
+        (
+            {"train": {"learning_rate": float("inf")}},
+            "learning_rate must be a finite number, got inf",
+        ),
+        (
+            {"forecast": {"gamma": float("nan")}},
+            "[forecast] gamma must be a finite number, got nan",
+        ),
+        ({"data": {"path": True}}, "[data] path must be a string, got true"),
+        ({"data": {"path": ["a.csv"]}}, '[data] path must be a string, got ["a.csv"]'),
         ({"train": {"epochs": 0}}, "epochs must be at least 1"),
         ({"train": {"jit_compile": 1}}, "jit_compile must be true or false"),
         (
@@ -91,6 +102,13 @@ def test_invalid_values_name_the_key(raw, message):
         config_from_dict(raw, source="my.toml")
     assert message in str(error.value)
     assert str(error.value).startswith("my.toml")
+
+
+def test_an_unquoted_toml_date_is_taken_as_its_text(tmp_path):
+    path = tmp_path / "dates.toml"
+    path.write_text("[data]\ntest_start = 2018-12-28\n")
+    assert load_config(path).data.test_start == "2018-12-28"
+    assert config_from_dict({"data": {"test_start": "2018-12-28"}}).data.test_start == "2018-12-28"
 
 
 def test_missing_and_malformed_files(tmp_path):
