@@ -250,8 +250,7 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
     def run(trial) -> float:
         refuse_surplus(trial, total)
         trial.set_user_attr("worker", worker_name())
-        config = trial_config(base, {p.name: p.suggest(trial) for p in tune.params}, tune)
-        frame, source = frames(config)
+        values = {p.name: p.suggest(trial) for p in tune.params}
         running = RunningSkill(tune.baseline)
 
         def on_fold(fold: int, metrics: dict) -> None:
@@ -261,9 +260,15 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
             if fold < tune.folds and trial.should_prune():  # after the last fold: keep it
                 raise optuna.TrialPruned(f"pooled skill {skill:+.4f} after fold {fold}")
 
-        result = walk_forward(
-            config, frame, tune.folds, tune.fold_length, source, on_fold, models=models
-        )
+        try:
+            config = trial_config(base, values, tune)
+            frame, source = frames(config)
+            result = walk_forward(
+                config, frame, tune.folds, tune.fold_length, source, on_fold, models=models
+            )
+        except LstmForecastError as e:  # this trial's config does not fit the data: it fails
+            trial.set_user_attr("error", str(e))
+            raise
         model_errors, baseline_errors = pooled_errors(result.predictions, tune.baseline)
         trial.set_user_attr(
             "errors",

@@ -101,9 +101,17 @@ def rdb_storage(url: str):
             # loser's CREATE fails on what the winner just made; the next attempt finds them
             if attempt + 1 == CREATE_ATTEMPTS or "already exists" not in str(e):
                 raise ConfigError(
-                    f"--storage {hide_password(url)}: cannot open the database ({e})"
+                    f"--storage {hide_password(url)}: cannot open the database "
+                    f"({first_line(getattr(e, 'orig', None) or e)}); check the URL, that the "
+                    "server runs, and that the user may connect"
                 ) from e
             time.sleep(1 + attempt)
+
+
+def first_line(error: BaseException) -> str:
+    """A database driver's message without its detail lines and SQLAlchemy's background link."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 def hide_password(url: str) -> str:

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from lstm_forecast.config import Config, config_to_dict, config_to_toml
-from lstm_forecast.errors import ConfigError, LstmForecastError, OutputError
+from lstm_forecast.errors import ConfigError, DataError, LstmForecastError, OutputError
 from lstm_forecast.outputs import MARKER_FILE, MARKER_FORMAT, write_file, write_text
 from lstm_forecast.tune import (
     TuneSettings,
@@ -37,6 +39,7 @@ from lstm_forecast.tune_storage import (
 
 DEFAULT_STUDY = "lstm-forecast"
 BEST_SHOWN = 5  # best trials printed with their DM test
+FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ranges too wide)
 
 Report = Callable[[str], object]
 
@@ -74,7 +77,7 @@ def run_tune(
     from lstm_forecast.run_data import input_paths, load_split, resolve_paths
 
     out_dir = Path(out_dir)
-    total = trials or tune.trials
+    total = tune.trials if trials is None else trials
     if total < 1:
         raise ConfigError(f"--trials must be at least 1, got {total}")
     base = resolve_paths(base)
@@ -91,16 +94,19 @@ def run_tune(
             cache[key] = (split.frame, sources[0].source)
         return cache[key]
 
-    frames(base)  # the data is read and checked before the study is touched
+    frame, _ = frames(base)  # the data is read and checked before the study is touched
+    storage = open_storage(out_dir, storage_url) if storage_url else None  # before any file
     out_dir.mkdir(parents=True, exist_ok=True)
+    storage = storage or open_storage(out_dir, None)
     marker = {"format": MARKER_FORMAT, "kind": KIND, "format_version": 1, "study": study_name,
               "storage": hide_password(storage_url) if storage_url else JOURNAL_FILE}  # fmt: skip
     write_text(out_dir / MARKER_FILE, json.dumps(marker, indent=2) + "\n")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs a failed trial with its traceback; each trial gets our one line instead
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     # every trial builds new models, and TensorFlow warns about retracing each time
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     study = optuna.create_study(
-        storage=open_storage(out_dir, storage_url),
+        storage=storage,
         study_name=study_name,
         direction="maximize",
         pruner=optuna.pruners.MedianPruner(
@@ -117,14 +123,25 @@ def run_tune(
             f"study {study_name!r} in {marker['storage']} was started with another base config or "
             "[tune] table; use the same config to resume it, or another --out / --study"
         )
+    check_same_data(study, study_name, marker["storage"], frame)
     free_dead_local_trials(study, storage_url is None, report)
+    failed_in_a_row = 0
 
     def after_trial(study, trial) -> None:
+        nonlocal failed_in_a_row
         state = trial.state.name.lower()
         value = "" if trial.value is None else f" pooled skill {trial.value:+.4f}"
+        error = trial.user_attrs.get("error", "")
         params = ", ".join(f"{k}={v}" for k, v in trial_values(trial, tune).items())
-        report(f"trial {trial.number} {state}{value}  {params}")
+        report(f"trial {trial.number} {state}{value}  {params}" + (f": {error}" if error else ""))
         write_tables(study, base, tune, out_dir, total, storage_url)
+        failed_in_a_row = failed_in_a_row + 1 if error else 0
+        if failed_in_a_row == FAILED_IN_A_ROW:
+            report(
+                f"stopping: {FAILED_IN_A_ROW} trials in a row failed; narrow the [tune.params] "
+                "ranges to values the data allows"
+            )
+            study.stop()
 
     if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
         study.optimize(
@@ -138,7 +155,36 @@ def run_tune(
     write_tables(study, base, tune, out_dir, total, storage_url)
     write_figures(study, out_dir, report)
     counts = _counts(study)
+    if not counts.get("complete") and failed_in_a_row:
+        last = study.get_trials(deepcopy=False)[-1].user_attrs.get("error", "")
+        raise DataError(f"no trial of the study completed; the last one failed: {last}")
     return TuneResult(out_dir=out_dir, counts=counts, best=best_trials(study, tune), ran=ran)
+
+
+def data_digest(frame: pd.DataFrame) -> dict:
+    """What identifies a study's data on any machine: its span, rows and a hash of its values."""
+    import hashlib
+
+    values = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return {
+        "rows": len(frame),
+        "span": [str(frame.index[0]), str(frame.index[-1])],
+        "sha256": hashlib.sha256(values).hexdigest()[:16],
+    }
+
+
+def check_same_data(study, study_name: str, storage: str, frame: pd.DataFrame) -> None:
+    """A resumed or joined study runs on the data it started with (its paths may differ between
+    machines, its rows may not): trials scored on two data sets cannot be ranked together."""
+    found, expected = study.user_attrs.get("data"), data_digest(frame)
+    if found is None:
+        study.set_user_attr("data", expected)
+    elif found != expected:
+        first, last = found["span"]
+        raise DataError(
+            f"study {study_name!r} in {storage} was run on other data ({found['rows']} rows, "
+            f"{first} .. {last}); resume it with the same --data, or use another --out / --study"
+        )
 
 
 def _live(study) -> int:
@@ -287,6 +333,9 @@ def write_figures(study, out_dir: Path, report: Report) -> list[Path]:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                # "importances will be equal" when the trials' values cannot tell them apart:
+                # the figure shows equal bars, the warning would be noise on stderr
+                warnings.simplefilter("ignore", UserWarning)
                 axes = plot(study)
         except (ValueError, RuntimeError) as e:  # e.g. every completed trial had one value
             report(f"{name} not drawn: {e}")

@@ -219,7 +219,13 @@ def test_best_toml_trains(study_files, tmp_path: Path):
     run = train(load_config(out / "best.toml"), tmp_path / "run", verbose=0)
     assert np.isfinite(run.metrics["rmse"])
 
-    # the same directory with another search space is refused, not mixed into the study
+    # the same directory on other data is refused, not mixed into the study
+    other = tmp_path / "other.csv"
+    random_walk(120, seed=4).to_csv(other, index=False, date_format="%Y-%m-%d")
+    again = CliRunner().invoke(app, tune_command(config, other, out, trials=3)[3:])
+    assert again.exit_code == 2
+    assert "was run on other data (120 rows, 2020-01-01" in again.output
+    # and with another search space
     config.write_text(config.read_text().replace("[1e-3, 1e-1]", "[1e-4, 1e-1]"))
     again = CliRunner().invoke(app, tune_command(config, data, out, trials=3)[3:])
     assert again.exit_code == 2
@@ -235,3 +241,45 @@ def test_a_directory_of_other_files_is_refused(study_files, tmp_path: Path):
     assert result.exit_code == 2
     assert "notes.txt" in result.output and "choose another --out" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_trials_whose_config_does_not_fit_the_data_fail_in_one_line_each(study_files, tmp_path):
+    config, data = study_files
+    text = config.read_text().replace('"train.learning_rate" = {log = [1e-3, 1e-1]}', "")
+    config.write_text(
+        text.replace("[tune.params]", '[tune.params]\n"window.length" = {int = [5, 200]}')
+    )
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=2)[3:])
+    lines = result.output.splitlines()
+    failed = [line for line in lines if re.match(r"trial \d+ fail ", line)]
+    assert failed and all("rows are too few for 2 folds of 10 rows" in line for line in failed)
+    assert "Traceback" not in result.output and "Warning" not in result.output
+    if result.exit_code == 0:  # some window lengths fit 120 rows
+        assert (
+            states(load_trials(out)).count("COMPLETE") + states(load_trials(out)).count("PRUNED")
+            == 2
+        )
+    # every window too long: the worker stops after FAILED_IN_A_ROW and says why, exit 2
+    config.write_text(
+        text.replace("[tune.params]", '[tune.params]\n"window.length" = {int = [150, 200]}')
+    )
+    result = CliRunner().invoke(app, tune_command(config, data, tmp_path / "none", trials=2)[3:])
+    assert result.exit_code == 2
+    assert "stopping: 10 trials in a row failed" in result.output
+    assert result.output.splitlines()[-1].startswith("error: no trial of the study completed")
+
+
+def test_zero_trials_and_an_unreachable_database_are_refused_leaving_nothing(study_files, tmp_path):
+    config, data = study_files
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=0)[3:])
+    assert result.exit_code == 2 and "--trials must be at least 1, got 0" in result.output
+    url = f"sqlite:///{tmp_path}/no-such-folder/study.db"  # SQLAlchemy comes with Optuna
+    result = CliRunner().invoke(
+        app, [*tune_command(config, data, out, trials=1)[3:], "--storage", url]
+    )
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"error: --storage {url}: cannot open the database (")
+    assert not out.exists()
