@@ -236,7 +236,26 @@ def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:
     return config
 
 
-def with_overrides(config: Config, **overrides: Any) -> Config:
+def as_config(config: Config | str | Path | dict | None) -> Config:
+    """What the Python API takes as a config: a Config, a TOML file's path, a dict of sections
+    as TOML gives them, or None for the defaults."""
+    if config is None:
+        return Config()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, str | Path):
+        return load_config(config)
+    if isinstance(config, dict):
+        return config_from_dict(config, "config dict")
+    raise ConfigError(
+        f"config must be a Config (load_config(path)), a TOML file's path or a dict of sections, "
+        f"got {type(config).__name__}"
+    )
+
+
+def with_overrides(
+    config: Config, source: str = "command-line options", **overrides: Any
+) -> Config:
     """Replace fields given as `section__key=value`; None values are ignored (option not given).
 
     The command-line options go through here and through apply_settings alike: both rebuild the
@@ -247,7 +266,7 @@ def with_overrides(config: Config, **overrides: Any) -> Config:
         if value is not None:
             section, key = name.split("__")
             raw.setdefault(section, {})[key] = value
-    return config_from_dict(raw, "command-line options")
+    return config_from_dict(raw, source)
 
 
 def apply_settings(config: Config, settings: list[str] | tuple[str, ...]) -> Config:

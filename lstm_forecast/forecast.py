@@ -229,7 +229,7 @@ def forecast_series(
     pulls the price paths toward the last price step by step (Calibration.combine).
     """
     if steps < 1:
-        raise ConfigError(f"--steps must be at least 1, got {steps}")
+        raise ConfigError(f"the forecast needs at least 1 step (--steps), got {steps}")
     frame = as_frame(frame)
     prices = frame.iloc[:, 0]
     needed = inputs.history_rows

@@ -27,8 +27,8 @@ from lstm_forecast.calibrate import (
     fit_shrinkage,
     volatility_before,
 )
-from lstm_forecast.config import Config, with_overrides
-from lstm_forecast.errors import DataError
+from lstm_forecast.config import Config, as_config, with_overrides
+from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.windows import (
     CLOSE,
     Inputs,
@@ -86,7 +86,7 @@ class Forecaster:
     def fit(
         cls,
         prices: pd.DataFrame | pd.Series,
-        config: Config | None = None,
+        config: Config | str | Path | dict | None = None,
         verbose: int | str = 0,
         report: Callable[[str], object] = lambda line: None,
         stop: Callable[[], bool] = lambda: False,
@@ -95,6 +95,8 @@ class Forecaster:
     ) -> Forecaster:
         """Train on every row of `prices` (by date; the target column and any feature columns).
 
+        `config`: a Config, a TOML file's path, a dict of sections, or None (the defaults).
+
         `report` gets notes such as an engine fallback; `stop()` is asked after every epoch.
         `models`: a model.ModelPool to take the Keras model from, for fits that run one after
         another (walk-forward folds): the Forecaster is then valid until the pool's next fit.
@@ -102,8 +104,8 @@ class Forecaster:
         from lstm_forecast.baselines import choose_baseline
         from lstm_forecast.train import fit, held_out_rows
 
-        config = config or Config()
-        frame = model_columns(prices, config)
+        config = as_config(config)
+        frame = model_columns(prices, config, source)
         close = CLOSE if CLOSE in frame.columns[1:] else None
         baseline = choose_baseline(frame, frame.columns[0], close, training_drift(frame))
         if config.window.base == "auto":  # the residual's base follows the strongest baseline
@@ -189,6 +191,12 @@ class Forecaster:
         (all rows, flagged `in_sample`, when every row is in sample)."""
         from lstm_forecast.evaluate import evaluate_table
 
+        wanted = ("actual", "predicted", "persistence", "in_sample")
+        if not isinstance(predictions, pd.DataFrame) or not set(wanted) <= set(predictions):
+            raise DataError(
+                f"evaluate() takes the table predict() returns (columns {', '.join(wanted)}); "
+                "call forecaster.evaluate(forecaster.predict(prices))"
+            )
         in_sample = predictions["in_sample"].to_numpy(bool)
         out_of_sample = predictions[~in_sample].dropna(subset=["predicted"])
         scored = out_of_sample if len(out_of_sample) else predictions
@@ -211,8 +219,12 @@ class Forecaster:
         from lstm_forecast.forecast import forecast_series, origin_row
         from lstm_forecast.predict import history_before
 
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
+            raise ConfigError(f"steps must be a whole number, got {steps!r}")
         config = with_overrides(
-            self.config, **{f"forecast__{key}": value for key, value in settings.items()}
+            self.config,
+            "forecast settings",
+            **{f"forecast__{key}": value for key, value in settings.items()},
         )
         if prices is None:
             frame = self.data
@@ -278,7 +290,7 @@ class Forecaster:
     def _same_columns(self, prices, source: str) -> pd.DataFrame:
         """`prices` in this forecaster's columns (target, feature columns, Close), or one line
         naming the missing column."""
-        frame = model_columns(prices, self.config)
+        frame = model_columns(prices, self.config, source)
         missing = [column for column in self.data.columns if column not in frame.columns]
         if missing:
             raise DataError(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lstm_forecast.config import Config
+from lstm_forecast.config import Config, as_config
 from lstm_forecast.data import (
     PriceSeries,
     csv_options,
@@ -38,9 +38,15 @@ def input_paths(config: Config) -> list[Path]:
     return [Path(p) for p in (config.data.path, config.data.test_path) if p]
 
 
-def read_prices(path: str | Path, config: Config, date_column: str | None = None) -> pd.DataFrame:
+def read_prices(
+    path: str | Path,
+    config: Config | str | Path | dict | None = None,
+    date_column: str | None = None,
+) -> pd.DataFrame:
     """The target and the columns the features read from a CSV, by date (what a Forecaster takes),
-    resampled when [data] resample asks; `date_column` overrides [data] date_column."""
+    resampled when [data] resample asks; `date_column` overrides [data] date_column. `config`
+    as Forecaster.fit takes it (None: the defaults)."""
+    config = as_config(config)
     options = csv_options(config.data)
     if date_column:
         options["date_column"] = date_column

@@ -314,14 +314,22 @@ def training_windows(
     return scale(scaler, x).astype(np.float32), scale_target(scaler, y).astype(np.float32), scaler
 
 
-def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFrame:
+def model_columns(
+    prices: pd.DataFrame | pd.Series, config: Config, source: str = "prices"
+) -> pd.DataFrame:
     """The target column first, then the columns the features read, matched by name
-    (case-insensitive); a Series or a frame already in that order passes through."""
+    (case-insensitive); a Series or a frame already in that order passes through. The rows
+    are checked as the CSV reader checks a file's (checked_rows)."""
     from lstm_forecast.data import feature_columns
 
+    if not isinstance(prices, pd.DataFrame | pd.Series):
+        raise DataError(
+            f"{source}: prices must be a pandas DataFrame or Series with dates as the index, "
+            f"got {type(prices).__name__}; read a CSV with lstm_forecast.read_prices(path, config)"
+        )
     frame = as_frame(prices)
     if not isinstance(frame.index, pd.DatetimeIndex):
-        raise DataError("prices need a DatetimeIndex (dates as the index, oldest first)")
+        raise DataError(f"{source}: prices need a DatetimeIndex (dates as the index, oldest first)")
     wanted = [config.data.target, *feature_columns(config.data)]
     by_name = {str(column).strip().lower(): column for column in frame.columns}
     close = _close_column(frame.columns) if config.data.target.strip().lower() == "open" else None
@@ -329,13 +337,53 @@ def model_columns(prices: pd.DataFrame | pd.Series, config: Config) -> pd.DataFr
         chosen = [by_name[name.strip().lower()] for name in wanted]
         if close is not None and close not in chosen:  # the previous-close baseline's column
             chosen.append(close)
-        return frame[chosen].astype("float64").rename(columns={close: CLOSE} if close else {})
-    if frame.shape[1] == len(wanted):
-        return frame.astype("float64")  # already target first, then features, under other names
-    raise DataError(
-        f"prices have columns {', '.join(map(str, frame.columns))}; the config needs "
-        f"{', '.join(wanted)}"
-    )
+        frame = frame[chosen].rename(columns={close: CLOSE} if close else {})
+    elif frame.shape[1] != len(wanted):  # else: target first, then features, under other names
+        raise DataError(
+            f"{source}: prices have columns {', '.join(map(str, frame.columns))}; the config "
+            f"needs {', '.join(wanted)}"
+        )
+    return checked_rows(frame, source)
+
+
+def checked_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """`frame` as float64 with one row per date, oldest first, every value a finite number, or
+    one DataError naming the first offence and how to fix it (the checks the CSV reader makes
+    on a file, for prices handed over in Python)."""
+    if frame.empty:
+        raise DataError(f"{source}: no rows of prices")
+    index = frame.index
+
+    def when(timestamp) -> str:
+        return timestamp_string(timestamp, like=index.dropna())
+
+    if index.hasnans:
+        raise DataError(
+            f"{source}: a date is missing (NaT); drop the row: prices[prices.index.notna()]"
+        )
+    repeated = index.duplicated()
+    if repeated.any():
+        raise DataError(
+            f"{source}: the date {when(index[repeated][0])} appears more than once; keep one row "
+            "per date, e.g. prices[~prices.index.duplicated(keep='last')]"
+        )
+    if not index.is_monotonic_increasing:
+        later = int(np.flatnonzero(np.diff(index.asi8) < 0)[0])
+        raise DataError(
+            f"{source}: dates must run oldest first, but {when(index[later + 1])} follows "
+            f"{when(index[later])}; sort them with prices.sort_index()"
+        )
+    numbers = frame.apply(pd.to_numeric, errors="coerce").astype("float64")
+    bad = ~np.isfinite(numbers.to_numpy())
+    if bad.any():
+        row, column = (int(i[0]) for i in np.nonzero(bad))
+        value = frame.iloc[row, column]
+        raise DataError(
+            f"{source}: column {frame.columns[column]!r} is "
+            f"{repr(value) if isinstance(value, str) else value} on {when(index[row])}, not a "
+            "finite number; drop or fill such rows (e.g. prices.dropna())"
+        )
+    return numbers
 
 
 def _close_column(columns) -> str | None:

@@ -185,7 +185,7 @@ def test_forecast_from_a_past_origin_fills_actuals_and_ignores_later_prices(mode
 def test_forecast_needs_a_full_window_before_the_origin(model, prices):
     with pytest.raises(DataError, match="has 4 prices up to it, and the model needs 7"):
         forecast(model, prices, row=3)
-    with pytest.raises(ConfigError, match="--steps must be at least 1"):
+    with pytest.raises(ConfigError, match=r"needs at least 1 step \(--steps\)"):
         forecast(model, prices, steps=0)
 
 

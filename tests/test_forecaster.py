@@ -1,5 +1,7 @@
 """The Forecaster object: the notebook flow of the README, save/load round trips, checks."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +134,52 @@ def test_the_forecast_keeps_of_the_models_path_what_the_calibration_weights_say(
     combined = forecaster.forecast(5, interval="none").table.dropna(subset=["predicted"])
     expected = forecaster.calibration.combine(model_path["predicted"].to_numpy()[None], last)[0]
     np.testing.assert_allclose(combined["predicted"], expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: p.iloc[::-1], "dates must run oldest first, but 2020-07-27 follows 2020-07-28"),
+        (lambda p: pd.concat([p.iloc[:50], p.iloc[49:]]), "the date 2020-03-10 appears more than"),
+        (lambda p: p.iloc[:0], "no rows of prices"),
+        (
+            lambda p: p.assign(Open=p["Open"].where(p.index != "2020-02-03")),
+            "'Open' is nan on 2020-02-03",
+        ),
+        (
+            lambda p: p.assign(Open=p["Open"].astype(object).where(p.index != "2020-02-03", "n/a")),
+            "'Open' is 'n/a' on 2020-02-03, not a finite number",
+        ),  # fmt: skip
+        (
+            lambda p: p.to_numpy(),
+            "must be a pandas DataFrame or Series with dates as the index, got ndarray",
+        ),
+    ],
+)
+def test_prices_from_python_are_checked_as_a_file_is(prices, config, damage, message):
+    with pytest.raises(DataError, match=f"^training data: .*{re.escape(message)}"):
+        Forecaster.fit(damage(prices), config)
+
+
+def test_fit_and_read_prices_take_a_config_path_dict_or_none(prices, tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG.format(transform="diff"))
+    assert Forecaster.fit(prices, str(path)).config.window.target_transform == "diff"
+    raw = {"window": {"length": 5, "target_transform": "diff"}, "train": {"epochs": 1}}
+    assert Forecaster.fit(prices, raw).inputs.length == 5
+    with pytest.raises(ConfigError, match="config must be a Config .* got list"):
+        Forecaster.fit(prices, ["window"])
+    csv = tmp_path / "prices.csv"
+    random_walk(80, seed=2).to_csv(csv, index=False)
+    assert list(read_prices(csv).columns) == ["Open", "Close"]  # the default config: Open
+
+
+def test_api_misuse_is_one_lstm_forecast_error(forecaster, prices):
+    with pytest.raises(ConfigError, match="steps must be a whole number, got '5'"):
+        forecaster.forecast("5")
+    with pytest.raises(ConfigError, match=r"^forecast settings: \[forecast\] level must be in"):
+        forecaster.forecast(3, level=2.0)
+    with pytest.raises(DataError, match=r"evaluate\(\) takes the table predict\(\) returns"):
+        forecaster.evaluate(pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(DataError, match="^data: no rows of prices"):
+        forecaster.predict(prices.iloc[:0])
