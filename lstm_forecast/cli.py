@@ -41,6 +41,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[tune]" and ".[fetch]" are TOML, not markup
 )
 
 
@@ -162,10 +163,11 @@ def predict(
 
     With --steps N (alias --horizon): N rows past the last date (or --origin), each predicted
     value fed back as input; their timestamps continue the data's own step (business days,
-    every day, weeks, month ends, intraday bars within the data's session hours). The model's Dropout layers stay on for --samples paths
-    (Monte-Carlo dropout); predicted is their median, lower/upper the central --level interval.
-    Columns: date, actual, predicted, lower, upper; the first rows are the actual prices the
-    forecast started from.
+    every day, weeks, month ends, intraday bars within the data's session hours). lower/upper:
+    the --level interval, by default the run's conformal band (from its held-out errors per
+    step; --interval adaptive, dropout or none); with --samples, Monte-Carlo dropout paths, and
+    predicted is their median. Columns: date, actual, predicted, lower, upper; the first rows
+    are the actual prices the forecast started from.
 
     Example: lstm-forecast predict runs/seed --data Google_Stock_Price_Test.csv --out january.csv
 

@@ -166,6 +166,8 @@ def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
 
 
 def print_backtest(summary: dict) -> None:
+    from lstm_forecast.evaluate import verdict_verb
+
     folds, length = summary["folds"], summary["fold_length"]
     trained = summary.get("models_trained", folds)
     models = (
@@ -185,7 +187,7 @@ def print_backtest(summary: dict) -> None:
     typer.echo(
         f"pooled over {folds * length} rows: skill {summary['pooled_skill']:+.3f} against the "
         f"strongest baseline ({summary['pooled_skill_persistence']:+.3f} against persistence); "
-        f"the model {summary['verdict']} it (Diebold-Mariano {shown})"
+        f"the model {verdict_verb(summary['verdict'])} it (Diebold-Mariano {shown})"
     )
     typer.echo(
         f"recursive {length}-row forecast from each fold's origin: RMSE "

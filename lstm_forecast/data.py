@@ -46,6 +46,7 @@ class PriceSeries:
     newest_first: bool  # the file was sorted newest first (we sort it oldest first)
     # further columns asked for (model features), float64, same index; no columns if none
     extra: pd.DataFrame | None = None
+    unordered: bool = False  # the file's rows were in no date order (we sort them oldest first)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -62,6 +63,8 @@ class PriceSeries:
             notes.append(f"dropped {self.rows_duplicate} rows with a repeated date (kept the last)")
         if self.newest_first:
             notes.append("file was newest first: sorted oldest first")
+        if self.unordered:
+            notes.append("rows were not in date order: sorted oldest first")
         extra = f"; {'; '.join(notes)}" if notes else ""
         return f"read {self.rows_read} rows from {self.source}{extra}"
 
@@ -139,7 +142,11 @@ def load_prices(
         },
         index=dates,
     )
-    newest_first = len(table) > 1 and table.index[0] > table.index[-1]
+    increasing, decreasing = (
+        table.index.is_monotonic_increasing,
+        table.index.is_monotonic_decreasing,
+    )
+    newest_first = len(table) > 1 and decreasing and not increasing
     table = table.sort_index(kind="stable")
     duplicate = table.index.duplicated(keep="last")
     table = table[~duplicate]
@@ -153,6 +160,7 @@ def load_prices(
         rows_duplicate=int(duplicate.sum()),
         newest_first=bool(newest_first),
         extra=table[list(names[1:])] if len(names) > 1 else None,
+        unordered=not (increasing or decreasing),
     )
 
 

@@ -245,12 +245,13 @@ def verdict_sentence(metrics: dict) -> str:
         shown = "DM test needs 2 rows or more"
     else:
         shown = "DM p < 0.001" if pvalue < 0.001 else f"DM p = {pvalue:.3f}"
-    verb = (
-        "shows no significant difference from"
-        if metrics["verdict"].startswith("no ")
-        else (metrics["verdict"])
-    )
-    return f"the model {verb} '{metrics['baseline_label']}' ({shown})"
+    return f"the model {verdict_verb(metrics['verdict'])} '{metrics['baseline_label']}' ({shown})"
+
+
+def verdict_verb(verdict: str) -> str:
+    """A verdict as the verb of "the model ... the baseline": "beats", "loses to", "shows no
+    significant difference from"."""
+    return f"shows {verdict}" if verdict.startswith("no ") else verdict
 
 
 def _skill(model_rmse: float, baseline_rmse: float) -> float:

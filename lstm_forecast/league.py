@@ -119,7 +119,7 @@ def league(
     """
     from joblib import Parallel, delayed, parallel_config
 
-    jobs = jobs or os.cpu_count() or 1
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     tasks = [

@@ -57,6 +57,7 @@ def quality_report(prices: PriceSeries) -> dict:
         "rows_missing": prices.rows_missing,
         "rows_duplicate": prices.rows_duplicate,
         "newest_first": prices.newest_first,
+        "unordered": prices.unordered,
         "first_date": when(dates[0]),
         "last_date": when(dates[-1]),
         "step_label": step,
@@ -94,6 +95,11 @@ def report_lines(report: dict, short: bool = False) -> list[str]:
             f"dropped: {report['rows_missing']} with an empty date or value, "
             f"{report['rows_duplicate']} with a repeated date (last kept)"
             + ("; the file was newest first and was sorted" if report["newest_first"] else "")
+            + (
+                "; the rows were not in date order and were sorted"
+                if report.get("unordered")
+                else ""
+            )
         )
         gaps = report["long_gaps"]
         lines.append(f"gaps longer than {limit} days: {len(gaps)}")

@@ -31,8 +31,6 @@ def _verdict(metrics: dict, fmt) -> dict:
         sentence = verdict_sentence(
             {**metrics, "dm_pvalue": math.nan if pvalue is None else pvalue}
         )
-        # evaluate's neutral verdict reads "the model no significant difference from": add a verb
-        sentence = sentence.replace("model no significant", "model shows no significant")
         sentence += f": skill {_skill(metrics.get('skill'))} against it"
         if "baseline_rmse" in metrics:
             sentence += f" (RMSE {fmt(metrics.get('rmse'))} vs {fmt(metrics['baseline_rmse'])})"

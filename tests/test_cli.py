@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -174,6 +175,9 @@ def test_backtest_command(tmp_path, tiny_config, prices_csv):
     assert "mean ± std across folds" in result.stdout
     assert "90 % naive interval, one-step: covered" in result.stdout
     assert "% of actuals" in result.stdout and "Diebold-Mariano" in result.stdout
+    assert re.search(
+        r"; the model (beats|loses to|shows no significant difference from) it ", result.stdout
+    )
     assert (out / "folds.csv").exists() and (out / "backtest.png").exists()
 
 
@@ -223,7 +227,7 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
     "extra, message",
     [
         (["--origin", "2020-01-01"], "--origin, --level, --samples, --seed and --calendar go with"),
-        (["--horizon", 0], "--steps must be at least 1"),
+        (["--horizon", 0], "needs at least 1 step (--steps), got 0"),
         (["--horizon", 3, "--level", 1.5], "level must be in (0, 1), got 1.5"),
         (["--horizon", 3, "--origin", "1900-01-01"], "is before the data starts"),
         (["--horizon", 3, "--calendar", "NOPE"], "unknown exchange calendar 'NOPE'"),

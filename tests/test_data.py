@@ -134,6 +134,23 @@ def test_formats_load_to_the_same_prices(
     assert series.newest_first == is_newest_first
 
 
+def test_rows_in_no_date_order_are_sorted_and_said_to_be(tmp_path):
+    rows = [f"{d:%Y-%m-%d},{o}" for d, o in ROWS]
+    path = tmp_path / "shuffled.csv"
+    path.write_text("Date,Open\n" + "\n".join([rows[2], *rows[:2], *rows[3:]]) + "\n")
+    series = load_prices(path, "Open")
+    np.testing.assert_allclose(series.values.to_numpy(), OPENS)
+    assert series.unordered and not series.newest_first
+    assert "rows were not in date order: sorted oldest first" in series.describe()
+    assert not load_prices_text(tmp_path, newest_first()).unordered
+
+
+def load_prices_text(tmp_path, text: str):
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+    return load_prices(path, "Open")
+
+
 def test_nasdaq_close_last_is_found_as_close(tmp_path):
     path = tmp_path / "nasdaq.csv"
     path.write_text(nasdaq())
