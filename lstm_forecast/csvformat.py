@@ -212,6 +212,25 @@ def decimal_marks(
     return marks
 
 
+def check_declared_mark(frame: pd.DataFrame, names: tuple[str, ...], path: Path, decimal: str):
+    """Refuse a value that proves the other mark than the declared `decimal` ([data] decimal,
+    --decimal): 2567.560059 under decimal = "," would otherwise read as 2567560059."""
+    other, ambiguous = (
+        (DOT_DECIMAL, ONE_DOT_GROUP) if decimal == "," else (COMMA_DECIMAL, ONE_COMMA_GROUP)
+    )
+    for name in names:
+        values = _cleaned(frame[name].dropna())
+        contrary = values.str.fullmatch(other) & ~values.str.fullmatch(ambiguous)
+        if contrary.any():
+            row = contrary.idxmax()
+            mark = "." if decimal == "," else ","
+            raise DataError(
+                f"{path}: line {line_number(row)}, column {name!r}: {frame[name][row]!r} has "
+                f"{mark!r} as the decimal mark, but the decimal mark was set to {decimal!r}; "
+                f"leave out --decimal ([data] decimal) to detect it, or give {mark!r}"
+            )
+
+
 def _file_mark(frame: pd.DataFrame, marks: dict[str, str], others: tuple[str, ...], path) -> str:
     """The one mark the decided columns prove, else the one `others` prove, else ""."""
     proven = set(marks.values()) - {""}

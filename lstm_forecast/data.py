@@ -21,6 +21,7 @@ import pandas as pd
 
 from lstm_forecast.csvformat import (
     blank_missing,
+    check_declared_mark,
     decimal_marks,
     parse_dates,
     parse_numbers,
@@ -127,6 +128,7 @@ def load_prices(
     frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns, optional)
     target_name = names[0]
     if decimal:
+        check_declared_mark(frame, names, path, decimal)
         marks = dict.fromkeys(names, decimal)
     else:
         others = tuple(name for name in frame.columns if name not in (date_name, *names))
@@ -183,8 +185,10 @@ def _dates(
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise DataError(f"{path}: file not found; check the path given to --data/--test")
-    if not path.is_file():
+    if path.is_dir():
         raise DataError(f"{path}: is a directory, not a CSV file")
+    if not path.is_file():
+        raise DataError(f"{path}: is not a regular file (a device or a pipe); give a CSV file")
     raw = path.read_bytes()
     if b"\x00" in raw[:65536]:
         raise DataError(f"{path}: is a binary file, not a CSV; export the prices as CSV text")

@@ -213,6 +213,8 @@ def test_bad_files_raise_one_clear_error(tmp_path, content, message):
 def test_directory_is_not_a_csv(tmp_path):
     with pytest.raises(DataError, match="is a directory"):
         load_prices(tmp_path, "Open")
+    with pytest.raises(DataError, match="/dev/null: is not a regular file"):
+        load_prices(Path("/dev/null"), "Open")
 
 
 def test_quality_report_shows_gaps_and_split_like_moves(tmp_path):
@@ -551,3 +553,18 @@ def test_inspect_prints_prices_at_their_scale_and_gaps_by_the_step(name, target,
     lines = report_lines(report)
     assert lines[1].startswith(prices)
     assert f"gaps longer than {gaps}: 0" in lines  # weeks and months are not all gaps
+
+
+def test_a_declared_decimal_mark_that_the_values_contradict_is_refused(tmp_path):
+    path = tmp_path / "dots.csv"
+    path.write_text("Date,Open\n2020-01-02,2567.560059\n2020-01-03,2570.5\n")
+    with pytest.raises(DataError) as error:
+        load_prices(path, "Open", decimal=",")  # would read 2567560059
+    assert str(error.value) == (
+        f"{path}: line 2, column 'Open': '2567.560059' has '.' as the decimal mark, but the "
+        "decimal mark was set to ','; leave out --decimal ([data] decimal) to detect it, or give '.'"
+    )
+    path.write_text('Date,Open\n2020-01-02,"2,5"\n2020-01-03,"1.002,5"\n')
+    with pytest.raises(DataError, match="'2,5' has ',' as the decimal mark"):
+        load_prices(path, "Open", decimal=".")
+    assert load_prices(path, "Open", decimal=",").values.tolist() == [2.5, 1002.5]
