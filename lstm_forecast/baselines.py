@@ -102,7 +102,8 @@ def baseline_scores(
     rows = np.arange(max(1, len(target) - CHOICE_ROWS), len(target))
     predictions = baseline_predictions(train_frame, target_column, close_column, rows, drift)
     actual = target.to_numpy(dtype=np.float64)[rows]
-    squared = {name: (p - actual) ** 2 for name, p in predictions.items()}  # each (rows,)
+    with np.errstate(over="ignore"):  # a wild price (1e300) overflows: inf, then not usable
+        squared = {name: (p - actual) ** 2 for name, p in predictions.items()}  # each (rows,)
     usable = np.all([np.isfinite(s) for s in squared.values()], axis=0)
     if not usable.any():
         raise ValueError("no training row with every baseline's prediction to choose on")

@@ -37,6 +37,9 @@ def reference_price(values: Iterable[float]) -> float:
     return float(np.median(finite)) if finite.size else math.nan
 
 
+HUGE = 1e15  # prices at least this large print in scientific notation
+
+
 def price_format(reference: float, thousands: bool = True) -> Callable[[float | None], str]:
     """A formatter printing every number with the decimals `reference` needs.
 
@@ -48,6 +51,8 @@ def price_format(reference: float, thousands: bool = True) -> Callable[[float | 
     def format_number(value: float | None) -> str:
         if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
             return MISSING
+        if abs(value) >= HUGE:  # a typo in a file (1e300): not three hundred digits
+            return format(value, ".4g")
         return format(value, spec)
 
     return format_number

@@ -117,10 +117,17 @@ def report_lines(report: dict, short: bool = False) -> list[str]:
         if short and not warning:
             continue
         prefix = "warning: " if short else "  "
-        lines.append(f"{prefix}{move['date']} {100 * move['change']:+.1f} %{warning}")
+        lines.append(f"{prefix}{move['date']} {_move(move['change'])}{warning}")
     if short and report["long_gaps"]:
         lines.append(
             f"warning: {len(report['long_gaps'])} gaps longer than {limit} days "
             "(`lstm-forecast inspect` lists them)"
         )
     return lines
+
+
+def _move(change: float) -> str:
+    """A move as a percentage, or as a factor once it is a thousandfold (a typo in a price)."""
+    if abs(change) < 1000:
+        return f"{100 * change:+.1f} %"
+    return f"x{1 + change:.3g}"

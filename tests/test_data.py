@@ -238,6 +238,17 @@ def test_quality_report_shows_gaps_and_split_like_moves(tmp_path):
     assert "1 gaps longer than 4 days" in short[-1]
 
 
+def test_a_price_typo_of_1e300_is_shown_readably(tmp_path):
+    path = tmp_path / "typo.csv"
+    prices = [100.0, 101.0, 1e300, 102.0, 103.0]
+    pd.DataFrame({"Date": pd.bdate_range("2020-01-01", periods=5), "Close": prices}).to_csv(
+        path, index=False
+    )
+    text = report_lines(quality_report(load_prices(path, "Close")))
+    assert "prices 100.000 .. 1e+300, last 103.000" in text
+    assert "  2020-01-03 x9.9e+297  <- looks like a stock split or a data error" in text
+
+
 # ---- golden files in tests/data/: one per format, the values and dates they must load to --------
 
 GOLDEN = Path(__file__).parent / "data"
