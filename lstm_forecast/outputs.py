@@ -107,10 +107,22 @@ def check_parent(path: Path, what: str) -> None:
         existing = existing.parent
     if existing.exists() and not existing.is_dir():
         raise OutputError(f"{path}: cannot write the {what}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
         raise OutputError(
             f"{path}: cannot write the {what}: folder {existing} is not writable; choose another --out"
         )
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made in `folder`: os.access says yes to root on a read-only file
+    system (/sys, a read-only mount), so try it, with a hidden name removed at once."""
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".lstm-forecast-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(probe)
+    return True
 
 
 def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:

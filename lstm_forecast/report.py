@@ -18,7 +18,7 @@ from lstm_forecast.errors import BundleError
 from lstm_forecast.outputs import MARKER_FILE, check_new_file, write_text
 from lstm_forecast.report_parts import _read_json
 from lstm_forecast.report_run import run_page
-from lstm_forecast.report_studies import backtest_page, tune_page
+from lstm_forecast.report_studies import backtest_page, league_page, tune_page
 
 REPORT_FILE = "report.html"  # the default output, inside the directory reported on
 TEMPLATE = "report.html.j2"
@@ -55,11 +55,13 @@ def read_page(directory: Path) -> dict:
         return run_page(read_run(directory))
     if kind == "backtest":
         return backtest_page(directory)
+    if kind == "league":
+        return league_page(directory)
     if kind == "tune" or (directory / "trials.csv").is_file():
         return tune_page(directory)
     raise BundleError(
-        f"{directory}: not a run, backtest or tuning study (no {MARKER_FILE} of kind run or "
-        "backtest, no trials.csv); give a directory written by train, backtest or tune"
+        f"{directory}: not a run, backtest or tuning study (no {MARKER_FILE} of kind run, "
+        "backtest or league, no trials.csv); give a directory written by train, backtest or tune"
     )
 
 

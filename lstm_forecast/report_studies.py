@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lstm_forecast.errors import BundleError
 from lstm_forecast.numbers import price_format, reference_price
 from lstm_forecast.outputs import MARKER_FILE
 from lstm_forecast.report_parts import (
@@ -242,3 +243,72 @@ def _models_trained(summary: dict) -> str:
     if trained is None or trained == folds:
         return ""
     return f", {trained} model{'s' * (trained > 1)} trained (refit {summary.get('refit')})"
+
+
+LEAGUE_NOTE = (
+    "One walk-forward backtest per series with the same config. Skill: 1 - RMSE / the RMSE of "
+    "the strongest baseline that series' training rows chose; the verdict is a Diebold-Mariano "
+    "test of the pooled out-of-sample errors against that baseline. Coverage: the share of "
+    "actual prices inside the configured one-step interval."
+)
+
+
+def league_page(directory: Path) -> dict:
+    """The page of a many-series backtest: how many series the model beats, the league table."""
+    import pandas as pd
+
+    from lstm_forecast.evaluate import verdict_verb
+
+    path = directory / "league.csv"
+    if not path.is_file():
+        raise BundleError(f"{path}: missing; run the backtest with several --data again")
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise BundleError(f"{path}: unreadable ({e}); run the backtest again") from e
+    marker = _read_json(directory / MARKER_FILE)
+    verdicts = table["verdict"].fillna("").astype(str) if "verdict" in table else pd.Series([])
+    counts = {name: int((verdicts == name).sum()) for name in ("beats", "loses to")}
+    neutral = len(table) - sum(counts.values())
+    sentence = (
+        f"The model beats its strongest baseline significantly on {counts['beats']} of "
+        f"{len(table)} series, loses to it on {counts['loses to']}, and shows no significant "
+        f"difference on {neutral}"
+    )
+    mood = (
+        "good"
+        if counts["beats"] > counts["loses to"]
+        else "bad"
+        if counts["loses to"]
+        else "neutral"
+    )
+    rows = []
+    for _, row in table.iterrows():
+        # each series has its own price scale, which the table does not hold: 4 digits
+        cells = [format_value(str(name), value, "{:.4g}".format) for name, value in row.items()]
+        if "verdict" in row:
+            cells[list(row.index).index("verdict")] = verdict_verb(str(row["verdict"]))
+        rows.append(cells)
+    league = _table("best skill first", [str(c) for c in table.columns], rows)
+    sections = [_section("league", "League table", [LEAGUE_NOTE], [league])]
+    figures = png_figures(directory)
+    if figures:
+        sections.append(_section("figures", "Figures", figures=figures))
+    sections.append(_config_section(directory / "config.toml", marker))
+    skills = pd.to_numeric(table.get("skill", pd.Series([])), errors="coerce")
+    tiles = [
+        {"label": "series", "value": str(len(table))},
+        {"label": "median skill", "value": _skill(float(skills.median())) if skills.notna().any() else "-"},
+        {"label": "beats / loses", "value": f"{counts['beats']} / {counts['loses to']}"},
+    ]  # fmt: skip
+    return {
+        "title": f"League {directory.name}",
+        "kind": "league of backtests",
+        "subtitle": f"{len(table)} series",
+        "directory": str(directory),
+        "verdict": sentence,
+        "mood": mood,
+        "tiles": tiles,
+        "notes": [],
+        "sections": sections,
+    }

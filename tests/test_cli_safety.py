@@ -302,3 +302,11 @@ def test_interrupting_training(tmp_path, tiny_config, prices_csv, signals):
         assert process.returncode == 130, stderr
         assert "Traceback" not in stderr and "interrupted: nothing was written" in stderr
         assert not (tmp_path / "run").exists()
+
+
+def test_a_read_only_folder_is_refused_before_training_even_for_root(tmp_path, prices_csv):
+    # os.access says yes to root on a read-only file system; /proc refuses every new file
+    result = invoke("train", "--data", prices_csv, "--out", "/proc/lstm-forecast-run")
+    assert_user_error(result, "/proc/lstm-forecast-run: cannot write the output directory")
+    assert "folder /proc is not writable" in result.output
+    assert "epoch" not in result.output  # refused before any training

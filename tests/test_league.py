@@ -59,6 +59,14 @@ def test_a_folder_of_series_gives_a_league_table(series_folder: Path, tmp_path: 
         assert 0 <= row.dm_pvalue <= 1 and 0 <= row.coverage <= 1
     assert "walk1" in result.output and "league.csv" in result.output
 
+    # its report: the count of verdicts and the table, one row per series
+    report = CliRunner().invoke(app, ["report", str(out)])
+    assert report.exit_code == 0, report.output
+    page = (out / "report.html").read_text()
+    beats, loses = (int((table["verdict"] == v).sum()) for v in ("beats", "loses to"))
+    assert f"significantly on {beats} of 2 series, loses to it on {loses}" in page
+    assert page.count("<td>walk") == 2
+
 
 def test_a_missing_series_fails_before_any_training(series_folder: Path, tmp_path: Path):
     arguments = ["backtest", "--config", str(tmp_path / "quick.toml"), "--data",
