@@ -167,7 +167,11 @@ def _intraday(
     label = f"{minutes // 60}h bar" if minutes % 60 == 0 else f"{minutes}min bar"
     weekends = bool((index.day_of_week >= 5).mean() > WEEKEND_SHARE)
     offset = pd.tseries.frequencies.to_offset(step)
-    breaks = gaps > step  # (rows - 1,) a gap before row i + 1
+    # (rows - 1,) a session break before row i + 1: a gap of at least half the typical daily
+    # break (the median over days of each day's longest gap), so that a few missing bars (a
+    # gap of two or three bars) do not cut a session in pieces
+    daily_longest = gaps.groupby(index[1:].normalize().to_numpy()).max()
+    breaks = gaps > max(step, daily_longest.median() / 2)
     boundaries = index.normalize().nunique() - 1
     if not breaks.any() or breaks.sum() < DOMINANT_SHARE * boundaries:  # round the clock
         bars_per_year = ONE_DAY / step * (365 if weekends else 261)
@@ -176,8 +180,10 @@ def _intraday(
     starts = index[[0, *(breaks[breaks].index + 1)]]
     recent = starts[-RECENT_SESSIONS:]
     session_start = _most_common_recent([start.time() for start in recent])
-    counts = session_ids.value_counts(sort=False).sort_index().to_list()
-    session_bars = _most_common_recent(counts[-RECENT_SESSIONS:])
+    # bars from a session's first to its last bar: a bar missing inside does not shorten it
+    times = pd.Series(index, index=index).groupby(session_ids.to_numpy())
+    spans = ((times.max() - times.min()) / step + 1).round().astype(int).to_list()
+    session_bars = _most_common_recent(spans[-RECENT_SESSIONS:])
     session_days = frozenset(int(day) for day in starts.day_of_week)
     if len(starts) < SESSIONS_TO_TRUST_WEEKDAYS:
         session_days |= WEEKDAYS

@@ -118,6 +118,15 @@ def test_session_bars_finish_the_session_then_skip_the_night_and_weekend():
     ]
 
 
+def test_missing_bars_and_a_half_day_do_not_change_the_session():
+    days = pd.bdate_range("2023-11-20", "2023-12-01").strftime("%Y-%m-%d")
+    index = session_bars(days, "09:30", 78, "5min")  # 09:30 .. 15:55
+    dropped = set(range(3, len(index), 40)) | set(range(5 * 78 + 40, 6 * 78))  # a short day
+    frequency = infer_frequency(index.delete(sorted(dropped)))
+    assert (frequency.session_start.isoformat(), frequency.session_bars) == ("09:30:00", 78)
+    assert frequency.describe() == "5min bars in sessions from 09:30, 78 a session, Monday-Friday"
+
+
 def test_session_bars_keep_a_fixed_offset():
     index = load_prices(GOLDEN / "hourly_offset.csv", "Close").values.index
     future = future_timestamps(index[-1], 2, infer_frequency(index))
