@@ -23,6 +23,7 @@ from lstm_forecast.csvformat import (
     blank_missing,
     check_declared_mark,
     decimal_marks,
+    line_number,
     parse_dates,
     parse_numbers,
 )
@@ -137,6 +138,7 @@ def load_prices(
     raw_dates = frame[date_name]
     missing = raw_dates.isna() | frame[list(names)].isna().any(axis=1)
     dates = _dates(raw_dates[~missing], path, date_name, dayfirst, frame.columns)
+    _refuse_future(dates, raw_dates[~missing], path, date_name)
     table = pd.DataFrame(
         {
             name: parse_numbers(frame[name][~missing], path, name, marks[name]).to_numpy(np.float64)
@@ -164,6 +166,24 @@ def load_prices(
         extra=table[list(names[1:])] if len(names) > 1 else None,
         unordered=not (increasing or decreasing),
     )
+
+
+FUTURE_DAYS = 2  # a price dated later than this after today is a typo (2108 for 2018)
+
+
+def _refuse_future(dates: pd.DatetimeIndex, raw: pd.Series, path: Path, column: str) -> None:
+    """Prices are history: a date days past today is a typo, which would otherwise sort to the
+    end of the series, leave a gap of decades and become the test span."""
+    if dates.empty:
+        return
+    latest = int(dates.argmax())
+    now = pd.Timestamp.now(tz=dates.tz)
+    if dates[latest] > now + pd.Timedelta(days=FUTURE_DAYS):
+        label = raw.index[latest]
+        raise DataError(
+            f"{path}: line {line_number(label)}, column {column!r}: {raw[label]!r} is after today "
+            f"({now.date()}); prices are history: fix the date (a typo in the year?)"
+        )
 
 
 def _dates(

@@ -18,7 +18,7 @@ from lstm_forecast.data import (
 )
 from lstm_forecast.errors import DataError
 from lstm_forecast.frequency import infer_frequency, resample, timestamp_strings
-from lstm_forecast.quality import quality_report, report_lines
+from lstm_forecast.quality import LONG_WEEKEND_DAYS, quality_report, report_lines
 from lstm_forecast.windows import Split, join_train_test, split_by_date, split_by_fraction
 
 Report = Callable[[str], object]
@@ -93,6 +93,15 @@ def describe_split(
     train, test = split.train, split.test
     index = split.frame.index
     frequency = infer_frequency(index)
+    if len(sources) == 2:  # the hole between the files, which neither file's report sees
+        limit = max(LONG_WEEKEND_DAYS, int(2 * frequency.step / pd.Timedelta(days=1)))
+        days = (test.index[0] - train.index[-1]) / pd.Timedelta(days=1)
+        if days > limit:
+            first, last = timestamp_strings(pd.DatetimeIndex([train.index[-1], test.index[0]]))
+            report(
+                f"warning: {days:.0f} days between the training file's last row ({first}) and "
+                f"the test file's first ({last}); the first test windows span that gap"
+            )
     spans = timestamp_strings(train.index[[0, -1]].append(test.index[[0, -1]]), like=index)
     resampled = f"resampled to {resample_rule!r}: " if resample_rule else ""
     report(

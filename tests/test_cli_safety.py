@@ -285,7 +285,7 @@ def _train_process(tmp_path: Path, tiny_config: Path, prices_csv: Path, epochs: 
 )
 def test_interrupting_training(tmp_path, tiny_config, prices_csv, signals):
     big = tmp_path / "big.csv"
-    random_walk(3000).to_csv(big, index=False)
+    random_walk(3000, start="2000-01-03").to_csv(big, index=False)
     process = _train_process(tmp_path, tiny_config, big, epochs=2000)
     for sent in signals:
         process.send_signal(sent)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import random_walk
 from test_cli import assert_user_error, invoke
 from test_fetch import FakeDownload, yahoo_frame
 
@@ -233,3 +234,19 @@ def test_a_price_at_zero_is_one_line_naming_it_in_train_backtest_and_predict(
             result, f"{broken}: column 'Close' is 0 on {day}", "target_transform=diff"
         )
     assert not any((tmp_path / name).exists() for name in ("new", "b", "p.csv"))
+
+
+def test_a_hole_between_the_training_and_test_files_is_warned_about(tmp_path, tiny_config):
+    prices = random_walk(200, seed=5)
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    prices.iloc[:120].to_csv(train, index=False, date_format="%Y-%m-%d")
+    prices.iloc[170:].to_csv(test, index=False, date_format="%Y-%m-%d")  # 50 rows missing
+    result = invoke("train", "--config", tiny_config, "--data", train, "--test", test,
+                    "--out", tmp_path / "run")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    last, first = prices["Date"].iloc[119], prices["Date"].iloc[170]
+    days = (first - last).days
+    assert (
+        f"warning: {days} days between the training file's last row ({last:%Y-%m-%d}) and the "
+        f"test file's first ({first:%Y-%m-%d})"
+    ) in result.output

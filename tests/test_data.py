@@ -579,3 +579,14 @@ def test_a_declared_decimal_mark_that_the_values_contradict_is_refused(tmp_path)
     with pytest.raises(DataError, match="'2,5' has ',' as the decimal mark"):
         load_prices(path, "Open", decimal=".")
     assert load_prices(path, "Open", decimal=",").values.tolist() == [2.5, 1002.5]
+
+
+def test_a_date_after_today_is_a_typo_named_by_its_line(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("Date,Open\n2018-05-25,10\n2108-05-29,11\n2018-05-30,12\n")
+    with pytest.raises(DataError) as error:
+        load_prices(path, "Open")
+    assert str(error.value).startswith(
+        f"{path}: line 3, column 'Date': '2108-05-29' is after today ("
+    )
+    assert "fix the date (a typo in the year?)" in str(error.value)
