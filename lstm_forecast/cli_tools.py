@@ -14,6 +14,7 @@ import typer
 
 from lstm_forecast.cli import app
 from lstm_forecast.cli_support import (
+    ConfigOption,
     DataOption,
     DateColumnOption,
     DecimalOption,
@@ -21,6 +22,7 @@ from lstm_forecast.cli_support import (
     SepOption,
     SetOption,
     TargetOption,
+    resolved_config,
     user_errors,
 )
 from lstm_forecast.report import report_command
@@ -29,25 +31,29 @@ from lstm_forecast.report import report_command
 @app.command()
 def inspect(
     csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
+    config: ConfigOption = None,
     target: TargetOption = None,
     date_column: DateColumnOption = None,
     sep: SepOption = None,
     decimal: DecimalOption = None,
+    settings: SetOption = None,
 ) -> None:
     """Data-quality report: rows used and dropped, date range, long gaps, largest one-day moves.
 
-    Moves of 40 % or more are flagged: they look like a stock split or a data error.
+    Moves of 40 % or more are flagged: they look like a stock split or a data error. The file
+    is read as train reads it: with the [data] settings of --config and --set (for example
+    --set data.date_order=dayfirst for dates like 01/11/2017).
 
     Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
     """
-    from lstm_forecast.config import DataConfig
-
     with user_errors():
         from lstm_forecast import runs
 
-        lines = runs.inspect(
-            csv, target or DataConfig().target, date_column or "", sep or "", decimal or ""
-        )
+        resolved = resolved_config(
+            config, settings, data__target=target, data__date_column=date_column,
+            data__sep=sep, data__decimal=decimal,
+        )  # fmt: skip
+        lines = runs.inspect(csv, resolved)
     for line in lines:
         typer.echo(line)
 

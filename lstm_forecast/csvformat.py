@@ -148,7 +148,7 @@ def _day_order(
         raise DataError(
             f"{path}: column {column!r}: dates like {text[row]!r} (line {line_number(row)}) can "
             "be day/month or month/day and no value in the file is above 12 to tell; set "
-            '[data] date_order = "dayfirst" or "monthfirst"'
+            '[data] date_order = "dayfirst" or "monthfirst" (--set data.date_order=dayfirst)'
         )
     return bool(len(day_first_rows))
 

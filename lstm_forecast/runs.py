@@ -19,7 +19,7 @@ import pandas as pd
 
 from lstm_forecast.bundle import run_files
 from lstm_forecast.config import Config, config_to_toml
-from lstm_forecast.data import PriceSeries, load_prices
+from lstm_forecast.data import PriceSeries, csv_options, load_prices
 from lstm_forecast.errors import DataError, OutputError
 from lstm_forecast.frequency import infer_frequency, timestamp_strings
 from lstm_forecast.outputs import (
@@ -253,9 +253,9 @@ def backtest(
 # ---- inspect ------------------------------------------------------------------------------------
 
 
-def inspect(csv: Path, target: str, date_column: str = "", sep: str = "", decimal: str = ""):
-    """The data-quality report of a CSV, as lines."""
-    prices = load_prices(csv, target=target, date_column=date_column, sep=sep, decimal=decimal)
+def inspect(csv: Path, config: Config | None = None):
+    """The data-quality report of a CSV read with the config's [data] settings, as lines."""
+    prices = load_prices(csv, **csv_options((config or Config()).data))
     return report_lines(quality_report(prices))
 
 

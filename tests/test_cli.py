@@ -94,6 +94,20 @@ def test_inspect_reports_a_split_like_move(tmp_path):
     assert_user_error(invoke("inspect", tmp_path / "none.csv"), "file not found")
 
 
+def test_inspect_reads_a_file_as_train_does_with_config_and_set(tmp_path):
+    path = tmp_path / "ambiguous.csv"
+    path.write_text("Date,Open\n01/11/2017,10\n02/11/2017,11\n03/11/2017,12\n")
+    result = invoke("inspect", path)
+    assert_user_error(result, "can be day/month or month/day", "--set data.date_order=dayfirst")
+    result = invoke("inspect", path, "--set", "data.date_order=dayfirst")
+    assert result.exit_code == 0, result.output
+    assert "2017-11-01 .. 2017-11-03" in result.stdout  # November, day first
+    config = tmp_path / "monthfirst.toml"
+    config.write_text('[data]\ndate_order = "monthfirst"\n')
+    result = invoke("inspect", path, "--config", config)
+    assert "2017-01-11 .. 2017-03-11" in result.stdout
+
+
 def test_train_prints_the_short_quality_warnings(tmp_path, tiny_config):
     frame = random_walk(120)
     frame.loc[100:, "Open"] = frame.loc[100:, "Open"] * 3

@@ -466,7 +466,8 @@ GOLDEN_REFUSALS = [
         "ambiguous_dates.csv",
         {},
         "column 'Date': dates like '02/01/2024' (line 2) can be day/month or month/day and no "
-        'value in the file is above 12 to tell; set [data] date_order = "dayfirst" or "monthfirst"',
+        'value in the file is above 12 to tell; set [data] date_order = "dayfirst" or '
+        '"monthfirst" (--set data.date_order=dayfirst)',
     ),
     (
         "mixed_date_order.csv",
