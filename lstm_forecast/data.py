@@ -240,7 +240,16 @@ def _read_table(
     """The CSV's rows (date, target and `extra` columns as strings, NaN for empty and missing
     markers), the date column's name, the target's and extra columns' names, and the separator."""
     text = _read_text(path)
-    header = text.splitlines()[0]
+    lines = text.splitlines()
+    preamble = 0  # lines before the header: Excel's "sep=;" line, then "#" comment lines
+    excel = EXCEL_SEP_LINE.fullmatch(lines[0].strip())
+    if excel:
+        sep, preamble = sep or excel.group(1), 1
+    while preamble < len(lines) and lines[preamble].lstrip().startswith("#"):
+        preamble += 1
+    if preamble == len(lines):
+        raise DataError(f"{path}: no header line after the comment lines; add one (Date,Open,...)")
+    header = lines[preamble]
     if not sep:  # the header's most frequent candidate separator
         sep = max((",", ";", "\t"), key=header.count)
     options = {"sep": sep, "index_col": False, "skipinitialspace": True}
@@ -258,12 +267,14 @@ def _read_table(
         except DataError:
             pass  # optional: the file has no such column
     used = [date_index, target_index, *extra_indexes]
+    _refuse_repeated_names(header, sep, path, preamble, [columns[index] for index in used])
     try:
         with warnings.catch_warnings():
             # more fields in a row than in the header: pandas would drop them with a warning
             warnings.simplefilter("error", pd.errors.ParserWarning)
             frame = pd.read_csv(
                 io.StringIO(text),
+                skiprows=preamble,
                 # strings: a column's decimal mark is decided from its text (and, when that
                 # cannot tell, from the file's other columns)
                 dtype=str,
@@ -275,6 +286,7 @@ def _read_table(
             f"{path}: not a readable CSV with separator {sep!r}: {str(e).strip()}; "
             "check that every row has as many fields as the header (or set --sep)"
         ) from e
+    frame.index += preamble  # labels count data lines from the file's first line on
     frame = frame.dropna(how="all")  # blank lines; the index keeps each row's line number
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows")
@@ -283,6 +295,27 @@ def _read_table(
         frame[columns[index]] = blank_missing(frame[columns[index]])
     value_names = tuple(dict.fromkeys(columns[index] for index in used[1:]))
     return frame, columns[date_index], value_names, sep
+
+
+EXCEL_SEP_LINE = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
+
+
+def _refuse_repeated_names(
+    header: str, sep: str, path: Path, preamble: int, used: list[str]
+) -> None:
+    """A column the loader uses that the header names twice (pandas would read the second as
+    "Open.1" and the loader take the first without a word): which one is meant is unknowable."""
+    import csv
+
+    fields = [field.strip() for field in next(csv.reader([header], delimiter=sep))]
+    for name in used:
+        positions = [i for i, field in enumerate(fields, 1) if field.lower() == name.lower()]
+        if len(positions) > 1:
+            first = fields[positions[0] - 1]
+            raise DataError(
+                f"{path}: line {preamble + 1}: the header names column {first!r} twice (fields "
+                f"{positions[0]} and {positions[1]}); rename one so the file says which is which"
+            )
 
 
 def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:

@@ -591,3 +591,30 @@ def test_a_date_after_today_is_a_typo_named_by_its_line(tmp_path):
         f"{path}: line 3, column 'Date': '2108-05-29' is after today ("
     )
     assert "fix the date (a typo in the year?)" in str(error.value)
+
+
+def test_an_excel_sep_line_and_comment_lines_before_the_header_are_skipped(tmp_path):
+    rows = "\n".join(f"{d:%Y-%m-%d};{str(o).replace('.', ',')}" for d, o in ROWS)
+    path = tmp_path / "excel.csv"
+    path.write_text(f"sep=;\n# exported by a terminal\n# tz: UTC\nDate;Open\n{rows}\n")
+    series = load_prices(path, "Open")
+    np.testing.assert_allclose(series.values.to_numpy(), OPENS)
+    path.write_text(f"sep=;\n# comment\nDate;Open\n{rows}\n2020-01-20;abc\n")
+    with pytest.raises(DataError, match=r"line 9, column 'Open': 'abc' is not a finite number"):
+        load_prices(path, "Open")  # line numbers still count from the file's first line
+    path.write_text("# only a comment\n")
+    with pytest.raises(DataError, match="no header line after the comment lines"):
+        load_prices(path, "Open")
+
+
+def test_a_column_the_header_names_twice_is_refused_when_it_is_used(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("Date,Open,open,Volume,Volume\n2020-01-02,1,2,3,4\n2020-01-03,2,3,4,5\n")
+    with pytest.raises(DataError) as error:
+        load_prices(path, "Open")
+    assert str(error.value) == (
+        f"{path}: line 1: the header names column 'Open' twice (fields 2 and 3); rename one so "
+        "the file says which is which"
+    )
+    path.write_text("Date,Open,Volume,Volume\n2020-01-02,1,3,4\n2020-01-03,2,4,5\n")
+    assert load_prices(path, "Open").values.tolist() == [1.0, 2.0]  # an unused twin is harmless
