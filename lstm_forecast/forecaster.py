@@ -299,7 +299,24 @@ class Forecaster:
             )
         frame = frame[list(self.data.columns)]
         self.inputs.check_prices(frame, source)
+        self._check_step(frame, source)
         return frame
+
+    def _check_step(self, frame: pd.DataFrame, source: str) -> None:
+        """Prices with another step than the training data's (weekly rows for a daily model)
+        would be read as if they were daily: one line, not predictions that mean nothing."""
+        from lstm_forecast.frequency import infer_frequency
+
+        try:
+            new, known = infer_frequency(frame.index), infer_frequency(self.data.index)
+        except DataError:  # too few rows or no regular step to compare: nothing to say
+            return
+        if new.step != known.step:
+            raise DataError(
+                f"{source}: its rows are {new.describe()}, but this run was trained on "
+                f"{known.describe()}; give prices with the run's step, or train on these "
+                "(a [data] resample rule changes a file's step)"
+            )
 
     # ---- files ---------------------------------------------------------------------------------
 

@@ -250,3 +250,18 @@ def test_a_hole_between_the_training_and_test_files_is_warned_about(tmp_path, ti
         f"warning: {days} days between the training file's last row ({last:%Y-%m-%d}) and the "
         f"test file's first ({first:%Y-%m-%d})"
     ) in result.output
+
+
+def test_predicting_weekly_rows_with_a_daily_run_is_refused(tmp_path, tiny_config, prices_csv):
+    run = tmp_path / "run"
+    assert (
+        invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", run).exit_code == 0
+    )
+    weekly = tmp_path / "weekly.csv"
+    pd.read_csv(prices_csv).iloc[::5].to_csv(weekly, index=False)  # every Wednesday
+    for steps in ([], ["--steps", "3"]):
+        result = invoke("predict", run, "--data", weekly, *steps, "--out", tmp_path / "p.csv")
+        assert_user_error(
+            result, f"{weekly}: its rows are weeks", "but this run was trained on business days"
+        )
+    assert not (tmp_path / "p.csv").exists()
