@@ -116,6 +116,7 @@ def _compiled(model, dropout: bool, target_normalized: bool):
 
 SAMPLES_PER_CHUNK = 50  # samples per compiled call; chunks run on parallel threads
 LAYER_SEEDS_PER_CHUNK = 64  # seeds reserved per chunk: one per layer
+MAX_YEARS = 10  # a forecast longer than this many years of rows is refused (not a forecast)
 
 
 def sample_paths(
@@ -239,6 +240,13 @@ def forecast_series(
             f"{origin_row + 1} prices up to it, and the model needs {needed}; "
             "pick a later --origin or give more data"
         )
+    frequency = infer_frequency(prices.index, source)
+    most = int(MAX_YEARS * frequency.periods_per_year)
+    if steps > most:
+        raise ConfigError(
+            f"--steps {steps} reaches more than {MAX_YEARS} years past the data ({most} rows of "
+            f"{frequency.describe()}); a recursive forecast says nothing that far: ask for fewer"
+        )
     known = frame.iloc[: origin_row + 1]  # nothing after the origin is read
     window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
     model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
@@ -250,7 +258,6 @@ def forecast_series(
         lower, upper = band(median) if band else (np.full(steps, np.nan),) * 2
 
     later = prices.iloc[origin_row + 1 : origin_row + 1 + steps]
-    frequency = infer_frequency(prices.index, source)
     past_end = future_timestamps(prices.index[-1], steps - len(later), frequency, calendar)
     dates = later.index.append(past_end) if len(past_end) else later.index
     actual = np.concatenate([later.to_numpy(), np.full(steps - len(later), np.nan)])

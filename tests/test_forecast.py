@@ -187,6 +187,8 @@ def test_forecast_needs_a_full_window_before_the_origin(model, prices):
         forecast(model, prices, row=3)
     with pytest.raises(ConfigError, match=r"needs at least 1 step \(--steps\)"):
         forecast(model, prices, steps=0)
+    with pytest.raises(ConfigError, match=r"--steps 2521 reaches more than 10 years past the data"):
+        forecast(model, prices, steps=2521)  # business days: 252 a year
 
 
 def test_origin_row_is_the_last_row_on_or_before_the_date(prices):
