@@ -67,7 +67,13 @@ def fetch(
     _check_out(out, overwrite)
     if interval not in INTERVALS:
         raise FetchError(f"interval {interval!r} is not one of {', '.join(INTERVALS)}")
+    if not ticker.strip():
+        raise FetchError("the ticker is empty; give a Yahoo Finance symbol such as AAPL or ^GSPC")
     start, end = _iso_date(start, "--start"), _iso_date(end, "--end")
+    if start and end and end <= start:
+        raise FetchError(
+            f"--end {end} is not after --start {start} (--end is not included); give a later --end"
+        )
     frame = _download(download or _yfinance_download(), ticker, start, end, interval)
     _write_atomically(_price_table(frame, ticker, interval), out, overwrite)
     return out

@@ -33,11 +33,11 @@ def plot(
     run = read_run(run_dir)
     target = run.config.data.target
     if forecast:
-        table = read_table(forecast, figures.FORECAST_COLUMNS, "predict --horizon N")
+        table = read_table(forecast, figures.FORECAST_COLUMNS, "predict --steps N")
         if "persistence" in table.columns:  # a one-step table has lower/upper too
             raise DataError(
                 f"{forecast}: holds one-step predictions, not a forecast; draw it with "
-                "--predictions, or write a forecast with `lstm-forecast predict --horizon N`"
+                "--predictions, or write a forecast with `lstm-forecast predict --steps N`"
             )
         level = _sidecar_level(forecast)
         default, figure = forecast.with_suffix(".png"), None

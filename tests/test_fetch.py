@@ -190,12 +190,15 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path):
     [
         ({"interval": "2h"}, "interval '2h' is not one of 1m, 2m, 5m, 15m, 30m, 60m, 90m, 1h, 1d"),
         ({"start": "yesterday-ish"}, "--start 'yesterday-ish' is not a date; use ISO form"),
+        ({"start": "2020-02-01", "end": "2020-01-01"}, "--end 2020-01-01 is not after --start"),
+        ({"ticker": " "}, "the ticker is empty; give a Yahoo Finance symbol"),
     ],
 )
 def test_bad_options_are_refused_before_downloading(tmp_path, options, message):
     download = FakeDownload(yahoo_frame(DAILY))
+    options = {"ticker": "AAPL", **options}
     with pytest.raises(FetchError, match=message):
-        fetch("AAPL", out=tmp_path / "a.csv", download=download, **options)
+        fetch(out=tmp_path / "a.csv", download=download, **options)
     assert download.calls == []
 
 
