@@ -258,7 +258,7 @@ def test_plot_forecast_rejects_a_one_step_predictions_csv(trained_run):
     result, _, _ = trained_run
     outcome = invoke("plot", result.run_dir, "--forecast", result.run_dir / "predictions.csv")
     # predictions.csv has the one-step interval's lower/upper columns, but it is no forecast
-    assert_user_error(outcome, "holds one-step predictions, not a forecast", "predict --horizon N")
+    assert_user_error(outcome, "holds one-step predictions, not a forecast", "predict --steps N")
 
 
 @pytest.mark.parametrize("transform", ["level", "return", "diff"])
