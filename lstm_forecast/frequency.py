@@ -237,9 +237,13 @@ def same_day_keys(first: pd.DatetimeIndex, second: pd.DatetimeIndex):
     second = on_clock_of(second, first)
     if first.tz is not None:  # wall-clock dates in the first's zone
         first, second = first.tz_localize(None), second.tz_localize(None)
-    if len(set(first.time)) <= 1 and len(set(second.time)) <= 1:
+    if _one_time_of_day(first) and _one_time_of_day(second):
         first, second = first.normalize(), second.normalize()
     return first, second
+
+
+def _one_time_of_day(index: pd.DatetimeIndex) -> bool:
+    return (index - index.normalize()).nunique() <= 1
 
 
 def timestamp_strings(index: pd.DatetimeIndex, like: pd.DatetimeIndex | None = None) -> pd.Index:
