@@ -79,6 +79,25 @@ def carries_our_mark(path: Path) -> bool:
         return False
 
 
+# what a backtest, league or tune directory is made of (a run's files are in its checksums)
+STUDY_FILES = frozenset({"summary.json", "folds.csv", "league.csv", "predictions.csv",
+                         "config.toml", "trials.csv", "best.toml", "study.json", "journal.log"})  # fmt: skip
+
+
+def own_files(directory: Path) -> frozenset[str]:
+    """The names of the files that make up a directory we wrote (none for any other folder):
+    no output of another command may replace them."""
+    try:
+        marker = json.loads((directory / MARKER_FILE).read_text())
+    except (OSError, ValueError):
+        return frozenset()
+    if not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT:
+        return frozenset()
+    checksums = marker.get("checksums")
+    names = set(checksums) if isinstance(checksums, dict) else set()
+    return frozenset({MARKER_FILE, *names, *(STUDY_FILES if marker.get("kind") != "run" else ())})
+
+
 def _protected(directory: Path) -> bool:
     """`/`, the home directory, the current directory or any folder above it."""
     resolved = directory.resolve()
@@ -162,6 +181,11 @@ def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> 
     for source in inputs:
         if _same_file(path, Path(source)):
             raise OutputError(f"{path}: is an input of this command; choose another --out")
+    if path.name in own_files(path.parent):
+        raise OutputError(
+            f"{path}: is one of the files of the lstm-forecast directory {path.parent}, and "
+            "replacing it would break that directory; choose another --out"
+        )
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give --out a file name")
     check_parent(path, "output file")

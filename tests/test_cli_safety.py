@@ -310,3 +310,23 @@ def test_a_read_only_folder_is_refused_before_training_even_for_root(tmp_path, p
     assert_user_error(result, "/proc/lstm-forecast-run: cannot write the output directory")
     assert "folder /proc is not writable" in result.output
     assert "epoch" not in result.output  # refused before any training
+
+
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        (["predict"], "predictions.csv"),
+        (["plot"], "history.csv"),
+        (["plot"], "calibration.json"),
+        (["predict", "--steps", "2"], "calibration.json"),
+    ],  # fmt: skip
+)
+def test_no_output_replaces_a_file_of_a_run_even_with_overwrite(run_dir, command, name):
+    out = run_dir / name
+    if command == ["predict", "--steps", "2"]:
+        out = run_dir / "calibration.csv"  # its JSON beside it would be calibration.json
+    before = snapshot(run_dir)
+    result = invoke(command[0], run_dir, *command[1:], "--out", out, "--overwrite")
+    assert_user_error(result, "is one of the files of the lstm-forecast directory")
+    assert unchanged(before, run_dir) and len(snapshot(run_dir)) == len(before)
+    assert invoke("predict", run_dir, "--steps", "2", "--out", "-").exit_code == 0  # intact
