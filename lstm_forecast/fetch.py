@@ -80,10 +80,40 @@ def fetch(
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
+    """Before any download: a CSV name in an existing folder that is none of our directories,
+    new, or (with overwrite) a price file of the form fetch writes, never another file."""
+    from lstm_forecast.outputs import MARKER_FILE
+
+    if out.is_dir():
+        raise FetchError(f"{out}: is a directory; give --out a CSV file name")
     if not out.parent.is_dir():
         raise FetchError(f"{out}: the folder {out.parent} does not exist; create it first")
+    if (out.parent / MARKER_FILE).exists():
+        raise FetchError(
+            f"{out}: is inside the lstm-forecast directory {out.parent}; choose another --out"
+        )
     if out.exists() and not overwrite:
         raise FetchError(f"{out}: already exists; choose another --out or pass --overwrite")
+    if out.exists() and not _written_by_fetch(out):
+        raise FetchError(
+            f"{out}: already exists and is not a price file of the form fetch writes "
+            f"(Date,{','.join(COLUMNS)}); --overwrite replaces only those: choose another --out"
+        )
+
+
+def _written_by_fetch(path: Path) -> bool:
+    """A CSV whose header is fetch's: Date or Datetime, then our columns in our order."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            fields = handle.readline().strip().split(",")
+    except (OSError, UnicodeDecodeError):
+        return False
+    values = fields[1:]
+    return (
+        fields[0] in ("Date", "Datetime")
+        and "Close" in values
+        and values == [column for column in COLUMNS if column in values]
+    )
 
 
 def _iso_date(value: str | None, option: str) -> str | None:

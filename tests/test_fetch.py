@@ -180,9 +180,24 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path):
     with pytest.raises(FetchError, match="aapl.csv: already exists; choose another --out or pass"):
         fetch("AAPL", out=out, download=download)
     assert out.read_text() == "keep me\n" and download.calls == []  # refused before downloading
-    fetch("AAPL", out=out, download=download, overwrite=True)
+    with pytest.raises(FetchError, match="is not a price file of the form fetch writes"):
+        fetch("AAPL", out=out, download=download, overwrite=True)  # a user's file, kept
+    assert out.read_text() == "keep me\n" and download.calls == []
+    out.unlink()
+    fetch("AAPL", out=out, download=download)
+    fetch("AAPL", out=out, download=download, overwrite=True)  # ours: replaced
     assert out.read_text().startswith("Date,Open")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["aapl.csv"]
+
+
+def test_fetch_never_writes_into_a_directory_of_ours_nor_onto_a_directory(tmp_path):
+    download = FakeDownload(yahoo_frame(DAILY))
+    (tmp_path / "run.json").write_text('{"format": "lstm-forecast", "kind": "run"}')
+    with pytest.raises(FetchError, match="is inside the lstm-forecast directory"):
+        fetch("AAPL", out=tmp_path / "series.csv", download=download, overwrite=True)
+    with pytest.raises(FetchError, match="is a directory; give --out a CSV file name"):
+        fetch("AAPL", out=tmp_path, download=download, overwrite=True)
+    assert download.calls == []
 
 
 @pytest.mark.parametrize(
