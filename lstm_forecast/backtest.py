@@ -16,7 +16,7 @@ import pandas as pd
 
 from lstm_forecast.config import Config
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.evaluate import rmse
+from lstm_forecast.evaluate import rmse, skill
 from lstm_forecast.windows import CLOSE, Inputs
 
 if TYPE_CHECKING:
@@ -184,8 +184,8 @@ def pooled_verdict(predictions: pd.DataFrame) -> dict:
         "pooled_rmse": model_rmse,
         "pooled_baseline_rmse": baseline_rmse,
         "pooled_persistence_rmse": persistence_rmse,
-        "pooled_skill": 1.0 - model_rmse / baseline_rmse,
-        "pooled_skill_persistence": 1.0 - model_rmse / persistence_rmse,
+        "pooled_skill": skill(model_rmse, baseline_rmse),  # NaN when the baseline is perfect
+        "pooled_skill_persistence": skill(model_rmse, persistence_rmse),
         "dm_statistic": test.statistic,
         "dm_pvalue": test.pvalue,
         "verdict": test.verdict,
@@ -204,8 +204,8 @@ def _flat(metrics: dict) -> dict:
     flat = {k: v for k, v in metrics.items() if k not in ("baselines", "skill_vs", "lag_rmse")}
     for name, scores in metrics["baselines"].items():
         flat[f"{name}_rmse"] = scores["rmse"]
-    for name, skill in metrics["skill_vs"].items():
-        flat[f"skill_vs_{name}"] = skill
+    for name, value in metrics["skill_vs"].items():
+        flat[f"skill_vs_{name}"] = value
     return flat
 
 

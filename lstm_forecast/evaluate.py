@@ -181,7 +181,7 @@ def evaluate(
         }
         for name, values in predictions.items()
     }
-    skill_vs = {name: _skill(model_rmse, scores["rmse"]) for name, scores in baselines.items()}
+    skill_vs = {name: skill(model_rmse, scores["rmse"]) for name, scores in baselines.items()}
     test = diebold_mariano(predicted - actual, predictions[baseline] - actual)
     lag, lag_rmse = best_lag(actual, predicted, previous_actual)
     return {
@@ -254,7 +254,8 @@ def verdict_verb(verdict: str) -> str:
     return f"shows {verdict}" if verdict.startswith("no ") else verdict
 
 
-def _skill(model_rmse: float, baseline_rmse: float) -> float:
+def skill(model_rmse: float, baseline_rmse: float) -> float:
+    """1 - RMSE(model) / RMSE(baseline); NaN when the baseline is perfect (RMSE 0)."""
     return 1.0 - model_rmse / baseline_rmse if baseline_rmse > 0 else float("nan")
 
 

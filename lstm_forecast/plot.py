@@ -46,9 +46,10 @@ def run_figure(
         from lstm_forecast.numbers import price_format, reference_price
 
         price = price_format(reference_price(table["actual"]))  # 2.75 / 0.0000123 alike
-        rmse_text = (
-            f" (RMSE {price(metrics['rmse'])}, skill vs persistence {metrics['skill']:+.3f})"
-        )
+        skill = metrics["skill"]  # against the strongest baseline; None when that is perfect
+        against = metrics.get("baseline_label", "persistence")
+        shown = "-" if skill is None or skill != skill else f"{skill:+.3f}"
+        rmse_text = f" (RMSE {price(metrics['rmse'])}, skill vs '{against}' {shown})"
     prices_axes.set_title(f"{name}: {target} price prediction{rmse_text}")
     prices_axes.set_xlabel("Date")
     prices_axes.set_ylabel(f"{target} price")

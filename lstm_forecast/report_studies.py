@@ -81,7 +81,7 @@ def backtest_page(directory: Path) -> dict:
         sections.append(data_quality_section([config.data.path], config.data))
     marker = _read_json(directory / MARKER_FILE)
     sections.append(_config_section(directory / "config.toml", marker))
-    verdict = _verdict(summary, fmt)
+    verdict = _pooled_verdict(summary) or _verdict(summary, fmt)
     if not verdict["verdict"] and _number(summary.get("pooled_skill")) is not None:
         skill = summary["pooled_skill"]
         verdict = {
@@ -108,6 +108,35 @@ def backtest_page(directory: Path) -> dict:
         "notes": [],
         "sections": sections,
     }
+
+
+def _pooled_verdict(summary: dict) -> dict | None:
+    """The backtest's own verdict: the pooled out-of-sample errors of all folds against each
+    fold's strongest baseline, with their Diebold-Mariano test (None for older summaries)."""
+    from lstm_forecast.baselines import BASELINE_LABELS
+    from lstm_forecast.evaluate import verdict_verb
+
+    if not {"verdict", "pooled_skill", "baselines_chosen"} <= summary.keys():
+        return None
+    chosen = summary["baselines_chosen"]
+    labels = ", ".join(
+        f"'{BASELINE_LABELS.get(name, name)}'" + (f" in {count} folds" if len(chosen) > 1 else "")
+        for name, count in chosen.items()
+    )
+    pvalue = _number(summary.get("dm_pvalue"))
+    test = (
+        "DM test not possible"
+        if pvalue is None
+        else ("DM p < 0.001" if pvalue < 0.001 else f"DM p = {pvalue:.3f}")
+    )
+    sentence = (
+        f"The model {verdict_verb(summary['verdict'])} the strongest baseline ({labels}) over "
+        f"all {summary.get('folds', '?')} folds ({test}): pooled skill "
+        f"{_skill(summary['pooled_skill'])} against it, "
+        f"{_skill(summary.get('pooled_skill_persistence'))} against 'tomorrow = today'"
+    )
+    mood = {"beats": "good", "loses to": "bad"}.get(summary["verdict"], "neutral")
+    return {"verdict": sentence, "mood": mood}
 
 
 INTERVALS_NOTE = (

@@ -192,7 +192,14 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
         assert fmt(row.rmse) in text and f"{row.skill:+.3f}" in text
     summary = result.summary
     assert f"rmse {fmt(summary['rmse']['mean'])} {fmt(summary['rmse']['std'])}" in text
-    assert f"Pooled skill vs 'tomorrow = today' over all 2 folds {summary['pooled_skill']:+.3f}" in text  # fmt: skip
+    verb = {"beats": "beats", "loses to": "loses to"}.get(
+        summary["verdict"], "shows no significant difference from"
+    )
+    assert f"The model {verb} the strongest baseline (" in text
+    pvalue = summary["dm_pvalue"]
+    test = "DM p < 0.001" if pvalue < 0.001 else f"DM p = {pvalue:.3f}"
+    assert f"over all 2 folds ({test}): pooled skill " in text
+    assert f"pooled skill {summary['pooled_skill']:+.3f} against it" in text
     assert embedded_pngs(page) == [(tmp_path / "bt" / "backtest.png").read_bytes()]
     assert "Data quality" in text and "Config and versions" in text
     assert "trained (refit" not in text  # a model per fold: nothing to say
