@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.errors import DataError
+
 BASELINE_LABELS = {
     "persistence": "tomorrow = today",
     "drift": "today + mean change",
@@ -106,7 +108,11 @@ def baseline_scores(
         squared = {name: (p - actual) ** 2 for name, p in predictions.items()}  # each (rows,)
     usable = np.all([np.isfinite(s) for s in squared.values()], axis=0)
     if not usable.any():
-        raise ValueError("no training row with every baseline's prediction to choose on")
+        raise DataError(
+            f"the training span has {len(target)} row{'s' * (len(target) != 1)}: too few to "
+            "compare the baselines on (and to train); give more data, or keep fewer rows for "
+            "testing ([data] test_fraction, test_start)"
+        )
     return {name: _trimmed_rmse(s[usable]) for name, s in squared.items()}
 
 

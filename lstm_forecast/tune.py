@@ -119,6 +119,14 @@ def split_tune_table(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], 
     for key in ("trials", "folds", "fold_length"):
         if values.get(key, 1) < 1:
             raise ConfigError(f"{where} {key} must be at least 1, got {values[key]}")
+    from lstm_forecast.baselines import BASELINE_ORDER
+
+    baselines = (DEFAULT_BASELINE, *BASELINE_ORDER)
+    if values.get("baseline", DEFAULT_BASELINE) not in baselines:
+        raise ConfigError(
+            f"{where} baseline must be one of {', '.join(baselines)} ({DEFAULT_BASELINE!r}: each "
+            f"fold's strongest), got {values['baseline']!r}"
+        )
     params = tuple(_param(name, spec, f"{where}.params") for name, spec in table["params"].items())
     if not params:
         raise ConfigError(f"{where}.params is empty; name at least one key to search")
@@ -126,6 +134,8 @@ def split_tune_table(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], 
 
 
 def _param(name: str, spec: Any, where: str) -> Param:
+    if name != name.strip():
+        raise ConfigError(f"{where}: {name!r} has spaces around it; write {name.strip()!r}")
     example = f'e.g. "{name}" = {{int = [20, 90]}}, {{log = [1e-4, 1e-2]}} or {{choices = [...]}}'
     if not isinstance(spec, dict) or len(set(spec) & set(KINDS)) != 1:
         raise ConfigError(f"{where}: {name!r} needs exactly one of {', '.join(KINDS)}; {example}")
@@ -153,6 +163,11 @@ def _param(name: str, spec: Any, where: str) -> Param:
     step = spec.get("step")
     if step is not None and (kind == "log" or not isinstance(step, int | float) or step <= 0):
         raise ConfigError(f"{where}: {name!r}: step must be a positive number (not with log)")
+    if step is not None and step > bounds[1] - bounds[0]:
+        raise ConfigError(
+            f"{where}: {name!r}: step {step} is larger than the range {bounds}; the search "
+            "would have one value: use a smaller step or a wider range"
+        )
     return Param(name, kind, low=bounds[0], high=bounds[1], step=step)
 
 
@@ -170,7 +185,10 @@ def load_tune_config(
         with_overrides(config_from_dict(raw, source), **overrides), list(settings)
     )
     for param in tune.params:
-        for value in param.choices or (param.low, param.high):
+        # a float range is tried in its middle too: bounds 8 and 64 are whole numbers, its
+        # samples are not (a float range on a whole-number key)
+        middle = ((param.low + param.high) / 2,) if param.kind == "float" else ()
+        for value in param.choices or (param.low, param.high, *middle):
             try:
                 trial_config(base, {param.name: value}, tune)
             except ConfigError as e:

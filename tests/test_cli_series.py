@@ -265,3 +265,26 @@ def test_predicting_weekly_rows_with_a_daily_run_is_refused(tmp_path, tiny_confi
             result, f"{weekly}: its rows are weeks", "but this run was trained on business days"
         )
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_perfect_baseline_gives_no_skill_and_no_traceback(tmp_path, tiny_config):
+    frame = random_walk(120, seed=6)
+    frame["Open"] = frame["Close"].shift(1).fillna(frame["Close"].iloc[0])  # open = last close
+    data = tmp_path / "perfect.csv"
+    frame.to_csv(data, index=False, date_format="%Y-%m-%d")
+    result = invoke("backtest", "--config", tiny_config, "--data", data, "--folds", 2,
+                    "--fold-length", 5, "--out", tmp_path / "bt")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "pooled over 10 rows: skill +nan against the strongest baseline" in result.output
+    run = tmp_path / "run"
+    result = invoke("train", "--config", tiny_config, "--data", data, "--out", run)
+    assert result.exit_code == 0, result.output
+    for command in (("plot", run), ("report", run), ("report", tmp_path / "bt")):
+        result = invoke(*command)
+        assert result.exit_code == 0, result.output
+
+
+def test_one_training_row_is_one_line(tmp_path, tiny_config, prices_csv):
+    result = invoke("train", "--config", tiny_config, "--data", prices_csv,
+                    "--set", "data.test_start=2020-01-02", "--out", tmp_path / "run")  # fmt: skip
+    assert_user_error(result, "the training span has 1 row: too few", "test_start")

@@ -113,6 +113,13 @@ def test_the_tune_table_is_split_off_and_parsed():
         ('[tune.params]\n"window.length" = {int = [20, 90], log = [1, 2]}\n', "exactly one of"),
         ('[tune.params]\n"train.epoch" = {int = [1, 3]}\n', "unknown key 'epoch'"),
         ('[tune.params]\n"model.cell" = {choices = ["lstm", "rnn"]}\n', "'rnn'"),
+        ('[tune.params]\n"window.length" = {int = [20, 30], step = 50}\n', "step 50 is larger"),
+        ('[tune.params]\n"window.length " = {int = [20, 30]}\n', "has spaces around it"),
+        ('[tune.params]\n"train.batch_size" = {float = [8, 64]}\n', "must be a whole number"),
+        (
+            '[tune]\nbaseline = "nope"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "baseline must be one of baseline, persistence, drift, previous_close",
+        ),  # fmt: skip
     ],
 )
 def test_a_bad_search_space_is_refused_before_any_trial(tmp_path: Path, table, message):
