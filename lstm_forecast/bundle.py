@@ -232,8 +232,9 @@ def checked_scaler(params: dict, columns: int, directory: Path):
             f"{where}: {low.size} scaled columns, the config has {columns} model inputs; "
             "train the run again"
         )
-    if not (np.isfinite(low).all() and np.isfinite(high).all()) or np.any(low[:1] >= high[:1]):
-        raise BundleError(f"{where}: bounds are not finite or min >= max; train the run again")
+    # min == max: a constant target (flat prices); sklearn scales a zero range by 1
+    if not (np.isfinite(low).all() and np.isfinite(high).all()) or np.any(low[:1] > high[:1]):
+        raise BundleError(f"{where}: bounds are not finite or min > max; train the run again")
     return scaler
 
 

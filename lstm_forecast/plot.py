@@ -62,7 +62,8 @@ def run_figure(
             loss_axes.plot(
                 history["epoch"], history["val_loss"], marker=".", label="validation loss"
             )
-        loss_axes.set_yscale("log")
+        if (history["loss"] > 0).any():  # a constant series trains to a loss of 0
+            loss_axes.set_yscale("log")
         loss_axes.legend()
     loss_axes.set_title("Training loss (scaled units)")
     loss_axes.set_xlabel("Epoch")

@@ -207,7 +207,7 @@ def test_a_damaged_scaler_is_refused_even_with_matching_checksums(run_dir):
     manifest = json.loads((run_dir / "run.json").read_text())
     for damage, message in [
         ({"data_min": [1.0, 2.0], "data_max": [3.0, 4.0]}, "2 scaled columns, the config has 1"),
-        ({"data_min": [5.0], "data_max": [5.0]}, "min >= max"),
+        ({"data_min": [5.0], "data_max": [4.0]}, "min > max"),
     ]:
         (run_dir / "scaler.json").write_text(
             json.dumps({"kind": "MinMaxScaler", "feature_range": [0, 1], **damage})

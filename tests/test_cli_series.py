@@ -288,3 +288,16 @@ def test_one_training_row_is_one_line(tmp_path, tiny_config, prices_csv):
     result = invoke("train", "--config", tiny_config, "--data", prices_csv,
                     "--set", "data.test_start=2020-01-02", "--out", tmp_path / "run")  # fmt: skip
     assert_user_error(result, "the training span has 1 row: too few", "test_start")
+
+
+def test_constant_prices_train_into_a_run_that_predicts_and_plots(tmp_path, tiny_config):
+    frame = random_walk(120, seed=7).assign(Open=100.0, Close=100.0)
+    data = tmp_path / "flat.csv"
+    frame.to_csv(data, index=False, date_format="%Y-%m-%d")
+    run = tmp_path / "run"
+    assert invoke("train", "--config", tiny_config, "--data", data, "--out", run).exit_code == 0
+    result = invoke("predict", run, "--steps", "3", "--out", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1].endswith(",100.000000,100.000000,100.000000")
+    result = invoke("plot", run)
+    assert result.exit_code == 0 and "Warning" not in result.output, result.output
