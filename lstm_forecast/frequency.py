@@ -32,7 +32,8 @@ RESAMPLE_HINT = 'resample it with [data] resample = "1D" (or "W-FRI", "ME", "1h"
 class Frequency:
     """How a series steps: what `infer_frequency` found and `future_timestamps` continues."""
 
-    kind: str  # "business_day", "day", "week", "month", "quarter", "year" or "intraday"
+    kind: str  # "business_day", "day", "week", "days" (n of them), "month", "quarter", "year",
+    # or "intraday"
     step: pd.Timedelta  # the typical gap between rows (a month: about 30 days)
     label: str  # one step in messages: "day", "week", "month", "1h bar", "30min bar"
     offset: pd.DateOffset  # steps calendar kinds forward: BDay, Day, Week(weekday=4), MonthEnd...
@@ -66,6 +67,10 @@ class Frequency:
             return "every day (weekends included)"
         if self.kind == "week":
             return f"weeks ({WEEKDAY_NAMES[self.offset.weekday]}s)"
+        if self.kind == "days":  # several days or weeks a step
+            if isinstance(self.offset, pd.offsets.Week):
+                return f"every {self.offset.n} weeks ({WEEKDAY_NAMES[self.offset.weekday]}s)"
+            return f"every {self.offset.n} days"
         if not self.is_intraday:
             anchor = type(self.offset).__name__
             where = " ends" if "End" in anchor else " starts" if "Begin" in anchor else "s"
@@ -122,6 +127,17 @@ def _calendar(index: pd.DatetimeIndex, source: str) -> Frequency:
         if (months == span).mean() >= DOMINANT_SHARE:
             offset = _month_anchor(index, span, last)
             return Frequency(kind, pd.Timedelta(days=30.4375 * span), kind, offset, per_year)
+    common = int(days.mode().min())  # a steady step of several days (resample = "2W-FRI", "3D")
+    if common > 1 and (days == common).mean() >= DOMINANT_SHARE:
+        if common % 7 == 0:
+            weekday = int(pd.Series(index.day_of_week).mode().iloc[0])
+            offset = pd.offsets.Week(n=common // 7, weekday=weekday)
+            label = f"{common // 7}-week step"
+        else:
+            offset, label = pd.offsets.Day(common), f"{common}-day step"
+        return Frequency(
+            "days", pd.Timedelta(days=common), label, offset, 365.25 / common, weekends
+        )
     raise _irregular(source, pd.Series(index[1:] - index[:-1]))
 
 

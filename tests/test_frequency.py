@@ -227,3 +227,14 @@ def test_counts_read_as_words():
     frequency = infer_frequency(pd.date_range("2024-01-01", periods=5, freq="30min"))
     assert isinstance(frequency, Frequency)
     assert (frequency.count(1), frequency.count(12)) == ("1 30min bar", "12 30min bars")
+
+
+def test_a_steady_step_of_several_days_or_weeks_is_a_frequency():
+    prices = pd.Series(1.0, index=pd.bdate_range("2020-01-03", periods=300))
+    fortnights = prices.resample("2W-FRI").last().index
+    frequency = infer_frequency(fortnights)
+    assert frequency.describe() == "every 2 weeks (Fridays)"
+    assert stamps(future_timestamps(fortnights[-1], 1, frequency)) == [
+        str(fortnights[-1] + pd.Timedelta(days=14))
+    ]
+    assert infer_frequency(prices.resample("3D").last().dropna().index).describe() == "every 3 days"
