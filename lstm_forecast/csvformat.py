@@ -19,7 +19,7 @@ HEADER_LINES = 1  # line numbers in messages count the header as line 1
 # Written for "no value" by Yahoo (null), FRED ("."), spreadsheets (#N/A, NA, N/A) and people (-).
 # Compared with the whole stripped field, so "-1.5" stays a number. Case-insensitive.
 MISSING_MARKERS = frozenset({"", ".", "-", "na", "n/a", "#n/a", "null", "nan", "none"})
-CURRENCY_AND_SPACES = re.compile(r"[$€£¥\s]")
+CURRENCY_AND_SPACES = re.compile(r"[$€£¥ \u00a0\u202f]")  # spaces group thousands; a tab does not
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # at the start of a value: nothing to rewrite
 # 2024-01-31, 2024/1/31, 2024.01.31, then anything (a time, a UTC offset)
 YEAR_FIRST = re.compile(r"^(?P<year>\d{4})[-/.](?P<a>\d{1,2})[-/.](?P<b>\d{1,2})(?P<rest>.*)$")

@@ -341,9 +341,11 @@ def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
 def _find_date_column(columns: pd.Index, path: Path, date_column: str) -> str:
     if date_column:
         return _find_column(columns, path, date_column, "date")
-    for column in columns:
-        if "date" in column.lower() or column.lower() in ("time", "timestamp"):
-            return column
+    # a column named like a date first: in "Time,Date,Open" the Time column holds times of day
+    for matches in (lambda name: "date" in name, lambda name: name in ("time", "timestamp")):
+        for column in columns:
+            if matches(column.lower()):
+                return column
     if columns[0] == UNNAMED_FIRST_COLUMN:  # DataFrame.to_csv() with a DatetimeIndex
         return columns[0]
     raise DataError(

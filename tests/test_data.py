@@ -618,3 +618,20 @@ def test_a_column_the_header_names_twice_is_refused_when_it_is_used(tmp_path):
     )
     path.write_text("Date,Open,Volume,Volume\n2020-01-02,1,3,4\n2020-01-03,2,4,5\n")
     assert load_prices(path, "Open").values.tolist() == [1.0, 2.0]  # an unused twin is harmless
+
+
+def test_a_date_column_wins_over_a_time_column_before_it(tmp_path):
+    path = tmp_path / "time_date.csv"
+    rows = "\n".join(f"09:30,{d:%Y-%m-%d},{o}" for d, o in ROWS)
+    path.write_text(f"Time,Date,Open\n{rows}\n")
+    series = load_prices(path, "Open")
+    assert list(series.values.index) == list(DATES)
+
+
+def test_a_tab_inside_a_number_is_refused_not_joined(tmp_path):
+    path = tmp_path / "tab.csv"
+    path.write_text('Date,Open\n2020-01-02,"12\t29.5"\n2020-01-03,"1 229.5"\n')
+    with pytest.raises(DataError, match=r"line 2, column 'Open': '12\\t29.5' is not a finite"):
+        load_prices(path, "Open")
+    path.write_text('Date,Open\n2020-01-02,"1 229.5"\n2020-01-03,"1\u00a0230.5"\n')
+    assert load_prices(path, "Open").values.tolist() == [1229.5, 1230.5]  # spaces group thousands
