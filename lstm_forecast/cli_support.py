@@ -67,6 +67,17 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted: nothing was written", err=True)
         raise typer.Exit(INTERRUPTED_EXIT) from None
+    except Exception as e:  # noqa: BLE001 - only out-of-memory is ours to word; the rest re-raised
+        # TensorFlow's ResourceExhaustedError (a model too large) is matched by name: importing
+        # TensorFlow here would slow every command, --help included
+        if not isinstance(e, MemoryError) and type(e).__name__ != "ResourceExhaustedError":
+            raise
+        typer.echo(
+            "error: out of memory: the model or the data does not fit; use fewer or smaller "
+            "[[model.layers]] units, a smaller batch_size, or less data",
+            err=True,
+        )
+        raise typer.Exit(USER_ERROR_EXIT) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
 

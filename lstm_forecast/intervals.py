@@ -279,7 +279,9 @@ def volatility(prices: np.ndarray) -> np.ndarray:
     returns = pd.Series(np.log(np.asarray(prices, dtype=np.float64))).diff()
     variance = (returns**2).ewm(alpha=1.0 - EWMA_DECAY, min_periods=2).mean()
     sigma = np.sqrt(variance.to_numpy())
-    floor = np.nanmedian(sigma) * 1e-3 if np.isfinite(sigma).any() else 1e-12
+    if not np.isfinite(sigma).any():  # fewer than three prices: no volatility to measure
+        return np.full(len(sigma), np.nan)
+    floor = np.nanmedian(sigma) * 1e-3
     return np.nan_to_num(np.maximum(sigma, max(floor, 1e-12)), nan=np.nanmedian(sigma))
 
 

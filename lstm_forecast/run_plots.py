@@ -82,10 +82,14 @@ def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFr
             f"{path}: missing column(s) {', '.join(missing)}; "
             f"expected the output of `lstm-forecast {command}`"
         )
-    try:
-        table["date"] = pd.to_datetime(table["date"], format="ISO8601")
-    except (ValueError, TypeError) as e:
-        raise DataError(f"{path}: column 'date': not ISO dates ({e})") from e
+    dates = pd.to_datetime(table["date"], format="ISO8601", errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise DataError(
+            f"{path}: line {row + 2}, column 'date': {table['date'].iloc[row]!r} is not an ISO "
+            "date; use the CSV as `lstm-forecast` wrote it"
+        )
+    table["date"] = dates
     for column in required[1:]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()

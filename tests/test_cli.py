@@ -320,3 +320,21 @@ def test_engine_option_picks_the_trainer_and_refuses_what_it_cannot_train(
     )  # fmt: skip
     assert_user_error(result, "engine", "gru")
     assert not out.exists()
+
+
+def test_out_of_memory_is_one_line_and_other_errors_stay_tracebacks(capsys):
+    import typer
+
+    from lstm_forecast.cli_support import USER_ERROR_EXIT, user_errors
+
+    class ResourceExhaustedError(Exception):  # what TensorFlow raises for a model too large
+        pass
+
+    for error in (MemoryError(), ResourceExhaustedError("OOM when allocating tensor")):
+        with pytest.raises(typer.Exit) as stopped, user_errors():
+            raise error
+        assert stopped.value.exit_code == USER_ERROR_EXIT
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith("error: out of memory: the model or the data does not fit")
+    with pytest.raises(ZeroDivisionError), user_errors():  # a bug stays visible
+        raise ZeroDivisionError

@@ -243,6 +243,11 @@ def test_a_non_numeric_predictions_cell_is_one_line(run_dir, tmp_path):
     table.to_csv(tmp_path / "bad.csv", index=False)
     result = invoke("plot", run_dir, "--predictions", tmp_path / "bad.csv")
     assert_user_error(result, "line 5, column 'predicted': 'n/a?' is not a number")
+    table = pd.read_csv(run_dir / "predictions.csv")
+    table.loc[1, "date"] = "2018-13-30"
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    result = invoke("plot", run_dir, "--predictions", tmp_path / "bad.csv")
+    assert_user_error(result, "line 3, column 'date': '2018-13-30' is not an ISO date")
 
 
 def test_origin_after_the_data_is_refused(run_dir, tmp_path):
