@@ -239,7 +239,8 @@ class Forecaster:
             if self.calibration is None:
                 raise DataError(
                     "this run has no conformal calibration (its held-out tail was too short); "
-                    'forecast with --set forecast.interval=dropout or "none", or train on more data'
+                    "forecast with --interval dropout or none (interval='dropout' in Python), "
+                    "or train on more data"
                 )
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)

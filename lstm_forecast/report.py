@@ -54,9 +54,19 @@ def read_page(directory: Path) -> dict:
 
         return run_page(read_run(directory))
     if kind == "backtest":
+        if not (directory / "summary.json").is_file():
+            raise BundleError(
+                f"{directory / 'summary.json'}: missing (the backtest did not finish, or the file "
+                "was removed); run the backtest again"
+            )
         return backtest_page(directory)
     if kind == "league":
         return league_page(directory)
+    if kind == "tune" and not (directory / "trials.csv").is_file():
+        raise BundleError(
+            f"{directory / 'trials.csv'}: missing: the study has no finished trial yet; run "
+            "`lstm-forecast tune` on it again"
+        )
     if kind == "tune" or (directory / "trials.csv").is_file():
         return tune_page(directory)
     raise BundleError(

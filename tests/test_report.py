@@ -278,6 +278,13 @@ def test_a_directory_that_is_none_of_ours_is_refused(tmp_path):
         write_report(tmp_path)
     with pytest.raises(BundleError, match="no such directory"):
         write_report(tmp_path / "nowhere")
+    for kind, missing in (("backtest", "summary.json: missing"), ("tune", "trials.csv: missing")):
+        folder = tmp_path / kind
+        folder.mkdir()
+        (folder / "run.json").write_text(json.dumps({"format": "lstm-forecast", "kind": kind}))
+        with pytest.raises(BundleError, match=missing):
+            write_report(folder)
+        assert sorted(p.name for p in folder.iterdir()) == ["run.json"]
 
 
 def test_cli_report_writes_the_default_and_guards_other_files(run_copy, tmp_path):
