@@ -80,6 +80,12 @@ def join_train_test(
     """The reference way: a separate test file that continues the training data in time.
     The test rows take the training file's clock (with or without UTC offsets)."""
     test = test.set_axis(on_clock_of(test.index, train.index), axis=0)
+    missing = [c for c in as_frame(train).columns if c not in as_frame(test).columns]
+    if missing:
+        raise DataError(
+            f"{test_source}: no {', '.join(map(repr, missing))} column, which the training file "
+            "has and the model reads; give the test file the same columns"
+        )
     if test.index[0] <= train.index[-1]:
         raise DataError(
             f"{test_source}: the test data starts on {test.index[0].date()}, not after the training "

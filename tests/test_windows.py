@@ -204,3 +204,10 @@ def test_check_prices_names_the_column_date_and_value_of_a_price_at_zero(transfo
         f"(2 rows at or below zero); the {transform} target transform needs prices above zero; "
         "correct the row, or train with --set window.target_transform=diff"
     )
+
+
+def test_join_train_test_needs_the_training_files_columns():
+    train = pd.DataFrame({"Open": [1.0, 2, 3], "Close": [1.0, 2, 3]}, index=series([1, 2, 3]).index)
+    test = series([4, 5], start="2020-01-06").rename("Open").to_frame()
+    with pytest.raises(DataError, match="test.csv: no 'Close' column, which the training file has"):
+        join_train_test(train, test, "test.csv")
