@@ -195,7 +195,7 @@ def load_config(path: str | Path | None = None) -> Config:
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file as nested dicts; every read problem is one ConfigError naming the file."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM, as Notepad saves, is not TOML
         return tomllib.loads(text)
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: config file not found; pass an existing TOML file") from e

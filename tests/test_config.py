@@ -126,3 +126,9 @@ def test_overrides_skip_none_and_validate():
     assert config.data.target == Config().data.target
     with pytest.raises(ConfigError, match="epochs must be at least 1"):
         with_overrides(Config(), train__epochs=0)
+
+
+def test_a_config_saved_with_a_byte_order_mark_reads(tmp_path):
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf[train]\nepochs = 3\n")
+    assert load_config(path).train.epochs == 3
