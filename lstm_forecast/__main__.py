@@ -1,3 +1,3 @@
-from lstm_forecast.cli import app
+from lstm_forecast.cli import main
 
-app(prog_name="lstm-forecast")
+main()

@@ -334,3 +334,26 @@ def backtest(
 # inspect, fetch, report and tune register on `app` when their module is imported: after the
 # commands above, so `--help` lists them in this order
 from lstm_forecast import cli_tools  # noqa: E402, F401
+
+
+def main() -> None:
+    """The `lstm-forecast` command: the app, with a usage mistake (an unknown command or option,
+    a value of the wrong type, a missing argument) as one line too, like every other error."""
+    import sys
+
+    # Typer ships its own copy of click; its UsageError is reached through a public subclass
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="lstm-forecast", standalone_mode=False)
+    except usage_error as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as before
+            e.show()
+            sys.exit(e.exit_code)
+        where = e.ctx.command_path if e.ctx else "lstm-forecast"
+        typer.echo(f"error: {e.format_message()} (see {where} --help)", err=True)
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -338,3 +338,20 @@ def test_out_of_memory_is_one_line_and_other_errors_stay_tracebacks(capsys):
         assert line.startswith("error: out of memory: the model or the data does not fit")
     with pytest.raises(ZeroDivisionError), user_errors():  # a bug stays visible
         raise ZeroDivisionError
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--epochs", "abc"], "error: Invalid value for '--epochs': "),
+        (["trian"], "error: No such command 'trian'. Did you mean 'train'?"),
+        (["predict"], "error: Missing argument 'run_dir'. (see lstm-forecast predict --help)"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_too(arguments, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "lstm_forecast", *arguments], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(message) and line.endswith("--help)")
