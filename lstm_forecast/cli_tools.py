@@ -7,6 +7,7 @@ command.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -94,7 +95,9 @@ def fetch(
 
         path, summary = runs.fetch(ticker, out, start, end, interval, overwrite)
     typer.echo(f"wrote {path}: {summary}")
-    typer.echo(f"train on it with: lstm-forecast train --data {path} --target Close")
+    typer.echo(
+        f"train on it with: lstm-forecast train --data {shlex.quote(str(path))} --target Close"
+    )
 
 
 @app.command()
@@ -103,7 +106,10 @@ def report(
         Path, typer.Argument(help="Run, backtest or tuning-study directory.", show_default=False)
     ],
     out: Annotated[
-        Path | None, typer.Option(help="HTML file to write; default: DIRECTORY/report.html.")
+        Path | None,
+        typer.Option(
+            help="HTML file to write (- for standard output); default: DIRECTORY/report.html."
+        ),
     ] = None,
     overwrite: OverwriteOption = False,
 ) -> None:
@@ -122,7 +128,8 @@ def report(
         from lstm_forecast.report import write_report
 
         path = write_report(directory, out, overwrite)
-    typer.echo(f"wrote {path}")
+    if path is not None:  # else the page went to standard output (--out -)
+        typer.echo(f"wrote {path}")
 
 
 @app.command()

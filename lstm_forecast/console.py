@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -117,7 +118,7 @@ def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> No
     print_forecast(result, info)
     typer.echo(
         f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
-        f"lstm-forecast plot {run_dir} --forecast {written}"
+        f"lstm-forecast plot {shlex.quote(str(run_dir))} --forecast {shlex.quote(str(written))}"
     )
 
 

@@ -251,7 +251,7 @@ def _read_table(
         raise DataError(f"{path}: no header line after the comment lines; add one (Date,Open,...)")
     header = lines[preamble]
     if not sep:  # the header's most frequent candidate separator
-        sep = max((",", ";", "\t"), key=header.count)
+        sep = max((",", ";", "\t", "|"), key=header.count)
     options = {"sep": sep, "index_col": False, "skipinitialspace": True}
     # column names exactly as pandas reads them (it names empty ones "Unnamed: N")
     names = pd.read_csv(io.StringIO(header + "\n"), **options).columns

@@ -144,6 +144,20 @@ def _can_create_in(folder: Path) -> bool:
     return True
 
 
+def _refuse_nesting_and_links(path: Path, in_ours: bool) -> None:
+    """An output is no symbolic link (replacing one replaces the link, not what it points to),
+    and goes into no folder of one of our directories (a run inside a run breaks both); a file
+    goes into one of ours itself when `in_ours` (predicted-NAME.csv beside the run's files)."""
+    if path.is_symlink():
+        raise OutputError(f"{path}: is a symbolic link; give --out a plain path")
+    parents = path.absolute().parents
+    for parent in parents[1:] if in_ours else parents:
+        if (parent / MARKER_FILE).is_file() and own_files(parent):
+            raise OutputError(
+                f"{path}: is inside the lstm-forecast directory {parent}; choose another --out"
+            )
+
+
 def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
     """Refuse an output directory we must not (re)place; see the module docstring."""
     directory = Path(directory)
@@ -152,6 +166,7 @@ def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path]
         if _same_file(directory, source) or directory.resolve() in source.resolve().parents:
             raise OutputError(f"{directory}: is or holds the input {source}; choose another --out")
     check_parent(directory, "output directory")
+    _refuse_nesting_and_links(directory, in_ours=False)
     if not directory.exists() and not directory.is_symlink():
         return
     if not directory.is_dir():
@@ -181,6 +196,7 @@ def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> 
     for source in inputs:
         if _same_file(path, Path(source)):
             raise OutputError(f"{path}: is an input of this command; choose another --out")
+    _refuse_nesting_and_links(path, in_ours=True)
     if path.name in own_files(path.parent):
         raise OutputError(
             f"{path}: is one of the files of the lstm-forecast directory {path.parent}, and "

@@ -11,10 +11,12 @@ metrics are missing is left out (an old run, a metric added later), NaN and None
 
 from __future__ import annotations
 
+import shlex
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lstm_forecast.errors import BundleError
+from lstm_forecast.errors import BundleError, OutputError
 from lstm_forecast.outputs import MARKER_FILE, check_new_file, write_text
 from lstm_forecast.report_parts import _read_json
 from lstm_forecast.report_run import run_page
@@ -26,20 +28,28 @@ TEMPLATE = "report.html.j2"
 
 def report_command(directory: str | Path) -> str:
     """The line `train`, `backtest` and `tune` print: how to see their output as one page."""
-    return f"see it as one page: lstm-forecast report {directory}"
+    return f"see it as one page: lstm-forecast report {shlex.quote(str(directory))}"
 
 
-def write_report(directory: str | Path, out: Path | None = None, overwrite: bool = False) -> Path:
+def write_report(
+    directory: str | Path, out: Path | None = None, overwrite: bool = False
+) -> Path | None:
     """Render the report of a run, backtest or tuning study directory to one HTML file.
 
     The default, DIRECTORY/report.html, is replaced; any other existing --out only with
-    `overwrite`. Returns the path written.
+    `overwrite`; out "-" writes the page to standard output. Returns the path written (None
+    for "-").
     """
     directory = Path(directory)
     page = read_page(directory)
+    if out is not None and str(out) == "-":  # the page on standard output, as predict --out -
+        sys.stdout.write(render(page))
+        return None
     out = Path(out) if out else directory / REPORT_FILE
     inputs = [path for path in directory.iterdir() if path.is_file() and path.name != REPORT_FILE]
     check_new_file(out, overwrite or out == directory / REPORT_FILE, inputs)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise OutputError(f"{out}: the report is an HTML page; give --out a .html name")
     return write_text(out, render(page))
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from lstm_forecast import __version__
 from lstm_forecast.bundle import run_files
-from lstm_forecast.errors import DataError
+from lstm_forecast.errors import DataError, OutputError
 from lstm_forecast.outputs import PNG_SOFTWARE, check_new_file, write_file
 
 # Our figures say who drew them, so that --overwrite can tell them from a user's PNG.
@@ -52,6 +52,8 @@ def plot(
         default, inputs = run.directory / "plot.png", [path]
     out = Path(out) if out else default
     check_new_file(out, overwrite or out == default, [*inputs, *run_files(run.directory)])
+    if out.suffix.lower() != ".png":
+        raise OutputError(f"{out}: plot draws a PNG image; give --out a .png name")
     return save_figure(figure, out)
 
 

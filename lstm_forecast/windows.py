@@ -52,7 +52,12 @@ def split_by_fraction(prices: pd.Series | pd.DataFrame, test_fraction: float, so
     """The newest `test_fraction` of rows (at least one) become the test span."""
     n_test = max(1, round(len(prices) * test_fraction))
     if n_test >= len(prices):
-        raise DataError(f"{source}: {len(prices)} rows are too few to keep {n_test} for testing")
+        raise DataError(
+            f"{source}: {'1 row is' if len(prices) == 1 else f'{len(prices)} rows are'} too few "
+            f"to keep {n_test} "
+            "for testing and train on the rest; give more data (a window needs more rows than "
+            "its length)"
+        )
     return Split(frame=as_frame(prices), n_train=len(prices) - n_test)
 
 

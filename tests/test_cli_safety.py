@@ -335,3 +335,26 @@ def test_no_output_replaces_a_file_of_a_run_even_with_overwrite(run_dir, command
     assert_user_error(result, "is one of the files of the lstm-forecast directory")
     assert unchanged(before, run_dir) and len(snapshot(run_dir)) == len(before)
     assert invoke("predict", run_dir, "--steps", "2", "--out", "-").exit_code == 0  # intact
+
+
+def test_outputs_are_no_symbolic_links_and_no_directory_goes_inside_a_run(run_dir, tmp_path):
+    link = tmp_path / "dangling.csv"
+    link.symlink_to(tmp_path / "nowhere.csv")
+    result = invoke("predict", run_dir, "--out", link)
+    assert_user_error(result, "is a symbolic link; give --out a plain path")
+    assert link.is_symlink() and not (tmp_path / "nowhere.csv").exists()
+    before = snapshot(run_dir)
+    result = invoke("train", "--data", run_dir / "series.csv", "--out", run_dir / "inner")
+    assert_user_error(result, f"is inside the lstm-forecast directory {run_dir}")
+    assert unchanged(before, run_dir) and not (run_dir / "inner").exists()
+
+
+def test_plot_and_report_write_what_their_name_says(run_dir, tmp_path):
+    assert_user_error(invoke("plot", run_dir, "--out", tmp_path / "x.svg"), "give --out a .png")
+    assert_user_error(invoke("report", run_dir, "--out", tmp_path / "x.pdf"), "give --out a .html")
+    result = invoke("report", run_dir, "--out", "-")
+    assert result.exit_code == 0 and result.stdout.startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in tmp_path.iterdir() if p.name != "-"
+    )
+    assert not Path("-").exists()
