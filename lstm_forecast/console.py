@@ -122,6 +122,24 @@ def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> No
     )
 
 
+def coverage_warning(coverage: float, level: float, rows: int) -> str:
+    """A line when a band held for significantly fewer rows than its level promises (one-sided
+    binomial test, p < 0.01), else "": errors out of sample larger than those it was
+    calibrated on, which a static band cannot follow."""
+    from scipy.stats import binomtest  # statsmodels' own dependency
+
+    if rows < 1 or coverage != coverage:
+        return ""
+    held = round(coverage * rows)
+    if binomtest(held, rows, level, alternative="less").pvalue >= 0.01:
+        return ""
+    return (
+        f"warning: {100 * coverage:.1f} % is significantly below {100 * level:g} % (binomial "
+        f"test, {rows} rows): the test rows' errors outgrew the held-out rows' the band was "
+        "calibrated on; `predict --interval adaptive` follows the errors it sees"
+    )
+
+
 def print_run(result) -> None:
     """What `train` prints: the metrics, whether it was interrupted, where the run is."""
     metrics = result.metrics
@@ -132,6 +150,9 @@ def print_run(result) -> None:
             f"{100 * metrics['coverage']:.1f} % of the test rows (mean width "
             f"{metrics['mean_width']:.4g}, Winkler {metrics['winkler']:.4g})"
         )
+        warning = coverage_warning(metrics["coverage"], metrics["level"], metrics.get("rows", 0))
+        if warning:
+            typer.echo(warning)
     if metrics.get("interrupted"):
         typer.echo(
             f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"

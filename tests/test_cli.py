@@ -355,3 +355,13 @@ def test_a_usage_mistake_is_one_line_too(arguments, message):
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(message) and line.endswith("--help)")
+
+
+def test_a_band_that_held_significantly_less_than_its_level_is_warned_about():
+    from lstm_forecast.console import coverage_warning
+
+    assert coverage_warning(0.495, 0.9, 503).startswith(
+        "warning: 49.5 % is significantly below 90 % (binomial test, 503 rows)"
+    )
+    assert coverage_warning(0.85, 0.9, 20) == ""  # 17 of 20: within chance
+    assert coverage_warning(0.93, 0.9, 503) == ""
