@@ -365,3 +365,18 @@ def test_a_band_that_held_significantly_less_than_its_level_is_warned_about():
     )
     assert coverage_warning(0.85, 0.9, 20) == ""  # 17 of 20: within chance
     assert coverage_warning(0.93, 0.9, 503) == ""
+
+
+def test_help_shows_toml_tables_and_extras_verbatim():
+    assert "[tune.params] table" in " ".join(invoke("tune", "--help").stdout.split())
+    assert '".[fetch]"' in invoke("fetch", "--help").stdout
+
+
+def test_zero_jobs_and_a_pipe_separated_file(tmp_path, tiny_config, prices_csv):
+    result = invoke("backtest", "--config", tiny_config, "--data", prices_csv, "--data",
+                    prices_csv.parent, "--jobs", "0", "--out", tmp_path / "lg")  # fmt: skip
+    assert_user_error(result, "--jobs must be at least 1, got 0")
+    piped = tmp_path / "piped.csv"
+    piped.write_text(prices_csv.read_text().replace(",", "|"))
+    result = invoke("inspect", piped)
+    assert result.exit_code == 0 and "rows used of 200" in result.stdout, result.output
