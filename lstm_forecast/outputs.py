@@ -66,13 +66,13 @@ def carries_our_mark(path: Path) -> bool:
 
             with Image.open(path) as image:
                 return str(image.info.get("Software", "")).startswith(PNG_SOFTWARE)
+        if path.suffix == ".json":
+            keys = json.loads(path.read_text(encoding="utf-8")).keys()
+            return any(marks <= keys for marks in SIDECAR_KEYS)
         with path.open("rb") as handle:
             head = handle.read(4096)
         if path.suffix == ".html":
             return HTML_GENERATOR in head
-        if path.suffix == ".json":
-            keys = json.loads(path.read_text(encoding="utf-8")).keys()
-            return any(marks <= keys for marks in SIDECAR_KEYS)
         header = head.decode("utf-8").splitlines()[0].split(",")
         return header[0] == "date" and TABLE_COLUMNS <= set(header)
     except (OSError, ValueError, AttributeError, IndexError):  # unreadable, no PNG, JSON, text
@@ -152,7 +152,7 @@ def _refuse_nesting_and_links(path: Path, in_ours: bool) -> None:
         raise OutputError(f"{path}: is a symbolic link; give --out a plain path")
     parents = path.absolute().parents
     for parent in parents[1:] if in_ours else parents:
-        if (parent / MARKER_FILE).is_file() and own_files(parent):
+        if own_files(parent):
             raise OutputError(
                 f"{path}: is inside the lstm-forecast directory {parent}; choose another --out"
             )
