@@ -69,6 +69,9 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     scale = config.forecast.interval_scale
     if scale == "volatility":
         errors = errors / volatility(prices)[origins][:, None]
+    if config.forecast.calibration_origins == "all":
+        walk = random_walk_errors(config, frame, origins[0], steps, scale)
+        errors = np.concatenate([walk, errors])
     for usable in range(steps, 0, -1):  # the longest calibration its origins bound
         try:
             calibration = Calibration.from_errors(errors[:, :usable], level)
@@ -77,6 +80,37 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
             reason = e
     report(f"note: no conformal intervals for this run: {reason}")
     return None
+
+
+def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) -> np.ndarray:
+    """(origins, steps) log errors of the random walk (the target's last value held) at every
+    origin before `end` from which the model could forecast (a full window behind it), scaled as
+    the model's errors are; step 1 is NaN: its band keeps the model's own held-out errors.
+
+    Why: a 20-step error is one draw per 20 rows, so the held-out tail (about 450 origins on the
+    bundled S&P 500, 50-100 on a five-year file) holds only a handful of independent long-horizon
+    paths, and their quantile is that of whatever spell the tail happened to be. The random walk
+    has no parameters, so its errors are out of sample at every origin, and they bring every spell
+    of the training span to steps 2.. (benchmarks/results/interval_variants.md). A recursive
+    forecast's step-h error is mostly the moves of the h - 1 rows after its first, which the
+    random walk's errors carry alike. The random walk starts from the target itself, not from the
+    residual's base: a Close column that disagrees with the Open (the reference Google file's
+    Close is not split-adjusted before April 2014) would otherwise make every early score huge.
+    Rounded to 6 decimals to keep the run small."""
+    from lstm_forecast.intervals import volatility
+
+    target = frame.iloc[:, 0].to_numpy(np.float64)
+    origins = np.arange(config.window.length - 1, end)  # (origins,) each with a window behind it
+    if origins.size == 0 or np.any(target <= 0):
+        return np.empty((0, steps))
+    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
+    known = targets < len(target)  # NaN past the training span's end
+    actual = np.where(known, target[np.minimum(targets, len(target) - 1)], np.nan)
+    errors = np.log(actual) - np.log(target[origins])[:, None]
+    errors[:, 0] = np.nan  # step 1: the model's own errors alone
+    if scale == "volatility":
+        errors = errors / volatility(target)[origins][:, None]
+    return np.round(errors, 6)
 
 
 def volatility_before(calibration, prices: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -164,7 +164,7 @@ def predict(
     With --steps N (alias --horizon): N rows past the last date (or --origin), each predicted
     value fed back as input; their timestamps continue the data's own step (business days,
     every day, weeks, month ends, intraday bars within the data's session hours). lower/upper:
-    the --level interval, by default the run's conformal band (from its held-out errors per
+    the --level interval, by default the run's conformal band (from out-of-sample errors per
     step; --interval adaptive, dropout or none); with --samples, Monte-Carlo dropout paths, and
     predicted is their median. Columns: date, actual, predicted, lower, upper; the first rows
     are the actual prices the forecast started from.

@@ -136,8 +136,8 @@ class TrainConfig:
 @dataclass(frozen=True)
 class ForecastConfig:
     # Prediction interval of a forecast: "conformal" = the point forecast widened by the quantile
-    # of out-of-sample errors of each step, collected at training time on the held-out tail
-    # (intervals.py); "adaptive" = the same with the level adapted online to the errors on data
+    # of out-of-sample errors of each step, collected at training time (calibration_origins;
+    # intervals.py); "adaptive" = the same with the level adapted online to the errors on data
     # after the training span (Gibbs & Candes 2021); "dropout" = Monte-Carlo dropout; "none".
     interval: str = "conformal"
     # Forecast steps the conformal calibration measures errors for (longer forecasts widen the
@@ -150,6 +150,11 @@ class ForecastConfig:
     # band scaled by the volatility at its own origin, so it widens when the market turns;
     # "none" = raw log errors.
     interval_scale: str = "volatility"
+    # Origins the conformal scores of steps 2.. come from: "all" = the model's held-out origins
+    # and, before them, every origin of the training span with the errors of the random walk from
+    # the residual's base (no parameters, so out of sample everywhere: calibrate.random_walk_errors);
+    # "held-out" = the held-out origins alone. Step 1 always keeps the model's held-out errors.
+    calibration_origins: str = "all"
     # With interval = "dropout": Monte-Carlo dropout samples per forecast (the model's Dropout
     # layers kept on); 0 = one deterministic path with dropout off and no interval.
     samples: int = 100

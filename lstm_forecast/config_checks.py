@@ -130,6 +130,11 @@ def validate(config: Config, source: str = "config") -> None:
         forecast.interval_scale in ("volatility", "none"),
         f'[forecast] interval_scale must be "volatility" or "none", got {forecast.interval_scale!r}',
     )
+    require(
+        forecast.calibration_origins in ("all", "held-out"),
+        f'[forecast] calibration_origins must be "all" or "held-out", '
+        f"got {forecast.calibration_origins!r}",
+    )
     require(forecast.calibration_steps >= 1, "[forecast] calibration_steps must be at least 1")
     require(
         config.backtest.refit >= 0,

@@ -132,3 +132,12 @@ def test_a_config_saved_with_a_byte_order_mark_reads(tmp_path):
     path = tmp_path / "notepad.toml"
     path.write_bytes(b"\xef\xbb\xbf[train]\nepochs = 3\n")
     assert load_config(path).train.epochs == 3
+
+
+def test_calibration_origins_is_all_or_held_out():
+    from lstm_forecast.config import config_from_dict
+
+    assert config_from_dict({}).forecast.calibration_origins == "all"
+    assert config_from_dict({"forecast": {"calibration_origins": "held-out"}})
+    with pytest.raises(ConfigError, match='calibration_origins must be "all" or "held-out"'):
+        config_from_dict({"forecast": {"calibration_origins": "tail"}})

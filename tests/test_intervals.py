@@ -355,3 +355,75 @@ def test_combination_weights_round_trip_and_out_of_range_ones_are_refused():
         Calibration.from_dict(raw, "run/calibration.json")
     del raw["weights"]  # a run from before the weights: the model's path as it is
     assert Calibration.from_dict(raw).weights == ()
+
+
+# ---- pooling the random walk's errors into steps 2.. ---------------------------------------------
+
+
+def _frame(opens, closes):
+    import pandas as pd
+
+    dates = pd.bdate_range("2021-01-04", periods=len(opens))
+    return pd.DataFrame({"Open": opens, "Close": closes}, index=dates)
+
+
+def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_model():
+    from lstm_forecast.calibrate import random_walk_errors
+    from lstm_forecast.config import config_from_dict
+    from lstm_forecast.intervals import volatility
+
+    opens = np.array([10.0, 11, 12, 13, 14, 15, 16])
+    # a Close that disagrees with the Open (not split-adjusted): the random walk ignores it
+    frame = _frame(opens, opens * 2)
+    config = config_from_dict({"window": {"length": 3, "base": "previous_close"}})
+    errors = random_walk_errors(config, frame, end=5, steps=3, scale="none")
+    # origins: rows 2..4 (a full window of 3 behind each), before the held-out tail at row 5
+    assert errors.shape == (3, 3)
+    assert np.isnan(errors[:, 0]).all()  # step 1 is the model's alone
+    # origin row 2 (12): step 2 -> row 4 (14), step 3 -> row 5 (15)
+    np.testing.assert_allclose(errors[0, 1:], np.round(np.log([14 / 12, 15 / 12]), 6))
+    # origin row 4 (14): step 2 -> row 6 (16); step 3 would be row 7, past the data
+    np.testing.assert_allclose(errors[2, 1], round(np.log(16 / 14), 6))
+    assert np.isnan(errors[2, 2])
+    scaled = random_walk_errors(config, frame, end=5, steps=3, scale="volatility")
+    np.testing.assert_allclose(
+        scaled[1, 1], round(np.log(15 / 13) / volatility(opens)[3], 6), rtol=1e-6
+    )
+    assert random_walk_errors(config, frame, end=2, steps=3, scale="none").shape == (0, 3)
+
+
+def test_pooled_calibration_keeps_step_1_and_adds_every_earlier_origin_to_later_steps():
+    import tomllib
+    from types import SimpleNamespace
+
+    from conftest import TINY_CONFIG, random_walk
+
+    from lstm_forecast import Forecaster
+    from lstm_forecast.calibrate import calibrate
+    from lstm_forecast.config import config_from_dict, with_overrides
+    from lstm_forecast.train import held_out_rows
+
+    raw = tomllib.loads(TINY_CONFIG.format(transform="residual"))
+    raw["train"]["validation_fraction"] = 0.2
+    raw["forecast"] = {"calibration_steps": 4}
+    frame = random_walk(300, seed=3).set_index("Date")[["Open", "Close"]]
+    forecaster = Forecaster.fit(frame, config_from_dict(raw))
+    config = forecaster.config
+    fitted = SimpleNamespace(model=forecaster.model, scaler=forecaster.scaler)
+    rows, _ = held_out_rows(config, fitted, forecaster.data)
+    held_out = calibrate(
+        with_overrides(config, forecast__calibration_origins="held-out"),
+        fitted, forecaster.data, rows, forecaster.shrinkage, print,
+    )  # fmt: skip
+    pooled = forecaster.calibration
+    assert config.forecast.calibration_origins == "all"  # the default
+    assert pooled.errors[0] == held_out.errors[0]  # step 1: the model's held-out errors alone
+    assert pooled.weights == held_out.weights
+    first_held_out = rows[0] - 1
+    earlier = first_held_out - (config.window.length - 1)  # origins with a window behind them
+    for step in range(1, 4):
+        assert len(pooled.errors[step]) == len(held_out.errors[step]) + earlier
+        assert pooled.errors[step][earlier:] == held_out.errors[step]  # the model's, at the end
+    assert pooled.origins == held_out.origins + earlier
+    raw = json.loads(json.dumps(pooled.to_dict()))
+    assert Calibration.from_dict(raw) == pooled
