@@ -82,6 +82,9 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     return None
 
 
+WALK_ORIGINS = 5000  # about 20 years of daily rows: a calibration.json of about 1 MB at most
+
+
 def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) -> np.ndarray:
     """(origins, steps) log errors of the random walk (the target's last value held) at every
     origin before `end` from which the model could forecast (a full window behind it), scaled as
@@ -96,11 +99,14 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
     random walk's errors carry alike. The random walk starts from the target itself, not from the
     residual's base: a Close column that disagrees with the Open (the reference Google file's
     Close is not split-adjusted before April 2014) would otherwise make every early score huge.
-    Rounded to 6 decimals to keep the run small."""
+    Rounded to 6 decimals, and at most WALK_ORIGINS origins spread evenly over the span (every
+    k-th, the newest kept: neighbours share all but one of their moves), to keep the run small."""
     from lstm_forecast.intervals import volatility
 
     target = frame.iloc[:, 0].to_numpy(np.float64)
-    origins = np.arange(config.window.length - 1, end)  # (origins,) each with a window behind it
+    first = config.window.length - 1  # the first origin with a full window behind it
+    stride = max(1, -(-(end - first) // WALK_ORIGINS))
+    origins = np.arange(end - 1, first - 1, -stride)[::-1]  # (origins,) oldest first
     if origins.size == 0 or np.any(target <= 0):
         return np.empty((0, steps))
     targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast

@@ -392,6 +392,20 @@ def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_mode
     assert random_walk_errors(config, frame, end=2, steps=3, scale="none").shape == (0, 3)
 
 
+def test_random_walk_origins_are_thinned_evenly_to_at_most_walk_origins(monkeypatch):
+    from lstm_forecast import calibrate
+    from lstm_forecast.config import config_from_dict
+
+    logs = np.arange(30.0) ** 2 / 100  # each origin's 2-step move differs: it names the origin
+    frame = _frame(np.exp(logs), np.exp(logs))
+    config = config_from_dict({"window": {"length": 3}})
+    monkeypatch.setattr(calibrate, "WALK_ORIGINS", 5)
+    errors = calibrate.random_walk_errors(config, frame, end=22, steps=2, scale="none")
+    # origins 2..21 (20 of them) -> every 4th, the newest kept: 5, 9, 13, 17, 21
+    expected = [logs[o + 2] - logs[o] for o in (5, 9, 13, 17, 21)]
+    np.testing.assert_allclose(errors[:, 1], np.round(expected, 6))
+
+
 def test_pooled_calibration_keeps_step_1_and_adds_every_earlier_origin_to_later_steps():
     import tomllib
     from types import SimpleNamespace
