@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -151,6 +152,12 @@ class Calibration:
         calibration.offsets()  # validates level and method, and that every step is bounded
         return calibration
 
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """The errors of each step as arrays, made once: a pooled calibration holds thousands
+        per step, and a forecast asks for its offsets every time."""
+        return tuple(np.asarray(step, dtype=np.float64) for step in self.errors)
+
     @property
     def steps(self) -> int:
         """How many forecast steps were calibrated (H_cal)."""
@@ -174,8 +181,8 @@ class Calibration:
         if self.steps == 0:
             raise DataError("the calibration holds no steps; recalibrate the run")
         pairs = []
-        for step, errors in enumerate(self.errors[:steps], start=1):
-            lower, upper = _offsets_1d(np.asarray(errors, dtype=np.float64), level, self.method)
+        for step, errors in enumerate(self._arrays[:steps], start=1):
+            lower, upper = _offsets_1d(errors, level, self.method)
             if math.isinf(upper) or math.isinf(lower):
                 needed = min_origins(level, self.method)
                 raise DataError(
