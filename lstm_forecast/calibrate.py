@@ -91,8 +91,9 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
     the model's errors are; step 1 is NaN: its band keeps the model's own held-out errors.
 
     Why: a 20-step error is one draw per 20 rows, so the held-out tail (about 450 origins on the
-    bundled S&P 500, 50-100 on a five-year file) holds only a handful of independent long-horizon
-    paths, and their quantile is that of whatever spell the tail happened to be. The random walk
+    bundled S&P 500, 64 on the five-year reference Google file) holds only a handful of
+    independent long-horizon paths, and their quantile is that of whatever spell the tail
+    happened to be. The random walk
     has no parameters, so its errors are out of sample at every origin, and they bring every spell
     of the training span to steps 2.. (benchmarks/results/interval_variants.md). A recursive
     forecast's step-h error is mostly the moves of the h - 1 rows after its first, which the
