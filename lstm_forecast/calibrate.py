@@ -93,11 +93,10 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
     Why: a 20-step error is one draw per 20 rows, so the held-out tail (about 450 origins on the
     bundled S&P 500, 64 on the five-year reference Google file) holds only a handful of
     independent long-horizon paths, and their quantile is that of whatever spell the tail
-    happened to be. The random walk
-    has no parameters, so its errors are out of sample at every origin, and they bring every spell
-    of the training span to steps 2.. (benchmarks/results/interval_variants.md). A recursive
-    forecast's step-h error is mostly the moves of the h - 1 rows after its first, which the
-    random walk's errors carry alike. The random walk starts from the target itself, not from the
+    happened to be. The random walk has no parameters, so its errors are out of sample at every
+    origin, and they bring every spell of the training span to steps 2..
+    (benchmarks/results/interval_variants.md). A recursive forecast's step-h error is mostly the
+    moves of the h - 1 rows after its first, which the random walk's errors carry alike. The random walk starts from the target itself, not from the
     residual's base: a Close column that disagrees with the Open (the reference Google file's
     Close is not split-adjusted before April 2014) would otherwise make every early score huge.
     Rounded to 6 decimals, and at most WALK_ORIGINS origins spread evenly over the span (every

@@ -151,9 +151,10 @@ class ForecastConfig:
     # "none" = raw log errors.
     interval_scale: str = "volatility"
     # Origins the conformal scores of steps 2.. come from: "all" = the model's held-out origins
-    # and, before them, every origin of the training span with the errors of the random walk from
-    # the residual's base (no parameters, so out of sample everywhere: calibrate.random_walk_errors);
-    # "held-out" = the held-out origins alone. Step 1 always keeps the model's held-out errors.
+    # and, before them, every origin of the training span with the errors of the random walk (the
+    # target's last value held: no parameters, so out of sample everywhere;
+    # calibrate.random_walk_errors); "held-out" = the held-out origins alone. Step 1 always keeps
+    # the model's held-out errors.
     calibration_origins: str = "all"
     # With interval = "dropout": Monte-Carlo dropout samples per forecast (the model's Dropout
     # layers kept on); 0 = one deterministic path with dropout off and no interval.
