@@ -59,8 +59,7 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
         return None
     inputs = Inputs.from_config(config)
     forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
-    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
-    actual = np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
+    actual = _actuals(prices, origins, steps)
     weights = combination_weights(forecasts, actual, prices[origins])
     if weights:
         last = prices[origins][:, None]
@@ -109,14 +108,17 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
     origins = np.arange(end - 1, first - 1, -stride)[::-1]  # (origins,) oldest first
     if origins.size == 0 or np.any(target <= 0):
         return np.empty((0, steps))
-    targets = origins[:, None] + np.arange(1, steps + 1)  # (origins, steps) rows forecast
-    known = targets < len(target)  # NaN past the training span's end
-    actual = np.where(known, target[np.minimum(targets, len(target) - 1)], np.nan)
-    errors = np.log(actual) - np.log(target[origins])[:, None]
+    errors = np.log(_actuals(target, origins, steps)) - np.log(target[origins])[:, None]
     errors[:, 0] = np.nan  # step 1: the model's own errors alone
     if scale == "volatility":
         errors = errors / volatility(target)[origins][:, None]
     return np.round(errors, 6)
+
+
+def _actuals(prices: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
+    """(origins, steps) the prices of rows origin + 1 .. origin + steps; NaN past the data."""
+    targets = origins[:, None] + np.arange(1, steps + 1)
+    return np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
 
 
 def volatility_before(calibration, prices: np.ndarray, rows: np.ndarray) -> np.ndarray:

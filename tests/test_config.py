@@ -138,6 +138,7 @@ def test_calibration_origins_is_all_or_held_out():
     from lstm_forecast.config import config_from_dict
 
     assert config_from_dict({}).forecast.calibration_origins == "all"
-    assert config_from_dict({"forecast": {"calibration_origins": "held-out"}})
+    held_out = config_from_dict({"forecast": {"calibration_origins": "held-out"}})
+    assert held_out.forecast.calibration_origins == "held-out"
     with pytest.raises(ConfigError, match='calibration_origins must be "all" or "held-out"'):
         config_from_dict({"forecast": {"calibration_origins": "tail"}})
