@@ -1,0 +1,170 @@
+"""Gate traces (lstm_forecast/gates.py) against the layers' own outputs."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_walk
+
+from lstm_forecast.cells import keras, recurrent_layer
+from lstm_forecast.config import CELLS, config_from_dict
+from lstm_forecast.errors import DataError
+from lstm_forecast.gates import (
+    GRU_GATES,
+    LSTM_GATES,
+    TRACE_COLUMNS,
+    gate_matrix,
+    gate_traces,
+    gates_summary,
+    model_window,
+    trace_layer,
+    window_end_row,
+)
+
+ATOL = 1e-5  # float32 arithmetic in Keras against float64 in NumPy
+LENGTH = 6
+GATES_IN_0_1 = {"forget", "input", "output", "update", "reset"}
+
+
+def tiny_config(cell: str):
+    return config_from_dict(
+        {
+            "window": {"length": LENGTH, "target_transform": "log_return"},
+            "model": {"cell": cell, "layers": [{"units": 4, "dropout": 0.1}, {"units": 3, "dropout": 0.0}]},
+            "train": {"epochs": 1, "batch_size": 16, "early_stopping_patience": 0,
+                      "validation_fraction": 0.0, "engine": "keras"},
+        }
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def forecasters():
+    """One tiny Forecaster per cell, fitted on demand (120 business days, one epoch)."""
+    from lstm_forecast import Forecaster
+
+    prices = random_walk(120, seed=3).set_index("Date")[["Open"]]
+    fitted = {}
+
+    def get(cell: str):
+        if cell not in fitted:
+            fitted[cell] = Forecaster.fit(prices, tiny_config(cell))
+        return fitted[cell]
+
+    return get
+
+
+def layer_outputs(model, window: np.ndarray) -> list[np.ndarray]:
+    """Each recurrent layer's own output for one window, from a Keras sub-model."""
+    recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+    sub_model = keras.Model(model.inputs, [layer.output for layer in recurrent])
+    return [np.asarray(output)[0] for output in sub_model.predict(window[None], verbose=0)]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("window_end", [None, "2020-03-10"])
+def test_traced_hidden_states_equal_the_layers_outputs(forecasters, cell, window_end):
+    forecaster = forecasters(cell)
+    traces = gate_traces(forecaster, window_end)
+    window = model_window(forecaster, window_end_row(forecaster, window_end))
+    outputs = layer_outputs(forecaster.model, window)
+    assert sorted(traces["layer"].unique()) == [1, 2]
+    for number, output in enumerate(outputs, start=1):
+        hidden = gate_matrix(traces, number, "hidden").to_numpy()  # (steps, units)
+        # the last layer returns its final state only
+        expected = hidden if output.ndim == 2 else hidden[-1]
+        np.testing.assert_allclose(expected, output, atol=ATOL)
+    # and through the Dense head: the model's own output from the traced last state
+    dense = forecaster.model.get_layer("next_value")
+    kernel, bias = dense.get_weights()
+    last_hidden = gate_matrix(traces, 2, "hidden").to_numpy()[-1]
+    model_output = forecaster.model.predict(window[None], verbose=0)[0]
+    np.testing.assert_allclose(last_hidden @ kernel + bias, model_output, atol=ATOL)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_the_table_is_tidy_and_gates_lie_in_0_1(forecasters, cell):
+    forecaster = forecasters(cell)
+    traces = gate_traces(forecaster)
+    assert tuple(traces.columns) == TRACE_COLUMNS
+    assert set(traces["gate"]) == set(GRU_GATES if cell == "gru" else LSTM_GATES)
+    assert set(traces["cell"]) == {cell}
+    assert sorted(traces["step"].unique()) == list(range(LENGTH))
+    last_dates = forecaster.data.index[-LENGTH:]
+    by_step = traces.drop_duplicates("step").sort_values("step")
+    assert list(by_step["date"]) == list(last_dates)
+    assert len(traces) == len(set(traces["gate"])) * LENGTH * (4 + 3)
+    gates = traces[traces["gate"].isin(GATES_IN_0_1)]["value"]
+    assert gates.between(0, 1).all()
+    squashed = traces[traces["gate"].isin({"candidate", "hidden"})]["value"]
+    assert squashed.between(-1, 1).all()
+
+
+def test_cifg_input_is_one_minus_forget_exactly(forecasters):
+    traces = gate_traces(forecasters("cifg"))
+    for layer in (1, 2):
+        forget = gate_matrix(traces, layer, "forget").to_numpy()
+        np.testing.assert_array_equal(gate_matrix(traces, layer, "input").to_numpy(), 1 - forget)
+    summary = gates_summary(traces)
+    assert [numbers["cifg_max_deviation"] for numbers in summary["layers"]] == [0.0, 0.0]
+
+
+def random_weights(layer, seed=1):
+    """Random weights everywhere (biases and peepholes too), so no term hides behind a zero."""
+    generator = np.random.default_rng(seed)
+    layer.set_weights([generator.normal(0, 0.5, w.shape) for w in layer.get_weights()])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        *[lambda cell=cell: recurrent_layer(cell, 5, True, f"layer_{cell}") for cell in CELLS],
+        lambda: keras.layers.GRU(5, return_sequences=True, reset_after=False),
+        lambda: keras.layers.LSTM(5, return_sequences=True, use_bias=False),
+        lambda: keras.layers.LSTM(5, return_sequences=True, recurrent_activation="hard_sigmoid"),
+    ],
+    ids=[*CELLS, "gru-reset-before", "lstm-no-bias", "lstm-hard-sigmoid"],
+)
+def test_trace_layer_equals_the_layer_on_a_batch(make):
+    keras.utils.set_random_seed(0)
+    layer = make()
+    inputs = np.random.default_rng(2).normal(0, 1, (3, 7, 2)).astype(np.float32)
+    expected = np.asarray(layer(inputs))  # builds it; then the random weights
+    random_weights(layer)
+    expected = np.asarray(layer(inputs))  # (batch, steps, units)
+    traces = trace_layer(layer, inputs)
+    np.testing.assert_allclose(traces["hidden"], expected, atol=ATOL)
+
+
+def test_window_end_picks_the_last_row_on_or_before_the_date(forecasters):
+    forecaster = forecasters("lstm")
+    traces = gate_traces(forecaster, pd.Timestamp("2020-03-08"))  # a Sunday
+    dates = pd.DatetimeIndex(traces["date"].unique())
+    assert dates[-1] == pd.Timestamp("2020-03-06") and len(dates) == LENGTH
+
+
+@pytest.mark.parametrize("date", ["2019-12-01", "2020-01-03", "2031-01-01", "someday"])
+def test_a_date_without_a_full_window_is_one_line_naming_the_range(forecasters, date):
+    forecaster = forecasters("lstm")
+    first = forecaster.data.index[forecaster.inputs.history_rows - 1].date()
+    last = forecaster.data.index[-1].date()
+    with pytest.raises(
+        DataError, match=f"from {first} to {last}; give --date \\(window_end"
+    ) as caught:
+        gate_traces(forecaster, date)
+    assert "\n" not in str(caught.value)
+
+
+def test_summary_numbers_follow_from_the_traces(forecasters):
+    forecaster = forecasters("lstm")
+    traces = gate_traces(forecaster)
+    prices = forecaster.data.iloc[:, 0]
+    summary = gates_summary(traces, prices)
+    forget = gate_matrix(traces, 1, "forget").to_numpy()  # (steps, units)
+    first = summary["layers"][0]
+    assert first["mean_forget"] == pytest.approx(forget.mean())
+    assert first["erased_share"] == pytest.approx((forget < 0.1).mean())
+    # a window shorter than 20 steps: the product over all of it
+    assert first["survives_steps"] == LENGTH
+    assert first["survives"] == pytest.approx(np.prod(forget, axis=0).mean())
+    moves = np.log(prices).diff().iloc[-LENGTH:]
+    assert summary["largest_move_date"] == str(moves.abs().idxmax().date())
+    assert summary["largest_move"] == pytest.approx(moves.loc[moves.abs().idxmax()])
