@@ -1,4 +1,4 @@
-"""Gate traces (lstm_forecast/gates.py) against the layers' own outputs."""
+"""Gate traces (lstm_forecast/gates.py) against the layers' own outputs, and their figure."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ from conftest import random_walk
 
 from lstm_forecast.cells import keras, recurrent_layer
 from lstm_forecast.config import CELLS, config_from_dict
-from lstm_forecast.errors import DataError
+from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.gates import (
     GRU_GATES,
     LSTM_GATES,
@@ -168,3 +168,24 @@ def test_summary_numbers_follow_from_the_traces(forecasters):
     moves = np.log(prices).diff().iloc[-LENGTH:]
     assert summary["largest_move_date"] == str(moves.abs().idxmax().date())
     assert summary["largest_move"] == pytest.approx(moves.loc[moves.abs().idxmax()])
+
+
+@pytest.mark.parametrize("cell", ["cifg", "gru"])
+def test_the_figure_has_the_prices_then_a_heatmap_per_gate(forecasters, cell):
+    from lstm_forecast.gates_plot import gates_figure
+
+    forecaster = forecasters(cell)
+    figure = gates_figure(gate_traces(forecaster), forecaster.data.iloc[:, 0], layer=2)
+    titles = [axes.get_title(loc="left") or axes.get_title() for axes in figure.axes]
+    shown = ["forget gate", "input gate = 1 − forget", "output gate", "cell state"]
+    if cell == "gru":
+        shown = ["update gate", "reset gate", "hidden state"]
+    assert "input prices" in titles[0]
+    assert len(titles) == 1 + len(shown) + 2  # and two colour bars
+    for title, gate in zip(titles[1:], shown, strict=False):
+        assert title.startswith(f"layer 2 ({cell}) {gate}")
+    images = [axes.images[0] for axes in figure.axes[1 : 1 + len(shown) - 1]]
+    assert all(image.get_clim() == (0.0, 1.0) for image in images)  # gates on 0..1
+    assert figure.axes[1].images[0].get_array().shape == (3, LENGTH)  # (units, steps)
+    with pytest.raises(ConfigError, match="--layer 3: the model has recurrent layers 1 to 2"):
+        gates_figure(gate_traces(forecaster), forecaster.data.iloc[:, 0], layer=3)
