@@ -1,9 +1,14 @@
-"""Gate traces (lstm_forecast/gates.py) against the layers' own outputs, and their figure."""
+"""Gate traces (lstm_forecast/gates.py) against the layers' own outputs, their figure, the
+`gates` command and the report section."""
+
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
+import typer
 from conftest import random_walk
+from typer.testing import CliRunner
 
 from lstm_forecast.cells import keras, recurrent_layer
 from lstm_forecast.config import CELLS, config_from_dict
@@ -189,3 +194,76 @@ def test_the_figure_has_the_prices_then_a_heatmap_per_gate(forecasters, cell):
     assert figure.axes[1].images[0].get_array().shape == (3, LENGTH)  # (units, steps)
     with pytest.raises(ConfigError, match="--layer 3: the model has recurrent layers 1 to 2"):
         gates_figure(gate_traces(forecaster), forecaster.data.iloc[:, 0], layer=3)
+
+
+@pytest.fixture
+def run_copy(trained_run, tmp_path):
+    result, _, _ = trained_run
+    return shutil.copytree(result.run_dir, tmp_path / "run")
+
+
+def invoke(*args):
+    from lstm_forecast.cli_gates import gates
+
+    app = typer.Typer()
+    app.callback()(lambda: None)  # a group, as `lstm-forecast gates ...`
+    app.command()(gates)
+    return CliRunner().invoke(app, ["gates", *map(str, args)])
+
+
+def test_cli_writes_the_png_and_csv_and_prints_the_numbers(run_copy):
+    result = invoke(run_copy)
+    assert result.exit_code == 0, result.output
+    assert "memory erased" in result.output and "survives the last" in result.output
+    assert (run_copy / "gates.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(run_copy / "gates.csv")
+    assert tuple(table.columns) == TRACE_COLUMNS
+    assert set(table["layer"]) == {1, 2}
+
+
+def test_cli_prefix_and_refuses_a_users_file(run_copy, tmp_path):
+    assert invoke(run_copy, "--out", tmp_path / "look.png", "--date", "2020-06-15").exit_code == 0
+    assert (tmp_path / "look.png").is_file() and (tmp_path / "look.csv").is_file()
+    again = invoke(run_copy, "--out", tmp_path / "look")
+    assert again.exit_code == 2 and "already exists" in again.output
+    (tmp_path / "mine.png").write_bytes(b"a user's picture")
+    refused = invoke(run_copy, "--out", tmp_path / "mine", "--overwrite")
+    assert refused.exit_code == 2
+    assert "was not written by lstm-forecast" in refused.output
+    assert (tmp_path / "mine.png").read_bytes() == b"a user's picture"
+    assert not (tmp_path / "mine.csv").exists()  # checked before anything was written
+
+
+def test_cli_refuses_a_date_and_a_layer_it_cannot_show(run_copy):
+    late = invoke(run_copy, "--date", "2031-01-01")
+    assert late.exit_code == 2 and "in that range" in late.output
+    deep = invoke(run_copy, "--layer", "3")
+    assert deep.exit_code == 2 and "--layer 3" in deep.output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="lstm_forecast.outputs does not know gates.csv yet (OUR_FILE, carries_our_mark): "
+    "a run directory holding one stops being ours, and the command cannot replace its own CSV",
+)
+def test_cli_replaces_its_own_files(run_copy, tmp_path):
+    assert invoke(run_copy).exit_code == 0
+    assert invoke(run_copy).exit_code == 0  # the defaults are replaced
+    assert invoke(run_copy, "--out", tmp_path / "look").exit_code == 0
+    assert invoke(run_copy, "--out", tmp_path / "look", "--overwrite").exit_code == 0
+
+
+def test_report_section_embeds_the_figure_and_the_numbers(trained_run):
+    from lstm_forecast.bundle import read_run
+    from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.report import render
+    from lstm_forecast.report_gates import gates_section
+    from lstm_forecast.report_run import run_page
+
+    result, _, _ = trained_run
+    section = gates_section(Forecaster.load(result.run_dir))
+    assert section["id"] == "gates" and section["figures"][0]["uri"].startswith("data:image/png")
+    assert [numbers["layer"] for numbers in section["summary"]["layers"]] == [1, 2]
+    page = run_page(read_run(result.run_dir))
+    html = render({**page, "sections": [*page["sections"], section]})
+    assert "Inside the cell" in html and "memory erased" in html
