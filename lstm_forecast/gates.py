@@ -263,7 +263,20 @@ def gate_matrix(traces: pd.DataFrame, layer: int, gate: str) -> pd.DataFrame:
     return rows.pivot(index="step", columns="unit", values="value")
 
 
-def gates_summary(traces: pd.DataFrame, prices: pd.Series | None = None) -> dict:
+def input_moves(forecaster) -> pd.Series:
+    """The move the model sees at each row, by date: its target input in model space (the
+    log return, the residual over the previous close, the difference), or the log return of
+    the price when the model reads price levels. Named after what it is."""
+    inputs = forecaster.inputs
+    prices = forecaster.data.iloc[:, 0]
+    if inputs.transform == "level":
+        return np.log(prices).diff().rename("log return")
+    target = inputs.matrix(forecaster.data)[:, 0]  # (rows,)
+    over = f" over the previous {inputs.base}" if inputs.base else ""
+    return pd.Series(target, index=forecaster.data.index, name=inputs.transform + over)
+
+
+def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
     """Numbers a learner can read from gate_traces' table: the window, then per layer.
 
     For each layer: the mean of its memory gate (forget; a GRU's update gate, the share of the
@@ -271,10 +284,10 @@ def gates_summary(traces: pd.DataFrame, prices: pd.Series | None = None) -> dict
     erased"), the share of the state that survives the last SURVIVAL_STEPS steps (the product
     of the memory gate over them, mean over units), the date where the gate closes most (its
     mean over units lowest), the mean input and output gates, and for CIFG the largest
-    |input - (1 - forget)|. With `prices` (the target by date, the window and the row before
-    it at least): the window's largest move (log return) and each layer's memory gate on that
-    step, the correlation of |move| with it over the window, and the memory gate on the steps
-    that follow a gap of more than GAP_DAYS calendar days.
+    |input - (1 - forget)|. With `moves` (input_moves: the move the model sees, by date): the
+    window's largest one and each layer's memory gate on that step, and the correlation of
+    |move| with the gate over the window. The memory gate on the steps that follow a gap of
+    more than GAP_DAYS calendar days is given when the window has such gaps.
     """
     from lstm_forecast.frequency import timestamp_strings
 
@@ -287,11 +300,15 @@ def gates_summary(traces: pd.DataFrame, prices: pd.Series | None = None) -> dict
         "steps": len(dates),
         "gap_steps": int(after_gap.sum()),
     }
-    moves = None
-    if prices is not None:
-        moves = np.log(pd.Series(prices).astype(np.float64)).diff().reindex(dates).to_numpy()
+    if moves is not None:
+        move_kind = str(moves.name or "move")
+        moves = pd.Series(moves).astype(np.float64).reindex(dates).to_numpy()  # (steps,)
         largest = int(np.nanargmax(np.abs(moves)))
-        summary |= {"largest_move": float(moves[largest]), "largest_move_date": shown[largest]}
+        summary |= {
+            "move": move_kind,
+            "largest_move": float(moves[largest]),
+            "largest_move_date": shown[largest],
+        }
     summary["layers"] = []
     for layer, rows in traces.groupby("layer", sort=True):
         kind = str(rows["cell"].iloc[0])
@@ -343,7 +360,7 @@ def summary_lines(summary: dict) -> list[str]:
         f"window {summary['window_start']} .. {summary['window_end']} ({summary['steps']} steps"
     )
     if "largest_move" in summary:
-        window += f"; largest move {100 * summary['largest_move']:+.2f} % on "
+        window += f"; largest input move ({summary['move']}) {summary['largest_move']:+.4f} on "
         window += summary["largest_move_date"]
     lines = [window + f"; {summary['gap_steps']} steps after a gap of more than {GAP_DAYS} days)"]
     for numbers in summary["layers"]:

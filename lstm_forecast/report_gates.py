@@ -19,12 +19,12 @@ def gates_section(forecaster, window_end=None, layer: int = 1) -> dict:
     """A report section (report_parts._section) of the gates over the window ending on
     `window_end` (default: the last row of the forecaster's data): the figure of `layer`
     embedded, the summary as paragraphs and a table; its numbers also under "summary"."""
-    from lstm_forecast.gates import gate_traces, gates_summary, summary_lines
+    from lstm_forecast.gates import gate_traces, gates_summary, input_moves, summary_lines
     from lstm_forecast.gates_plot import gates_figure
 
     traces = gate_traces(forecaster, window_end)
     prices = forecaster.data.iloc[:, 0]
-    summary = gates_summary(traces, prices)
+    summary = gates_summary(traces, input_moves(forecaster))
     figure = {
         "caption": "The window's prices, then each gate of layer "
         f"{layer} by step (across) and unit (down): forget ≈ 0 erases the memory, input ≈ 1 "

@@ -45,7 +45,7 @@ def write_gates(
 
     from lstm_forecast.forecaster import Forecaster
     from lstm_forecast.frequency import timestamp_strings
-    from lstm_forecast.gates import gate_traces, gates_summary
+    from lstm_forecast.gates import gate_traces, gates_summary, input_moves
     from lstm_forecast.gates_plot import gates_figure
 
     run_dir = Path(run_dir)
@@ -57,7 +57,7 @@ def write_gates(
     traces = gate_traces(forecaster, date)
     seconds = time.perf_counter() - start
     prices = forecaster.data.iloc[:, 0]
-    summary = gates_summary(traces, prices)
+    summary = gates_summary(traces, input_moves(forecaster))
     name = Path(forecaster.config.data.test_path or forecaster.config.data.path).stem
     figure = gates_figure(traces, prices, layer, name or run_dir.name)
     table = traces.assign(date=timestamp_strings(traces["date"], forecaster.data.index))

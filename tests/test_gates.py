@@ -20,6 +20,7 @@ from lstm_forecast.gates import (
     gate_matrix,
     gate_traces,
     gates_summary,
+    input_moves,
     model_window,
     trace_layer,
     window_end_row,
@@ -161,8 +162,8 @@ def test_a_date_without_a_full_window_is_one_line_naming_the_range(forecasters, 
 def test_summary_numbers_follow_from_the_traces(forecasters):
     forecaster = forecasters("lstm")
     traces = gate_traces(forecaster)
-    prices = forecaster.data.iloc[:, 0]
-    summary = gates_summary(traces, prices)
+    moves = input_moves(forecaster)
+    summary = gates_summary(traces, moves)
     forget = gate_matrix(traces, 1, "forget").to_numpy()  # (steps, units)
     first = summary["layers"][0]
     assert first["mean_forget"] == pytest.approx(forget.mean())
@@ -170,9 +171,13 @@ def test_summary_numbers_follow_from_the_traces(forecasters):
     # a window shorter than 20 steps: the product over all of it
     assert first["survives_steps"] == LENGTH
     assert first["survives"] == pytest.approx(np.prod(forget, axis=0).mean())
-    moves = np.log(prices).diff().iloc[-LENGTH:]
-    assert summary["largest_move_date"] == str(moves.abs().idxmax().date())
-    assert summary["largest_move"] == pytest.approx(moves.loc[moves.abs().idxmax()])
+    # the model's input of a log_return run: the log return of the price
+    log_returns = np.log(forecaster.data.iloc[:, 0]).diff()
+    np.testing.assert_allclose(moves.to_numpy()[1:], log_returns.to_numpy()[1:])
+    window = log_returns.iloc[-LENGTH:]
+    assert summary["largest_move_date"] == str(window.abs().idxmax().date())
+    assert summary["largest_move"] == pytest.approx(window.loc[window.abs().idxmax()])
+    assert first["forget_at_largest_move"] == pytest.approx(forget[window.abs().argmax()].mean())
 
 
 @pytest.mark.parametrize("cell", ["cifg", "gru"])
