@@ -283,17 +283,18 @@ def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
     old state kept), the share of (step, unit) where it is below ERASED_BELOW ("memory
     erased"), the share of the state that survives the last SURVIVAL_STEPS steps (the product
     of the memory gate over them, mean over units), the date where the gate closes most (its
-    mean over units lowest), the mean input and output gates, and for CIFG the largest
+    mean over units lowest) and its highest mean, the mean input and output gates, and for CIFG the largest
     |input - (1 - forget)|. With `moves` (input_moves: the move the model sees, by date): the
-    window's largest one and each layer's memory gate on that step, and the correlation of
-    |move| with the gate over the window. The memory gate on the steps that follow a gap of
+    window's largest one and each layer's memory gate on that step, and the correlation over
+    the window of the gate (mean over units) with the move and with its size |move|. The memory gate on the steps that follow a gap of
     more than GAP_DAYS calendar days is given when the window has such gaps.
     """
     from lstm_forecast.frequency import timestamp_strings
 
     dates = pd.DatetimeIndex(traces.drop_duplicates("step").sort_values("step")["date"])
     shown = timestamp_strings(dates, dates)
-    after_gap = np.concatenate([[False], np.diff(dates.normalize().asi8) > GAP_DAYS * 86_400e9])
+    days = pd.Series(dates.normalize()).diff().dt.days.to_numpy()  # (steps,), NaN first
+    after_gap = days > GAP_DAYS
     summary = {
         "window_start": shown[0],
         "window_end": shown[-1],
@@ -328,6 +329,7 @@ def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
             "survives": float(np.prod(last, axis=0).mean()),
             "most_closed_date": shown[closed],
             "most_closed_forget": float(per_step[closed]),
+            "most_open_forget": float(per_step.max()),
         }
         if kind != "gru":
             for other in ("input", "output"):
@@ -338,7 +340,8 @@ def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
             numbers["cifg_max_deviation"] = float(deviation.max())
         if moves is not None:
             numbers["forget_at_largest_move"] = float(per_step[largest])
-            numbers["move_forget_correlation"] = _correlation(np.abs(moves), per_step)
+            numbers["move_forget_correlation"] = _correlation(moves, per_step)
+            numbers["size_forget_correlation"] = _correlation(np.abs(moves), per_step)
         if after_gap.any():
             numbers["forget_after_gaps"] = float(per_step[after_gap].mean())
             numbers["forget_elsewhere"] = float(per_step[~after_gap].mean())
@@ -373,8 +376,8 @@ def summary_lines(summary: dict) -> list[str]:
             f"{numbers['survives_steps']} steps"
         )
         details = [
-            f"{gate} closes most on {numbers['most_closed_date']} "
-            f"(mean {numbers['most_closed_forget']:.3f})"
+            f"mean {gate} per step from {numbers['most_closed_forget']:.4f} (on "
+            f"{numbers['most_closed_date']}) to {numbers['most_open_forget']:.4f}"
         ]
         if "mean_input" in numbers:
             details.append(f"mean input {numbers['mean_input']:.3f}, "
@@ -383,11 +386,12 @@ def summary_lines(summary: dict) -> list[str]:
             details.append(f"max |input - (1 - forget)| = {numbers['cifg_max_deviation']:.1e}")
         if "forget_at_largest_move" in numbers:
             details.append(
-                f"{gate} {numbers['forget_at_largest_move']:.3f} on the largest move; "
-                f"correlation of |move| with mean {gate} {numbers['move_forget_correlation']:+.2f}"
+                f"{gate} {numbers['forget_at_largest_move']:.4f} on the largest move; correlation "
+                f"with the move {numbers['move_forget_correlation']:+.2f}, with its size "
+                f"{numbers['size_forget_correlation']:+.2f}"
             )
         if "forget_after_gaps" in numbers:
-            details.append(f"{gate} {numbers['forget_after_gaps']:.3f} after gaps "
-                           f"(elsewhere {numbers['forget_elsewhere']:.3f})")  # fmt: skip
+            details.append(f"{gate} {numbers['forget_after_gaps']:.4f} after gaps "
+                           f"(elsewhere {numbers['forget_elsewhere']:.4f})")  # fmt: skip
         lines.append("  " + "; ".join(details))
     return lines

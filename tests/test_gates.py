@@ -180,6 +180,33 @@ def test_summary_numbers_follow_from_the_traces(forecasters):
     assert first["forget_at_largest_move"] == pytest.approx(forget[window.abs().argmax()].mean())
 
 
+def test_summary_of_a_hand_made_table_counts_gaps_and_erasures():
+    # 4 steps x 2 units of a forget gate; a 5-day gap before the third row
+    forget = np.array([[0.9, 0.5], [0.8, 0.05], [0.2, 0.04], [0.9, 0.6]])
+    dates = pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-08", "2020-01-09"])
+    steps, units = np.meshgrid(np.arange(4), np.arange(2), indexing="ij")
+    traces = pd.DataFrame(
+        {"layer": 1, "cell": "cifg", "step": steps.ravel(), "date": dates[steps.ravel()],
+         "unit": units.ravel(), "gate": "forget", "value": forget.ravel()}
+    )  # fmt: skip
+    input_rows = traces.assign(gate="input", value=1 - traces["value"])
+    output_rows = traces.assign(gate="output", value=0.5)
+    moves = pd.Series([0.01, -0.03, 0.02, 0.0], index=dates, name="log_return")
+    summary = gates_summary(pd.concat([traces, input_rows, output_rows]), moves)
+    numbers = summary["layers"][0]
+    assert (summary["gap_steps"], summary["largest_move_date"]) == (1, "2020-01-03")
+    assert summary["move"] == "log_return" and summary["largest_move"] == -0.03
+    assert numbers["erased_share"] == 2 / 8
+    assert numbers["survives"] == pytest.approx(
+        (0.9 * 0.8 * 0.2 * 0.9 + 0.5 * 0.05 * 0.04 * 0.6) / 2
+    )
+    assert numbers["most_closed_date"] == "2020-01-08"
+    assert numbers["forget_after_gaps"] == pytest.approx(0.12)
+    assert numbers["forget_elsewhere"] == pytest.approx(np.mean([0.7, 0.425, 0.75]))
+    assert numbers["forget_at_largest_move"] == pytest.approx(0.425)
+    assert numbers["cifg_max_deviation"] == 0.0 and numbers["mean_output"] == 0.5
+
+
 @pytest.mark.parametrize("cell", ["cifg", "gru"])
 def test_the_figure_has_the_prices_then_a_heatmap_per_gate(forecasters, cell):
     from lstm_forecast.gates_plot import gates_figure
