@@ -285,7 +285,8 @@ def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
     of the memory gate over them, mean over units), the date where the gate closes most (its
     mean over units lowest) and its highest mean, the mean input and output gates, and for CIFG the largest
     |input - (1 - forget)|. With `moves` (input_moves: the move the model sees, by date): the
-    window's largest one and each layer's memory gate on that step, and the correlation over
+    window's largest one and each layer's memory gate on that step, the move where the gate
+    closes most, and the correlation over
     the window of the gate (mean over units) with the move and with its size |move|. The memory gate on the steps that follow a gap of
     more than GAP_DAYS calendar days is given when the window has such gaps.
     """
@@ -340,6 +341,7 @@ def gates_summary(traces: pd.DataFrame, moves: pd.Series | None = None) -> dict:
             numbers["cifg_max_deviation"] = float(deviation.max())
         if moves is not None:
             numbers["forget_at_largest_move"] = float(per_step[largest])
+            numbers["move_where_most_closed"] = float(moves[closed])
             numbers["move_forget_correlation"] = _correlation(moves, per_step)
             numbers["size_forget_correlation"] = _correlation(np.abs(moves), per_step)
         if after_gap.any():
@@ -365,7 +367,9 @@ def summary_lines(summary: dict) -> list[str]:
     if "largest_move" in summary:
         window += f"; largest input move ({summary['move']}) {summary['largest_move']:+.4f} on "
         window += summary["largest_move_date"]
-    lines = [window + f"; {summary['gap_steps']} steps after a gap of more than {GAP_DAYS} days)"]
+    gaps = summary["gap_steps"]
+    plural = "" if gaps == 1 else "s"
+    lines = [window + f"; {gaps} step{plural} after a gap of more than {GAP_DAYS} days)"]
     for numbers in summary["layers"]:
         gate = numbers["memory_gate"]
         lines.append(
@@ -375,9 +379,12 @@ def summary_lines(summary: dict) -> list[str]:
             f"{100 * numbers['survives']:.2f} % of the state survives the last "
             f"{numbers['survives_steps']} steps"
         )
+        where = numbers["most_closed_date"]
+        if "move_where_most_closed" in numbers:
+            where += f", move {numbers['move_where_most_closed']:+.4f}"
         details = [
-            f"mean {gate} per step from {numbers['most_closed_forget']:.4f} (on "
-            f"{numbers['most_closed_date']}) to {numbers['most_open_forget']:.4f}"
+            f"mean {gate} per step from {numbers['most_closed_forget']:.4f} (on {where}) to "
+            f"{numbers['most_open_forget']:.4f}"
         ]
         if "mean_input" in numbers:
             details.append(f"mean input {numbers['mean_input']:.3f}, "

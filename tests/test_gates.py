@@ -204,6 +204,7 @@ def test_summary_of_a_hand_made_table_counts_gaps_and_erasures():
     assert numbers["forget_after_gaps"] == pytest.approx(0.12)
     assert numbers["forget_elsewhere"] == pytest.approx(np.mean([0.7, 0.425, 0.75]))
     assert numbers["forget_at_largest_move"] == pytest.approx(0.425)
+    assert numbers["move_where_most_closed"] == 0.02
     assert numbers["cifg_max_deviation"] == 0.0 and numbers["mean_output"] == 0.5
 
 
