@@ -10,7 +10,7 @@ from lstm_forecast.strategy import BENCHMARK, STRATEGY_LABELS
 
 
 def equity_figure(returns: pd.DataFrame, title: str = "", cost_bps: float | None = None):
-    """Growth of 1 invested (log scale) for every column of `returns` (daily returns after
+    """Growth of 1 invested for every column of `returns` (daily returns after
     costs, by date, as StrategyResult.returns holds them), buy-and-hold in black, and each
     curve's drawdown from its peak below."""
     import matplotlib
@@ -33,8 +33,7 @@ def equity_figure(returns: pd.DataFrame, title: str = "", cost_bps: float | None
     equity_axes.set_title(
         f"{title}{': ' if title else ''}growth of 1 invested{costs} (not investment advice)"
     )
-    equity_axes.set_yscale("log")
-    equity_axes.set_ylabel("equity (log scale)")
+    equity_axes.set_ylabel("equity")
     equity_axes.axhline(1.0, color="grey", linewidth=0.8)
     equity_axes.legend()
     equity_axes.grid(alpha=0.3)
