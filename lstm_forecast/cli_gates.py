@@ -38,7 +38,7 @@ def gates(
     Writes PREFIX.png (the window's prices over a heatmap of each gate of --layer) and
     PREFIX.csv (layer, cell, step, date, unit, gate, value for every layer).
 
-    Example: lstm-forecast gates runs/sp500 --date 2018-12-24 --out runs/sp500/gates-christmas
+    Example: lstm-forecast gates runs/quickstart --date 2018-12-24 --out runs/quickstart/gates-christmas
     """
     with user_errors():
         from lstm_forecast.gates import summary_lines

@@ -190,3 +190,8 @@ def tune(
     for line in result_lines(result):
         typer.echo(line)
     typer.echo(report_command(out))
+
+
+from lstm_forecast.cli_gates import gates  # noqa: E402 (registers after the tools above)
+
+app.command()(gates)

@@ -270,6 +270,13 @@ class Forecaster:
             else None,
         )
 
+    def gates(self, window_end=None) -> pd.DataFrame:
+        """Gate and state traces of every recurrent layer over one input window (default: the
+        last; `window_end` a date), tidy: layer, cell, step, date, unit, gate, value."""
+        from lstm_forecast.gates import gate_traces
+
+        return gate_traces(self, window_end)
+
     def adaptive_level(self, frame: pd.DataFrame, row: int, options) -> float:
         """The interval level adapted to the one-step errors on the rows after the training span
         up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level

@@ -28,7 +28,7 @@ MARKER_FORMAT = "lstm-forecast"
 OUR_FILE = re.compile(
     r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
     r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
-    r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html)$"
+    r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html|gates\.csv)$"
 )
 
 
@@ -50,6 +50,7 @@ def is_ours(directory: Path) -> bool:
 PNG_SOFTWARE = "lstm-forecast"  # the PNG "Software" text our figures carry (run_plots)
 HTML_GENERATOR = b'<meta name="generator" content="lstm-forecast'  # report.html.j2's head
 TABLE_COLUMNS = {"date", "predicted"}  # the columns every table of predict's carries
+GATES_COLUMNS = ["layer", "cell", "step", "date", "unit", "gate", "value"]  # gates.csv's header
 SIDECAR_KEYS = ({"rmse", "naive_rmse"}, {"horizon", "interval"})  # metrics, forecast JSON
 
 
@@ -74,6 +75,8 @@ def carries_our_mark(path: Path) -> bool:
         if path.suffix == ".html":
             return HTML_GENERATOR in head
         header = head.decode("utf-8").splitlines()[0].split(",")
+        if header == GATES_COLUMNS:  # the gates command's traces (gates.py)
+            return True
         return header[0] == "date" and TABLE_COLUMNS <= set(header)
     except (OSError, ValueError, AttributeError, IndexError):  # unreadable, no PNG, JSON, text
         return False

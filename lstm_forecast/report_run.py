@@ -69,6 +69,9 @@ def run_page(run) -> dict:
                                      "seconds_per_epoch", "fit_seconds", "interrupted"), fmt)  # fmt: skip
     if training:
         sections.append(_section("training", "Training", [], [_table("", ["", ""], training)]))
+    gates = _gates_section(run, notes)
+    if gates is not None:
+        sections.append(gates)
     shown = {"baselines", "skill_vs", "lag_rmse"}
     everything = _key_values(metrics, [k for k in metrics if k not in shown], fmt)
     if everything:
@@ -167,3 +170,17 @@ def _run_figure(run, predictions: Path, metrics: dict) -> dict:
         axes.legend()
         caption += "; the shaded band is the prediction interval"
     return {"caption": caption, "uri": figure_uri(figure), "alt": "predicted over real prices"}
+
+
+def _gates_section(run, notes: list) -> dict | None:
+    """Inside the cell (report_gates): the gates over the run's last window; a run whose model
+    cannot be loaded gets a note instead."""
+    from lstm_forecast.errors import LstmForecastError
+    from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.report_gates import gates_section
+
+    try:
+        return gates_section(Forecaster.load(run.directory))
+    except LstmForecastError as e:
+        notes.append(f"the gates could not be traced: {e}")
+        return None

@@ -274,11 +274,6 @@ def test_cli_refuses_a_date_and_a_layer_it_cannot_show(run_copy):
     assert deep.exit_code == 2 and "--layer 3" in deep.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lstm_forecast.outputs does not know gates.csv yet (OUR_FILE, carries_our_mark): "
-    "a run directory holding one stops being ours, and the command cannot replace its own CSV",
-)
 def test_cli_replaces_its_own_files(run_copy, tmp_path):
     assert invoke(run_copy).exit_code == 0
     assert invoke(run_copy).exit_code == 0  # the defaults are replaced

@@ -109,8 +109,9 @@ def test_run_report_parses_is_self_contained_and_shows_the_metrics(trained_run, 
     for value in metrics["lag_rmse"]:
         assert fmt(value) in text
     # the figure is a real PNG; the data-quality report, config and versions are there
-    (figure,) = embedded_pngs(page)
+    figure, gates = embedded_pngs(page)  # the run's figure, then the gates (issue 31)
     assert figure.startswith(PNG_SIGNATURE) and len(figure) > 10_000
+    assert gates.startswith(PNG_SIGNATURE) and "Inside the cell" in text
     assert f"{run.config.data.path}, column 'Open': 140 rows used of 140" in text
     assert f"{run.config.data.test_path}, column 'Open': 20 rows used of 20" in text
     assert "units = 4" in text and "largest one-day moves" in text
