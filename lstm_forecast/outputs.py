@@ -28,7 +28,7 @@ MARKER_FORMAT = "lstm-forecast"
 OUR_FILE = re.compile(
     r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
     r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
-    r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html|gates\.csv)$"
+    r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html|gates.*\.csv)$"
 )
 
 
