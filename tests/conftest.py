@@ -73,8 +73,8 @@ def tiny_config(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory):
     """One tiny model trained on a train CSV with a separate test CSV (the reference layout)."""
-    from lstm_forecast.config import load_config, with_overrides
-    from lstm_forecast.runs import train
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config, with_overrides
 
     folder = tmp_path_factory.mktemp("trained")
     frame = random_walk(160, seed=1)

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from conftest import random_walk
 
-from lstm_forecast.backtest import fold_origins
-from lstm_forecast.config import load_config, with_overrides
+from lstm_forecast.app.commands import backtest
+from lstm_forecast.backtest.walk import fold_origins
+from lstm_forecast.config.load import load_config, with_overrides
 from lstm_forecast.errors import DataError
-from lstm_forecast.runs import backtest
 
 
 def test_fold_origins_cut_the_newest_rows_into_consecutive_blocks():
@@ -144,10 +144,10 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
     """The model pool lends one Keras model to every fold (traced and compiled once), reset to
     the seed's initial weights (and, for Keras's fit, a new optimizer): each fold's predictions
     are those of a model built for it."""
-    from lstm_forecast import fast_graph
-    from lstm_forecast.backtest import walk_forward
-    from lstm_forecast.forecaster import Forecaster
-    from lstm_forecast.model import ModelPool
+    from lstm_forecast.backtest.walk import walk_forward
+    from lstm_forecast.forecaster.forecaster import Forecaster
+    from lstm_forecast.model import fast_graph
+    from lstm_forecast.model.build import ModelPool
 
     config = with_overrides(
         load_config(tiny_config),
@@ -209,7 +209,7 @@ def test_a_negative_refit_is_refused(tiny_config):
 
 
 def test_winkler_against_the_naive_band_counts_folds_and_tests_them():
-    from lstm_forecast.backtest import winkler_against
+    from lstm_forecast.backtest.walk import winkler_against
 
     naive = np.full(10, 100.0)
     better = winkler_against(naive - np.arange(1, 11), naive)  # lower in every fold

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.baselines import (
+from lstm_forecast.evaluate.baselines import (
     CHOICE_ROWS,
     baseline_predictions,
     baseline_scores,

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.bundle import _read_series
+from lstm_forecast.forecaster.bundle import _read_series
 
 
 @pytest.mark.parametrize(

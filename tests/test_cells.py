@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_forecast.cells import CIFGLSTMCell, PeepholeLSTMCell, keras
-from lstm_forecast.config import CELLS, LayerConfig, ModelConfig
-from lstm_forecast.model import build_model
+from lstm_forecast.config.schema import CELLS, LayerConfig, ModelConfig
+from lstm_forecast.model.build import build_model
+from lstm_forecast.model.cells import CIFGLSTMCell, PeepholeLSTMCell, keras
 
 INPUTS, UNITS, BATCH, STEPS = 3, 5, 4, 7
 ATOL = 1e-5  # float32 arithmetic in Keras against float64 in NumPy
@@ -162,8 +162,8 @@ def test_a_layer_can_override_the_models_cell():
 
 JAX_CHECK = """
 import numpy as np, keras
-from lstm_forecast.config import CELLS, LayerConfig, ModelConfig
-from lstm_forecast.model import build_model
+from lstm_forecast.config.load import CELLS, LayerConfig, ModelConfig
+from lstm_forecast.model.build import build_model
 assert keras.backend.backend() == "jax"
 for kind in CELLS:
     keras.utils.set_random_seed(0)

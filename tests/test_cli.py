@@ -9,7 +9,7 @@ from conftest import random_walk
 from test_data import BAD_FILE_IDS, BAD_FILES
 from typer.testing import CliRunner
 
-from lstm_forecast.cli import app
+from lstm_forecast.cli.base import app
 
 runner = CliRunner()
 
@@ -325,7 +325,7 @@ def test_engine_option_picks_the_trainer_and_refuses_what_it_cannot_train(
 def test_out_of_memory_is_one_line_and_other_errors_stay_tracebacks(capsys):
     import typer
 
-    from lstm_forecast.cli_support import USER_ERROR_EXIT, user_errors
+    from lstm_forecast.cli.options import USER_ERROR_EXIT, user_errors
 
     class ResourceExhaustedError(Exception):  # what TensorFlow raises for a model too large
         pass
@@ -358,7 +358,7 @@ def test_a_usage_mistake_is_one_line_too(arguments, message):
 
 
 def test_a_band_that_held_significantly_less_than_its_level_is_warned_about():
-    from lstm_forecast.console import coverage_warning
+    from lstm_forecast.cli.console import coverage_warning
 
     assert coverage_warning(0.495, 0.9, 503).startswith(
         "warning: 49.5 % is significantly below 90 % (binomial test, 503 rows)"

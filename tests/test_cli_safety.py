@@ -18,7 +18,7 @@ import pytest
 from conftest import random_walk
 from test_cli import assert_user_error, invoke
 
-from lstm_forecast.outputs import is_ours
+from lstm_forecast.files.ours import is_ours
 
 
 def snapshot(folder: Path) -> dict:
@@ -139,7 +139,7 @@ def test_overwrite_never_replaces_a_users_file_of_the_same_kind(
 
 
 def test_outputs_are_checked_before_training(tmp_path, tiny_config, prices_csv, monkeypatch):
-    from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.forecaster.forecaster import Forecaster
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before checking the output")
@@ -201,8 +201,8 @@ def test_a_damaged_or_edited_run_is_one_line_naming_the_file(run_dir, tmp_path, 
 
 
 def test_a_damaged_scaler_is_refused_even_with_matching_checksums(run_dir):
-    from lstm_forecast.bundle import _sha256
-    from lstm_forecast.forecaster import Forecaster
+    from lstm_forecast.forecaster.bundle import _sha256
+    from lstm_forecast.forecaster.forecaster import Forecaster
 
     manifest = json.loads((run_dir / "run.json").read_text())
     for damage, message in [
@@ -219,8 +219,8 @@ def test_a_damaged_scaler_is_refused_even_with_matching_checksums(run_dir):
 
 
 def test_a_lambda_layer_is_refused_and_its_code_never_runs(run_dir, tmp_path):
-    from lstm_forecast.bundle import _sha256
-    from lstm_forecast.model import keras
+    from lstm_forecast.forecaster.bundle import _sha256
+    from lstm_forecast.model.build import keras
 
     witness = tmp_path / "ran.txt"
     inputs = keras.Input(shape=(5, 1))
@@ -262,8 +262,8 @@ def test_run_directories_follow_the_umask(run_dir):
 
 
 def test_stop_request_saves_the_best_so_far_marked_interrupted(tmp_path, tiny_config, prices_csv):
-    from lstm_forecast.config import load_config, with_overrides
-    from lstm_forecast.runs import train
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config, with_overrides
 
     config = with_overrides(load_config(tiny_config), data__path=str(prices_csv), train__epochs=50)
     result = train(config, tmp_path / "run", verbose=0, stop=lambda: True)

@@ -160,7 +160,7 @@ def test_predict_reads_another_date_column(tmp_path, tiny_config):
 
 
 def test_fetch_writes_the_download_and_says_what_it_holds(tmp_path, monkeypatch):
-    from lstm_forecast import fetch
+    from lstm_forecast.app import fetch
 
     index = pd.DatetimeIndex(pd.bdate_range("2024-01-02", periods=15), name="Date")
     download = FakeDownload(yahoo_frame(index))

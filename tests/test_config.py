@@ -2,14 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from lstm_forecast.config import (
-    Config,
-    LayerConfig,
-    config_from_dict,
-    config_to_toml,
-    load_config,
-    with_overrides,
-)
+from lstm_forecast.config.load import config_from_dict, config_to_toml, load_config, with_overrides
+from lstm_forecast.config.schema import Config, LayerConfig
 from lstm_forecast.errors import ConfigError
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -135,7 +129,7 @@ def test_a_config_saved_with_a_byte_order_mark_reads(tmp_path):
 
 
 def test_calibration_origins_is_all_or_held_out():
-    from lstm_forecast.config import config_from_dict
+    from lstm_forecast.config.load import config_from_dict
 
     assert config_from_dict({}).forecast.calibration_origins == "all"
     held_out = config_from_dict({"forecast": {"calibration_origins": "held-out"}})

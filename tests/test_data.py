@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import random_walk, write_reference_style
 
-from lstm_forecast.data import load_prices
+from lstm_forecast.data.quality import quality_report, report_lines
+from lstm_forecast.data.read import load_prices
 from lstm_forecast.errors import DataError
-from lstm_forecast.quality import quality_report, report_lines
 
 # Every format below holds these prices (oldest first) on business days from 2020-01-13: days
 # above 12 let m/d/yyyy files show their order (1/13/2020); see test_ambiguous_day_month_*.

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lstm_forecast.evaluate import (
+from lstm_forecast.evaluate.metrics import (
     best_lag,
     diebold_mariano,
     directional_accuracy,

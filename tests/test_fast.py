@@ -15,15 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_forecast import fast, fast_graph
-from lstm_forecast.config import (
-    Config,
-    LayerConfig,
-    ModelConfig,
-    TrainConfig,
-    with_overrides,
-)
-from lstm_forecast.model import build_model, keras
+from lstm_forecast.config.load import with_overrides
+from lstm_forecast.config.schema import Config, LayerConfig, ModelConfig, TrainConfig
+from lstm_forecast.model import fast, fast_graph
+from lstm_forecast.model.build import build_model, keras
 
 tf = fast_graph._tf()
 
@@ -253,7 +248,7 @@ def test_unsupported_configs_say_why():
 
 def test_engine_setting_picks_the_trainer():
     from lstm_forecast.errors import ConfigError
-    from lstm_forecast.train import resolve_engine
+    from lstm_forecast.model.train import resolve_engine
 
     config = Config()
     assert resolve_engine(config) == "fast"

@@ -2,14 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.errors import ConfigError
-from lstm_forecast.features import (
+from lstm_forecast.data.features import (
     compute,
     history_rows,
     parse_feature,
     parse_features,
     source_columns,
 )
+from lstm_forecast.errors import ConfigError
 
 
 def frame(rows=30, seed=0):

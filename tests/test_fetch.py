@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.data import load_prices
-from lstm_forecast.fetch import FetchError, fetch
+from lstm_forecast.app.fetch import FetchError, fetch
+from lstm_forecast.data.read import load_prices
 
 
 def yahoo_frame(index: pd.DatetimeIndex, seed: int = 0) -> pd.DataFrame:

@@ -4,20 +4,20 @@ import pytest
 from conftest import random_walk
 from naive_loop import predict_loop_paths
 
-from lstm_forecast.config import LayerConfig, ModelConfig
+from lstm_forecast.config.schema import LayerConfig, ModelConfig
+from lstm_forecast.data.calendar import future_timestamps
+from lstm_forecast.data.frequency import infer_frequency
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.forecast import (
+from lstm_forecast.forecaster.forecast import (
     SAMPLES_PER_CHUNK,
     forecast_series,
     interval,
     origin_row,
     sample_paths,
 )
-from lstm_forecast.frequency import infer_frequency
-from lstm_forecast.future_timestamps import future_timestamps
-from lstm_forecast.model import build_model, keras
-from lstm_forecast.transforms import get_transform
-from lstm_forecast.windows import Inputs, fit_scaler
+from lstm_forecast.model.build import build_model, keras
+from lstm_forecast.prep.transforms import get_transform
+from lstm_forecast.prep.windows import Inputs, fit_scaler
 
 IDENTITY = fit_scaler([0.0, 1.0])  # scaled = value
 

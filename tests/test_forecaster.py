@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY_CONFIG, random_walk
 
 from lstm_forecast import Forecaster, load_config, read_prices
-from lstm_forecast.config import apply_settings, config_from_dict
+from lstm_forecast.config.load import apply_settings, config_from_dict
 from lstm_forecast.errors import BundleError, ConfigError, DataError
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.data import load_prices
+from lstm_forecast.data.calendar import future_timestamps
+from lstm_forecast.data.frequency import Frequency, infer_frequency, resample
+from lstm_forecast.data.read import load_prices
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.frequency import Frequency, infer_frequency, resample
-from lstm_forecast.future_timestamps import future_timestamps
 
 GOLDEN = Path(__file__).parent / "data"
 

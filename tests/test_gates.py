@@ -10,10 +10,10 @@ import typer
 from conftest import random_walk
 from typer.testing import CliRunner
 
-from lstm_forecast.cells import keras, recurrent_layer
-from lstm_forecast.config import CELLS, config_from_dict
+from lstm_forecast.config.load import config_from_dict
+from lstm_forecast.config.schema import CELLS
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.gates import (
+from lstm_forecast.forecaster.gates import (
     GRU_GATES,
     LSTM_GATES,
     TRACE_COLUMNS,
@@ -25,6 +25,7 @@ from lstm_forecast.gates import (
     trace_layer,
     window_end_row,
 )
+from lstm_forecast.model.cells import keras, recurrent_layer
 
 ATOL = 1e-5  # float32 arithmetic in Keras against float64 in NumPy
 LENGTH = 6
@@ -210,7 +211,7 @@ def test_summary_of_a_hand_made_table_counts_gaps_and_erasures():
 
 @pytest.mark.parametrize("cell", ["cifg", "gru"])
 def test_the_figure_has_the_prices_then_a_heatmap_per_gate(forecasters, cell):
-    from lstm_forecast.gates_plot import gates_figure
+    from lstm_forecast.report.gates_plot import gates_figure
 
     forecaster = forecasters(cell)
     figure = gates_figure(gate_traces(forecaster), forecaster.data.iloc[:, 0], layer=2)
@@ -236,7 +237,7 @@ def run_copy(trained_run, tmp_path):
 
 
 def invoke(*args):
-    from lstm_forecast.cli_gates import gates
+    from lstm_forecast.cli.gates import gates
 
     app = typer.Typer()
     app.callback()(lambda: None)  # a group, as `lstm-forecast gates ...`
@@ -282,11 +283,11 @@ def test_cli_replaces_its_own_files(run_copy, tmp_path):
 
 
 def test_report_section_embeds_the_figure_and_the_numbers(trained_run):
-    from lstm_forecast.bundle import read_run
-    from lstm_forecast.forecaster import Forecaster
-    from lstm_forecast.report import render
-    from lstm_forecast.report_gates import gates_section
-    from lstm_forecast.report_run import run_page
+    from lstm_forecast.forecaster.bundle import read_run
+    from lstm_forecast.forecaster.forecaster import Forecaster
+    from lstm_forecast.report.gates import gates_section
+    from lstm_forecast.report.page import render
+    from lstm_forecast.report.run import run_page
 
     result, _, _ = trained_run
     section = gates_section(Forecaster.load(result.run_dir))

@@ -4,21 +4,21 @@ import math
 import numpy as np
 import pytest
 
-from lstm_forecast.adaptive_conformal import adaptive_alphas
 from lstm_forecast.errors import BundleError, ConfigError, DataError
-from lstm_forecast.interval_scores import (
-    coverage,
-    log_return_std,
-    mean_width,
-    naive_band,
-    winkler_score,
-)
-from lstm_forecast.intervals import (
+from lstm_forecast.intervals.adaptive import adaptive_alphas
+from lstm_forecast.intervals.conformal import (
     Calibration,
     conformal_offsets,
     conformal_quantile,
     min_origins,
     rolling_origin_errors,
+)
+from lstm_forecast.intervals.scores import (
+    coverage,
+    log_return_std,
+    mean_width,
+    naive_band,
+    winkler_score,
 )
 
 # ---- the conformal quantile ---------------------------------------------------------------------
@@ -312,7 +312,7 @@ def test_naive_band_by_hand():
 
 
 def test_combination_weights_keep_a_move_that_predicts_and_drop_one_that_does_not():
-    from lstm_forecast.calibrate import combination_weights
+    from lstm_forecast.forecaster.calibrate import combination_weights
 
     rng = np.random.default_rng(0)
     last = np.full(400, 100.0)
@@ -368,9 +368,9 @@ def _frame(opens, closes):
 
 
 def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_model():
-    from lstm_forecast.calibrate import random_walk_errors
-    from lstm_forecast.config import config_from_dict
-    from lstm_forecast.intervals import volatility
+    from lstm_forecast.config.load import config_from_dict
+    from lstm_forecast.forecaster.calibrate import random_walk_errors
+    from lstm_forecast.intervals.conformal import volatility
 
     opens = np.array([10.0, 11, 12, 13, 14, 15, 16])
     # a Close that disagrees with the Open (not split-adjusted): the random walk ignores it
@@ -393,8 +393,8 @@ def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_mode
 
 
 def test_random_walk_origins_are_thinned_evenly_to_at_most_walk_origins(monkeypatch):
-    from lstm_forecast import calibrate
-    from lstm_forecast.config import config_from_dict
+    from lstm_forecast.config.load import config_from_dict
+    from lstm_forecast.forecaster.calibrate import calibrate
 
     logs = np.arange(30.0) ** 2 / 100  # each origin's 2-step move differs: it names the origin
     frame = _frame(np.exp(logs), np.exp(logs))
@@ -413,9 +413,9 @@ def test_pooled_calibration_keeps_step_1_and_adds_every_earlier_origin_to_later_
     from conftest import TINY_CONFIG, random_walk
 
     from lstm_forecast import Forecaster
-    from lstm_forecast.calibrate import calibrate
-    from lstm_forecast.config import config_from_dict, with_overrides
-    from lstm_forecast.train import held_out_rows
+    from lstm_forecast.config.load import config_from_dict, with_overrides
+    from lstm_forecast.forecaster.calibrate import calibrate
+    from lstm_forecast.model.train import held_out_rows
 
     raw = tomllib.loads(TINY_CONFIG.format(transform="residual"))
     raw["train"]["validation_fraction"] = 0.2

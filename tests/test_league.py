@@ -11,9 +11,9 @@ import pytest
 from conftest import TINY_CONFIG, random_walk
 from typer.testing import CliRunner
 
-from lstm_forecast.cli import app
-from lstm_forecast.config import config_from_dict
-from lstm_forecast.league import COLUMNS, league
+from lstm_forecast.app.league import COLUMNS, league
+from lstm_forecast.cli.base import app
+from lstm_forecast.config.load import config_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = TINY_CONFIG.format(transform="log_return").replace("epochs = 2", "epochs = 1")
@@ -83,7 +83,7 @@ def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
 
     import distributed  # the test extra installs it: a missing one fails
 
-    from lstm_forecast.runs import read_prices
+    from lstm_forecast.prep.inputs import read_prices
 
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers import this checkout
     config = config_from_dict(tomllib.loads(QUICK))
@@ -96,7 +96,7 @@ def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
     ) as cluster:
         result = league(config, frames, folds=2, fold_length=5, scheduler=cluster.scheduler_address)
         with distributed.Client(cluster.scheduler_address) as client:
-            ran_on = client.run(lambda: "lstm_forecast.backtest" in __import__("sys").modules)
+            ran_on = client.run(lambda: "lstm_forecast.backtest.walk" in __import__("sys").modules)
     assert sorted(result.table["series"]) == ["walk1", "walk2"]
     assert any(ran_on.values())  # the backtests ran in the cluster's worker processes
     assert result.table["rows"].tolist() == [10, 10]

@@ -3,8 +3,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_forecast.config import Config, LayerConfig, ModelConfig, TrainConfig, load_config
-from lstm_forecast.model import build_model, compile_model, keras
+from lstm_forecast.config.load import load_config
+from lstm_forecast.config.schema import Config, LayerConfig, ModelConfig, TrainConfig
+from lstm_forecast.model.build import build_model, compile_model, keras
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
@@ -44,7 +45,7 @@ def test_compile_uses_the_configured_optimizer_and_rate(optimizer):
 
 
 def test_the_pool_lends_one_model_per_shape_with_its_seed_weights_and_keeps_the_newest():
-    from lstm_forecast.model import ModelPool
+    from lstm_forecast.model.build import ModelPool
 
     pool = ModelPool(size=2)
     small, wide = ModelConfig(), ModelConfig(layers=(LayerConfig(units=8),))

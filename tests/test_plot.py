@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_forecast.app.commands import plot as plot_run
 from lstm_forecast.errors import DataError
-from lstm_forecast.runs import plot as plot_run
 
 
 def colour_pixels(png, rgb, tolerance=0.15):

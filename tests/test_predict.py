@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.predict import history_before, predict_rows, predict_series
-from lstm_forecast.transforms import get_transform
-from lstm_forecast.windows import Inputs, fit_scaler, scale
+from lstm_forecast.forecaster.predict import history_before, predict_rows, predict_series
+from lstm_forecast.prep.transforms import get_transform
+from lstm_forecast.prep.windows import Inputs, fit_scaler, scale
 
 
 class LastValueModel:

@@ -15,15 +15,15 @@ import pytest
 from conftest import random_walk
 from typer.testing import CliRunner
 
-from lstm_forecast.bundle import read_run
-from lstm_forecast.cli import app
-from lstm_forecast.config import load_config, with_overrides
+from lstm_forecast.cli.base import app
+from lstm_forecast.config.load import load_config, with_overrides
 from lstm_forecast.errors import BundleError
-from lstm_forecast.evaluate import lag_verdict
+from lstm_forecast.evaluate.metrics import lag_verdict
+from lstm_forecast.forecaster.bundle import read_run
 from lstm_forecast.numbers import price_format, reference_price
-from lstm_forecast.report import render, write_report
-from lstm_forecast.report_parts import format_value
-from lstm_forecast.report_run import run_page
+from lstm_forecast.report.page import render, write_report
+from lstm_forecast.report.parts import format_value
+from lstm_forecast.report.run import run_page
 
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -174,7 +174,7 @@ def test_values_are_escaped_not_markup(trained_run):
 
 
 def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
-    from lstm_forecast.runs import backtest
+    from lstm_forecast.app.commands import backtest
 
     path = tmp_path / "prices.csv"
     random_walk(90, seed=3).to_csv(path, index=False)

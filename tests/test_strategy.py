@@ -8,17 +8,17 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.strategy import (
+from lstm_forecast.strategy.evaluate import evaluate_strategies
+from lstm_forecast.strategy.significance import confidence_set, ranking, spa_test
+from lstm_forecast.strategy.strategies import (
     StrategyConfig,
     add_volatility,
-    evaluate_strategies,
     max_drawdown,
     sharpe_ratio,
     simulate,
     strategy_metrics,
     trial_returns,
 )
-from lstm_forecast.strategy_significance import confidence_set, ranking, spa_test
 
 COST = 5e-4  # the default 5 bps per side
 FAST = StrategyConfig(bootstrap_reps=200)  # enough replications for tests that need no precision
@@ -266,7 +266,7 @@ def test_predictions_that_cannot_be_traded_are_refused():
 
 
 def test_the_equity_figure_draws_every_strategy_beside_buy_and_hold():
-    from lstm_forecast.strategy_plot import equity_figure
+    from lstm_forecast.strategy.plot import equity_figure
 
     prices = random_prices(60, seed=11)
     result = evaluate_strategies(table_of(prices), FAST)

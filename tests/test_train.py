@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 from conftest import random_walk
 
-from lstm_forecast import bundle, runs
-from lstm_forecast.config import load_config, with_overrides
+from lstm_forecast.app import commands as runs
+from lstm_forecast.config.load import load_config, with_overrides
 from lstm_forecast.errors import DataError, ForecastError
-from lstm_forecast.evaluate import evaluate
+from lstm_forecast.evaluate.metrics import evaluate
+from lstm_forecast.forecaster import bundle
 
 RUN_FILES = {
     "model.keras",

@@ -19,10 +19,10 @@ import pytest
 from conftest import TINY_CONFIG, random_walk
 from typer.testing import CliRunner
 
-from lstm_forecast.cli import app
+from lstm_forecast.cli.base import app
 from lstm_forecast.errors import ConfigError
-from lstm_forecast.pooled import RunningSkill, pooled_skill
-from lstm_forecast.tune import load_tune_config, split_tune_table, toml_value
+from lstm_forecast.evaluate.pooled import RunningSkill, pooled_skill
+from lstm_forecast.tune.search import load_tune_config, split_tune_table, toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SEARCH = """
@@ -210,8 +210,8 @@ def test_two_workers_share_one_study_one_is_interrupted_and_it_resumes(study_fil
 
 
 def test_best_toml_trains(study_files, tmp_path: Path):
-    from lstm_forecast.config import load_config
-    from lstm_forecast.runs import train
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config
 
     config, data = study_files
     out = tmp_path / "study"

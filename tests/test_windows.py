@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import DataError
-from lstm_forecast.transforms import get_transform
-from lstm_forecast.windows import (
+from lstm_forecast.prep.transforms import get_transform
+from lstm_forecast.prep.windows import (
     Inputs,
     fit_scaler,
     join_train_test,
@@ -141,7 +141,7 @@ def frame_of(rows=40, seed=1):
 
 
 def test_one_scaler_per_feature_and_the_target_inverted_alone():
-    from lstm_forecast.features import parse_features
+    from lstm_forecast.data.features import parse_features
 
     frame = frame_of()
     inputs = Inputs(5, "level", parse_features(("Volume", "Close")))
@@ -159,7 +159,7 @@ def test_one_scaler_per_feature_and_the_target_inverted_alone():
 
 
 def test_per_window_normalisation_divides_by_the_last_row():
-    from lstm_forecast.features import parse_features
+    from lstm_forecast.data.features import parse_features
 
     frame = frame_of()
     inputs = Inputs(5, "level", parse_features(("Volume", "return(Close)")), normalize=True)
