@@ -50,7 +50,8 @@ def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int
     from naive_loop import predict_loop_paths  # the reference loop the tests check against
 
     from lstm_forecast.model.build import build_model
-    from lstm_forecast.prep.windows import Inputs, fit_scaler
+    from lstm_forecast.prep.scaling import fit_scaler
+    from lstm_forecast.prep.windows import Inputs
 
     config = load_config(None if name == "default" else ROOT / name)
     inputs = Inputs.from_config(config)

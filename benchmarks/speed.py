@@ -208,7 +208,8 @@ def forecast_section(args) -> None:
     from lstm_forecast.config.load import load_config
     from lstm_forecast.forecaster.forecast import sample_paths
     from lstm_forecast.model.build import build_model
-    from lstm_forecast.prep.windows import Inputs, fit_scaler
+    from lstm_forecast.prep.scaling import fit_scaler
+    from lstm_forecast.prep.windows import Inputs
 
     repeats = args.repeats or FORECAST_REPEATS
     rows = []

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+FIXTURES = ROOT / "tests" / "fixtures"  # golden files and run directories of earlier releases
+
 TINY_CONFIG = """
 [window]
 length = 5

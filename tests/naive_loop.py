@@ -4,7 +4,8 @@ lstm_forecast.forecaster.forecast is tested against, and the baseline of benchma
 import numpy as np
 
 from lstm_forecast.forecaster.forecast import _window_columns
-from lstm_forecast.prep.windows import normalize_windows, scale, unscale
+from lstm_forecast.prep.scaling import scale, unscale
+from lstm_forecast.prep.windows import normalize_windows
 
 
 def predict_loop_paths(

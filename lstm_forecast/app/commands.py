@@ -51,7 +51,7 @@ from lstm_forecast.prep.inputs import (
     resolve_paths,
     step_label,
 )
-from lstm_forecast.prep.windows import Split
+from lstm_forecast.prep.split import Split
 from lstm_forecast.report.run_plots import plot, save_figure
 
 # ---- train --------------------------------------------------------------------------------------
@@ -110,25 +110,24 @@ def one_step_interval(forecaster, predictions: pd.DataFrame, first_row: int) -> 
     """The conformal band of each one-step prediction (rows first_row.. of the forecaster's
     data), added to `predictions` as lower/upper, and how it held: coverage, mean width,
     Winkler score. Nothing when the run has no calibration."""
-    from lstm_forecast.forecaster.calibrate import volatility_before
-    from lstm_forecast.intervals.scores import coverage, mean_width, winkler_score
+    from lstm_forecast.intervals.band import one_step_band
+    from lstm_forecast.intervals.scores import band_scores
 
     calibration, level = forecaster.calibration, forecaster.config.forecast.level
     if calibration is None:
         return {}
     prices = forecaster.data.iloc[:, 0].to_numpy()
-    scale = volatility_before(calibration, prices, first_row + np.arange(len(predictions)))
-    low, high = calibration.offsets(level, 1)
+    rows = first_row + np.arange(len(predictions))
     predicted = predictions["predicted"].to_numpy()
-    predictions["lower"] = predicted * np.exp(low[0] * scale)
-    predictions["upper"] = predicted * np.exp(high[0] * scale)
-    actual, lower, upper = predictions["actual"], predictions["lower"], predictions["upper"]
+    lower, upper, _ = one_step_band(calibration, predicted, prices, rows, level)
+    predictions["lower"], predictions["upper"] = lower, upper
+    scores = band_scores(predictions["actual"], predictions["lower"], predictions["upper"], level)
     return {
         "interval": "conformal",
         "level": level,
-        "coverage": coverage(actual, lower, upper),
-        "mean_width": mean_width(lower, upper),
-        "winkler": winkler_score(actual, lower, upper, 1.0 - level),
+        "coverage": scores["coverage"],
+        "mean_width": scores["width"],
+        "winkler": scores["winkler"],
     }
 
 

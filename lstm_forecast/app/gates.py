@@ -45,7 +45,8 @@ def write_gates(
 
     from lstm_forecast.data.frequency import timestamp_strings
     from lstm_forecast.forecaster.forecaster import Forecaster
-    from lstm_forecast.forecaster.gates import gate_traces, gates_summary, input_moves
+    from lstm_forecast.forecaster.gates import gate_traces
+    from lstm_forecast.forecaster.gates_summary import gates_summary, input_moves
     from lstm_forecast.report.gates_plot import gates_figure
 
     run_dir = Path(run_dir)

@@ -17,6 +17,8 @@ import pandas as pd
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.metrics import rmse, skill
+from lstm_forecast.intervals.band import adaptive_level, one_step_band, origin_scale, path_band
+from lstm_forecast.intervals.scores import band_scores
 from lstm_forecast.prep.windows import CLOSE, Inputs
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ SUMMARY_METRICS = (
     "epochs_run",
     "seconds_per_epoch",
 )
+
+ROW_KEYS = ("actual", "predicted", "scale")  # what each fold keeps of its one-step rows
 
 
 @dataclass(frozen=True)
@@ -215,16 +219,6 @@ def _configured(config: Config) -> str:
     )
 
 
-def _scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
-    from lstm_forecast.intervals.scores import coverage, mean_width, winkler_score
-
-    return {
-        "coverage": coverage(actual, lower, upper),
-        "width": mean_width(lower, upper),
-        "winkler": winkler_score(actual, lower, upper, 1.0 - level),
-    }
-
-
 def _recursive(config: Config, forecaster, frame, origin: int, steps: int, history) -> dict:
     """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, and every
     interval's scores (columns METHOD_coverage, METHOD_width, METHOD_winkler)."""
@@ -243,37 +237,29 @@ def _recursive(config: Config, forecaster, frame, origin: int, steps: int, histo
     sigma = log_return_std(frame.iloc[:origin, 0].to_numpy())
     bands["naive"] = naive_band(last, sigma, steps, level)
     if forecaster.calibration is not None:
-        from lstm_forecast.forecaster.calibrate import volatility_before
-
-        prices = frame.iloc[:, 0].to_numpy()
-        scale = float(volatility_before(forecaster.calibration, prices, [origin])[0])
-        bands["conformal"] = forecaster.calibration.band(predicted, level, scale)
-        adaptive_level = _adaptive_level(forecaster, history, level, config.forecast.gamma)
-        bands["adaptive"] = forecaster.calibration.band(predicted, adaptive_level, scale)
+        calibration = forecaster.calibration
+        scale = origin_scale(calibration, frame.iloc[:, 0].to_numpy(), origin)
+        bands["conformal"] = path_band(calibration, predicted, level, scale)
+        adapted = _adaptive_level(calibration, history, level, config.forecast.gamma)
+        bands["adaptive"] = path_band(calibration, predicted, adapted, scale)
     if config.forecast.samples > 0:
         dropout = forecaster.forecast(steps, origin=date, interval="dropout").table
         dropout = dropout.dropna(subset=["predicted"])
         bands["dropout"] = (dropout["lower"].to_numpy(), dropout["upper"].to_numpy())
     for method, (lower, upper) in bands.items():
-        for key, value in _scores(actual, lower, upper, level).items():
+        for key, value in band_scores(actual, lower, upper, level).items():
             out[f"{method}_{key}"] = value
     out["coverage"] = out.get(f"{_configured(config)}_coverage", float("nan"))
     return out
 
 
-def _adaptive_level(forecaster, history: list, level: float, gamma: float) -> float:
-    """The level adaptive conformal inference reaches over the one-step predictions of the
-    earlier folds (the data that continued the earlier models), from this fold's calibration."""
-    from lstm_forecast.forecaster.calibrate import adaptive_online, bounded_level
-
+def _adaptive_level(calibration, history: list, level: float, gamma: float) -> float:
+    """The adaptive level over the one-step predictions of the earlier folds (the data that
+    continued the earlier models), from this fold's calibration."""
     if not history or not all("scale" in h for h in history):
         return level
-    actual = np.concatenate([h["actual"] for h in history])
-    predicted = np.concatenate([h["predicted"] for h in history])
-    scale = np.concatenate([h["scale"] for h in history])
-    calibration = forecaster.calibration
-    *_, next_alpha = adaptive_online(calibration, actual, predicted, scale, level, gamma)
-    return bounded_level(calibration, 1.0 - next_alpha)
+    actual, predicted, scale = (np.concatenate([h[key] for h in history]) for key in ROW_KEYS)
+    return adaptive_level(calibration, actual, predicted, scale, level, gamma)
 
 
 def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
@@ -288,18 +274,13 @@ def _one_step_bands(config: Config, forecaster, table: pd.DataFrame) -> dict:
     rows = {"actual": actual, "predicted": predicted}
     rows["naive"] = (previous * low[0], previous * high[0])
     if forecaster.calibration is not None:
-        from lstm_forecast.forecaster.calibrate import volatility_before
-
-        lower, upper = forecaster.calibration.offsets(level, 1)
         first = len(forecaster.data) - len(table)  # the fold's rows end the data it knows
         prices = forecaster.data.iloc[:, 0].to_numpy()
-        scale = volatility_before(forecaster.calibration, prices, np.arange(first, len(prices)))
+        calibration, fold_rows = forecaster.calibration, np.arange(first, len(prices))
+        lower, upper, scale = one_step_band(calibration, predicted, prices, fold_rows, level)
         rows["scale"] = scale
-        rows["calibration"] = forecaster.calibration
-        rows["conformal"] = (
-            predicted * np.exp(lower[0] * scale),
-            predicted * np.exp(upper[0] * scale),
-        )
+        rows["calibration"] = calibration
+        rows["conformal"] = (lower, upper)
     return rows
 
 
@@ -307,7 +288,7 @@ def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
     """One-step interval scores over the rows of all folds: static conformal (each fold's own
     calibration), adaptive conformal (one online pass over all rows, Gibbs & Candes 2021,
     starting from the first fold's calibration errors) and the naive band."""
-    from lstm_forecast.forecaster.calibrate import adaptive_online
+    from lstm_forecast.intervals.band import adaptive_online
 
     level = config.forecast.level
     actual = np.concatenate([f["actual"] for f in folds])
@@ -316,14 +297,14 @@ def _pooled_one_step(config: Config, folds: list[dict]) -> dict:
         if all(method in f for f in folds):
             lower = np.concatenate([f[method][0] for f in folds])
             upper = np.concatenate([f[method][1] for f in folds])
-            scores[method] = _scores(actual, lower, upper, level)
+            scores[method] = band_scores(actual, lower, upper, level)
     if all("calibration" in f for f in folds):
         predicted = np.concatenate([f["predicted"] for f in folds])
         scale = np.concatenate([f["scale"] for f in folds])
         lower, upper, _ = adaptive_online(
             folds[0]["calibration"], actual, predicted, scale, level, config.forecast.gamma
         )
-        scores["adaptive"] = _scores(actual, lower, upper, level)
+        scores["adaptive"] = band_scores(actual, lower, upper, level)
     return scores
 
 

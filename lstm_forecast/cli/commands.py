@@ -28,7 +28,6 @@ from lstm_forecast.cli.options import (
     SepOption,
     SetOption,
     TargetOption,
-    backtest_league,
     graceful_stop,
     refuse_forecast_options,
     resolved_config,
@@ -72,21 +71,10 @@ def train(
     from lstm_forecast.cli.console import print_run
 
     with user_errors(), graceful_stop() as stop:
-        resolved = resolved_config(
-            config,
-            settings,
-            data__path=str(data) if data else None,
-            data__test_path=str(test) if test else None,
-            data__target=target,
-            data__date_column=date_column,
-            data__sep=sep,
-            data__decimal=decimal,
-            data__test_start=test_start,
-            train__epochs=epochs,
-            train__seed=seed,
-            model__cell=cell,
-            train__engine=engine,
-        )
+        resolved = resolved_config(config, settings, data=data, test=test, target=target,
+                                   date_column=date_column, sep=sep, decimal=decimal,
+                                   test_start=test_start, epochs=epochs, seed=seed, cell=cell,
+                                   engine=engine)  # fmt: skip
         from lstm_forecast.app import commands as runs
 
         verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
@@ -293,22 +281,10 @@ def backtest(
                        epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
                        engine=engine, refit=refit)  # fmt: skip
     with user_errors():
-        resolved = resolved_config(
-            config,
-            settings,
-            data__path=str(data[0]) if data else None,
-            data__target=target,
-            data__date_column=date_column,
-            data__sep=sep,
-            data__decimal=decimal,
-            train__epochs=epochs,
-            train__seed=seed,
-            forecast__samples=samples,
-            forecast__level=level,
-            model__cell=cell,
-            train__engine=engine,
-            backtest__refit=refit,
-        )
+        resolved = resolved_config(config, settings, data=data[0] if data else None,
+                                   target=target, date_column=date_column, sep=sep,
+                                   decimal=decimal, epochs=epochs, seed=seed, samples=samples,
+                                   level=level, cell=cell, engine=engine, refit=refit)  # fmt: skip
         from lstm_forecast.app import commands as runs
 
         with fold_progress(folds) as fold_done:
@@ -323,3 +299,19 @@ def backtest(
     print_backtest(result.summary)
     typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
     typer.echo(report_command(result.out_dir))
+
+
+def backtest_league(
+    config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options
+):
+    """`backtest` of several series: the league table (lstm_forecast.app.league)."""
+    with user_errors():
+        from lstm_forecast.app.league import run_league, table_lines
+
+        resolved = resolved_config(config, settings, **options)
+        out = out or timestamped_dir("backtests", config)
+        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
+                            report=typer.echo)  # fmt: skip
+    for line in table_lines(result.table):
+        typer.echo(line)
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")

@@ -43,7 +43,7 @@ def gates(
     """
     with user_errors():
         from lstm_forecast.app.gates import write_gates
-        from lstm_forecast.forecaster.gates import summary_lines
+        from lstm_forecast.forecaster.gates_summary import summary_lines
 
         result = write_gates(run_dir, date, out, overwrite, layer)
     for line in summary_lines(result.summary):

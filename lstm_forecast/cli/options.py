@@ -121,44 +121,45 @@ def refuse_forecast_options(*values) -> None:
         )
 
 
+# The one table of command-line options that set a config key: option name -> [section] key.
+# Every command's options reach the config through it (resolved_config, config_overrides).
+OPTION_KEYS = {
+    "data": "data__path",
+    "test": "data__test_path",
+    "target": "data__target",
+    "date_column": "data__date_column",
+    "sep": "data__sep",
+    "decimal": "data__decimal",
+    "test_start": "data__test_start",
+    "epochs": "train__epochs",
+    "seed": "train__seed",
+    "engine": "train__engine",
+    "cell": "model__cell",
+    "samples": "forecast__samples",
+    "level": "forecast__level",
+    "refit": "backtest__refit",
+}
+
+
+def config_overrides(**options) -> dict:
+    """Command-line options (by their names in OPTION_KEYS) as config overrides; paths as
+    strings, options not given (None) left out by with_overrides."""
+    return {
+        OPTION_KEYS[name]: str(value) if isinstance(value, Path) else value
+        for name, value in options.items()
+    }
+
+
 def resolved_config(config: Path | None, settings: list[str] | None, **options):
-    """The config file (or the defaults), then the named options, then every --set."""
+    """The config file (or the defaults), then the named options (OPTION_KEYS), then every
+    --set: parsed and validated once, here."""
     from lstm_forecast.config.load import apply_settings, load_config, with_overrides
 
-    return apply_settings(with_overrides(load_config(config), **options), settings or [])
+    overrides = config_overrides(**options)
+    return apply_settings(with_overrides(load_config(config), **overrides), settings or [])
 
 
 def timestamped_dir(folder: str, config: Path | None) -> Path:
     """Default output directory: FOLDER/CONFIG-NAME-YYYYMMDD-HHMMSS."""
     stem = config.stem if config else "default"
     return Path(folder) / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
-
-
-def backtest_league(
-    config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler, **options
-):
-    """`backtest` of several series: the league table (lstm_forecast.app.league)."""
-    with user_errors():
-        from lstm_forecast.app.league import run_league, table_lines
-
-        resolved = resolved_config(
-            config,
-            settings,
-            data__target=options["target"],
-            data__date_column=options["date_column"],
-            data__sep=options["sep"],
-            data__decimal=options["decimal"],
-            train__epochs=options["epochs"],
-            train__seed=options["seed"],
-            forecast__samples=options["samples"],
-            forecast__level=options["level"],
-            model__cell=options["cell"],
-            train__engine=options["engine"],
-            backtest__refit=options["refit"],
-        )
-        out = out or timestamped_dir("backtests", config)
-        result = run_league(resolved, data, folds, fold_length, out, overwrite, jobs, scheduler,
-                            report=typer.echo)  # fmt: skip
-    for line in table_lines(result.table):
-        typer.echo(line)
-    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")

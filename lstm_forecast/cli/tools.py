@@ -23,6 +23,7 @@ from lstm_forecast.cli.options import (
     SepOption,
     SetOption,
     TargetOption,
+    config_overrides,
     resolved_config,
     user_errors,
 )
@@ -50,10 +51,8 @@ def inspect(
     with user_errors():
         from lstm_forecast.app import commands as runs
 
-        resolved = resolved_config(
-            config, settings, data__target=target, data__date_column=date_column,
-            data__sep=sep, data__decimal=decimal,
-        )  # fmt: skip
+        resolved = resolved_config(config, settings, target=target, date_column=date_column,
+                                   sep=sep, decimal=decimal)  # fmt: skip
         lines = runs.inspect(csv, resolved)
     for line in lines:
         typer.echo(line)
@@ -171,12 +170,11 @@ def tune(
     Example: lstm-forecast tune --config configs/tune.toml --trials 30 --out tunes/quick
     """
     with user_errors():
+        from lstm_forecast.tune.results import result_lines
         from lstm_forecast.tune.search import load_tune_config
-        from lstm_forecast.tune.study import result_lines, run_tune
+        from lstm_forecast.tune.study import run_tune
 
-        base, space = load_tune_config(
-            config, settings or [], data__path=str(data) if data else None
-        )
+        base, space = load_tune_config(config, settings or [], **config_overrides(data=data))
 
         out = out or Path("tunes") / config.stem
         try:

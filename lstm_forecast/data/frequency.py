@@ -299,3 +299,18 @@ def resample(frame: pd.DataFrame | pd.Series, rule: str) -> pd.DataFrame | pd.Se
     "1h"), labelled as pandas labels buckets; buckets without prices are dropped."""
     resampled = frame.resample(check_rule(rule)).last()
     return resampled.dropna() if isinstance(resampled, pd.Series) else resampled.dropna(how="all")
+
+
+def check_same_step(new: pd.DatetimeIndex, known: pd.DatetimeIndex, source: str) -> None:
+    """Prices with another step than the training data's (weekly rows for a daily model) would
+    be read as if they were daily: one line, not predictions that mean nothing."""
+    try:
+        new_step, known_step = infer_frequency(new), infer_frequency(known)
+    except DataError:  # too few rows or no regular step to compare: nothing to say
+        return
+    if new_step.step != known_step.step:
+        raise DataError(
+            f"{source}: its rows are {new_step.describe()}, but this run was trained on "
+            f"{known_step.describe()}; give prices with the run's step, or train on these "
+            "(a [data] resample rule changes a file's step)"
+        )

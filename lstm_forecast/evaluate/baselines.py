@@ -71,10 +71,22 @@ def baseline_predictions(
             f"baseline rows must lie in 1..{len(values) - 1} (each needs the row before); "
             f"got {rows.min()}..{rows.max()}"
         )
-    previous = values[rows - 1]
+    previous_close = None if close is None else close.to_numpy(dtype=np.float64)[rows - 1]
+    return from_previous(values[rows - 1], drift, previous_close)
+
+
+def from_previous(
+    previous: np.ndarray, drift: float = 0.0, previous_close: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Every baseline's predictions from the rows before the predicted ones: the one place a
+    baseline is defined (a new one is added here, with its label in BASELINE_LABELS and its
+    place in BASELINE_ORDER). `previous`: the target's price on the row before; `drift`: the
+    training span's mean change; `previous_close`: the row before's Close, when the target is
+    the Open and the data has one."""
+    previous = np.asarray(previous, dtype=np.float64)
     predictions = {"persistence": previous, "drift": previous + drift}
-    if close is not None:
-        predictions["previous_close"] = close.to_numpy(dtype=np.float64)[rows - 1]
+    if previous_close is not None:
+        predictions["previous_close"] = np.asarray(previous_close, dtype=np.float64)
     return predictions
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_forecast.evaluate.baselines import BASELINE_LABELS
+from lstm_forecast.evaluate.baselines import BASELINE_LABELS, from_previous
 from lstm_forecast.numbers import reference_price
 
 MAX_LAG_DAYS = 5  # lag diagnosis looks at shifts 0..5
@@ -162,9 +162,7 @@ def evaluate(
     actual = np.asarray(actual, dtype=np.float64)
     predicted = np.asarray(predicted, dtype=np.float64)
     previous_actual = np.asarray(previous_actual, dtype=np.float64)
-    predictions = {"persistence": previous_actual, "drift": previous_actual + drift}
-    if previous_close is not None:
-        predictions["previous_close"] = np.asarray(previous_close, dtype=np.float64)
+    predictions = from_previous(previous_actual, drift, previous_close)
     if baseline not in predictions:
         raise ValueError(
             f"baseline {baseline!r} has no predictions here; available: {', '.join(predictions)}"

@@ -205,7 +205,7 @@ def _version(package: str) -> str | None:
 
 def checked_scaler(params: dict, columns: int, directory: Path):
     """A scaler from scaler.json, checked: finite bounds, one per model input, min < max."""
-    from lstm_forecast.prep.windows import scaler_from_dict
+    from lstm_forecast.prep.scaling import scaler_from_dict
 
     where = f"{directory}/scaler.json"
     try:

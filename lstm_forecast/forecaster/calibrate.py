@@ -14,13 +14,6 @@ from lstm_forecast.errors import DataError
 from lstm_forecast.prep.windows import Inputs
 
 
-def bounded_level(calibration, level: float) -> float:
-    """`level` clipped to what the calibration's errors can bound at every step: with m errors
-    a band of level up to m / (m + 1) is finite. Adaptive levels can ask for more."""
-    fewest = min(len(errors) for errors in calibration.errors)
-    return float(np.clip(level, 0.01, fewest / (fewest + 1) - 1e-6))
-
-
 def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
     """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
     best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
@@ -31,7 +24,7 @@ def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs)
     if not inputs.target_transform.log_ratio or rows.size == 0:
         return 1.0
     from lstm_forecast.forecaster.predict import PREDICT_BATCH_SIZE
-    from lstm_forecast.prep.windows import scale, unscale
+    from lstm_forecast.prep.scaling import scale, unscale
 
     matrix = inputs.matrix(frame)
     windows, divisor = inputs.windows(matrix, rows)
@@ -46,7 +39,7 @@ def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs)
 def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
     held-out windows were never trained on), their log errors per step."""
-    from lstm_forecast.forecaster.forecast import point_paths
+    from lstm_forecast.forecaster.origins import point_paths
     from lstm_forecast.intervals.conformal import Calibration, min_origins, volatility
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
@@ -119,33 +112,6 @@ def _actuals(prices: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
     """(origins, steps) the prices of rows origin + 1 .. origin + steps; NaN past the data."""
     targets = origins[:, None] + np.arange(1, steps + 1)
     return np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
-
-
-def volatility_before(calibration, prices: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The scale of each row's band: the volatility at the row before it (its forecast origin),
-    from prices up to that row only; 1 for a calibration of raw errors."""
-    from lstm_forecast.intervals.conformal import volatility
-
-    rows = np.asarray(rows, dtype=np.intp)
-    if calibration.scale != "volatility":
-        return np.ones(rows.size)
-    return volatility(np.asarray(prices, dtype=np.float64)[: rows.max()])[rows - 1]
-
-
-def adaptive_online(calibration, actual, predicted, scale, level: float, gamma: float):
-    """Adaptive conformal inference over one-step predictions, on the calibration's own scores
-    (errors divided by `scale` when it is volatility-scaled). Returns (lower, upper, next_alpha)
-    with the bands in prices."""
-    from lstm_forecast.intervals.adaptive import adaptive_alphas
-
-    actual, predicted = np.asarray(actual, np.float64), np.asarray(predicted, np.float64)
-    scores = (np.log(actual) - np.log(predicted)) / scale  # what the calibration holds
-    ones = np.ones_like(scores)
-    result = adaptive_alphas(np.exp(scores), ones, np.asarray(calibration.errors[0]), level, gamma)
-    with np.errstate(divide="ignore"):  # an unbounded band's lower end is 0: log is -inf
-        lower = predicted * np.exp(np.log(result.lower) * scale)  # from score units to prices
-        upper = predicted * np.exp(np.log(result.upper) * scale)
-    return lower, upper, result.next_alpha
 
 
 def combination_weights(forecasts: np.ndarray, actual: np.ndarray, last: np.ndarray) -> tuple:

@@ -24,7 +24,9 @@ from lstm_forecast.data.frequency import (
     timestamp_strings,
 )
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.prep.windows import Inputs, apply_scaling, as_frame, undo_scaling
+from lstm_forecast.prep.scaling import apply_scaling, undo_scaling
+from lstm_forecast.prep.split import as_frame
+from lstm_forecast.prep.windows import Inputs
 
 # ---- the compiled loop --------------------------------------------------------------------------
 
@@ -101,7 +103,7 @@ def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_nor
 
 
 @functools.lru_cache(maxsize=8)
-def _compiled(model, dropout: bool, target_normalized: bool):
+def compiled_paths(model, dropout: bool, target_normalized: bool):
     """The XLA-compiled horizon loop of a model; it compiles once per (batch, steps) shape."""
     import tensorflow as tf
 
@@ -144,7 +146,7 @@ def sample_paths(
     import tensorflow as tf
 
     window, normalized = _window_columns(window, normalized)
-    compiled = _compiled(model, samples > 0, bool(normalized[0]))
+    compiled = compiled_paths(model, samples > 0, bool(normalized[0]))
     constants = (
         tf.constant(scaler.scale_, tf.float32),
         tf.constant(scaler.min_, tf.float32),
@@ -250,7 +252,7 @@ def forecast_series(
     known = frame.iloc[: origin_row + 1]  # nothing after the origin is read
     window = inputs.matrix(known)[-inputs.length :]  # (length, columns)
     model_paths = sample_paths(model, window, steps, samples, scaler, inputs.normalized, seed=seed)
-    paths = _to_prices(model_paths, inputs, float(inputs.base_values(known)[-1]), shrinkage)
+    paths = to_prices(model_paths, inputs, float(inputs.base_values(known)[-1]), shrinkage)
     if combine is not None:
         paths = combine(paths, float(prices.iloc[origin_row]))
     median, lower, upper = interval(paths, level)
@@ -287,53 +289,12 @@ def forecast_series(
     )
 
 
-def _to_prices(model_paths: np.ndarray, inputs: Inputs, last_base, shrinkage: float) -> np.ndarray:
+def to_prices(model_paths: np.ndarray, inputs: Inputs, last_base, shrinkage: float) -> np.ndarray:
     """Price paths from model-space paths; log-ratio outputs are shrunk toward the baseline.
     `last_base`: the base price each path starts from, a number or (paths, 1)."""
     if inputs.target_transform.log_ratio:
         model_paths = shrinkage * model_paths
     return inputs.target_transform.inverse_path(model_paths, last_base)
-
-
-ORIGINS_BUCKET = 64
-
-
-def point_paths(
-    model,
-    scaler,
-    frame: pd.DataFrame,
-    origin_rows: np.ndarray,
-    steps: int,
-    inputs: Inputs,
-    shrinkage: float = 1.0,
-) -> np.ndarray:
-    """Deterministic recursive forecasts (dropout off) of `steps` rows after each of
-    `origin_rows`, in one compiled call: prices (origins, steps). Used to collect the
-    out-of-sample errors that calibrate conformal intervals."""
-    import tensorflow as tf
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    origin_rows = np.asarray(origin_rows, dtype=np.intp)
-    matrix = inputs.matrix(frame)  # (rows, columns)
-    # window k holds matrix[k : k + length]; the one ending at row o starts at o - length + 1
-    starts = sliding_window_view(matrix, inputs.length, axis=0)[origin_rows - inputs.length + 1]
-    starts = starts.transpose(0, 2, 1)  # (origins, length, columns)
-    # XLA compiles once per batch shape: padded to a multiple of ORIGINS_BUCKET (repeating the
-    # last window), walk-forward folds whose origin counts differ by a few share one compilation
-    padded = -(-len(starts) // ORIGINS_BUCKET) * ORIGINS_BUCKET
-    starts = np.concatenate([starts, np.repeat(starts[-1:], padded - len(starts), axis=0)])
-    start = tf.constant(starts, tf.float32)
-    normalized = inputs.normalized
-    compiled = _compiled(model, False, bool(normalized[0]))
-    constants = (
-        tf.constant(scaler.scale_, tf.float32),
-        tf.constant(scaler.min_, tf.float32),
-        tf.constant(normalized),
-    )
-    model_paths = compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
-    model_paths = model_paths[: len(origin_rows)]
-    bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
-    return _to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)
 
 
 def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:

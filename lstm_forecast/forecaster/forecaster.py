@@ -23,14 +23,10 @@ from lstm_forecast.config.load import as_config, with_overrides
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
-from lstm_forecast.forecaster.calibrate import (
-    adaptive_online,
-    bounded_level,
-    calibrate,
-    fit_shrinkage,
-    volatility_before,
-)
-from lstm_forecast.prep.windows import CLOSE, Inputs, model_columns, scaler_to_dict
+from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
+from lstm_forecast.intervals.band import adaptive_level, origin_scale, path_band, volatility_before
+from lstm_forecast.prep.scaling import scaler_to_dict
+from lstm_forecast.prep.windows import CLOSE, Inputs, model_columns, same_columns
 
 if TYPE_CHECKING:
     from lstm_forecast.model.build import ModelPool
@@ -164,7 +160,11 @@ class Forecaster:
         from lstm_forecast.data.frequency import same_day_keys
         from lstm_forecast.forecaster.predict import history_before, predict_series
 
-        new = self.data if prices is None else self._same_columns(prices, source)
+        new = (
+            self.data
+            if prices is None
+            else same_columns(prices, self.config, self.data, self.inputs, source)
+        )
         table = predict_series(
             self.model,
             self.scaler,
@@ -217,15 +217,14 @@ class Forecaster:
 
         if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
             raise ConfigError(f"steps must be a whole number, got {steps!r}")
-        config = with_overrides(
-            self.config,
-            "forecast settings",
-            **{f"forecast__{key}": value for key, value in settings.items()},
-        )
+        config = self.config  # parsed and validated once; rebuilt only for settings given
+        if any(value is not None for value in settings.values()):
+            overrides = {f"forecast__{key}": value for key, value in settings.items()}
+            config = with_overrides(self.config, "forecast settings", **overrides)
         if prices is None:
             frame = self.data
         else:
-            new = self._same_columns(prices, source)
+            new = same_columns(prices, self.config, self.data, self.inputs, source)
             earlier = history_before(self.data, new).set_axis(new.columns, axis=1)
             frame = pd.concat([earlier, new])
         options = config.forecast
@@ -241,10 +240,10 @@ class Forecaster:
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)
 
-            scale = volatility_before(self.calibration, frame.iloc[:, 0].to_numpy(), [row + 1])
+            scale = origin_scale(self.calibration, frame.iloc[:, 0].to_numpy(), row + 1)
 
             def band(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                return self.calibration.band(point, level, float(scale[0]))
+                return path_band(self.calibration, point, level, scale)
 
         return forecast_series(
             self.model,
@@ -286,41 +285,8 @@ class Forecaster:
         predicted = predict_rows(self.model, self.scaler, frame, rows, self.inputs, self.shrinkage)
         prices = frame.iloc[:, 0].to_numpy()
         scale = volatility_before(self.calibration, prices, rows)
-        *_, next_alpha = adaptive_online(
-            self.calibration, prices[rows], predicted, scale, options.level, options.gamma
-        )
-        return bounded_level(self.calibration, 1.0 - next_alpha)
-
-    def _same_columns(self, prices, source: str) -> pd.DataFrame:
-        """`prices` in this forecaster's columns (target, feature columns, Close), or one line
-        naming the missing column."""
-        frame = model_columns(prices, self.config, source)
-        missing = [column for column in self.data.columns if column not in frame.columns]
-        if missing:
-            raise DataError(
-                f"{source}: no {', '.join(map(repr, missing))} column; this run was trained with "
-                f"{', '.join(map(str, self.data.columns))}"
-            )
-        frame = frame[list(self.data.columns)]
-        self.inputs.check_prices(frame, source)
-        self._check_step(frame, source)
-        return frame
-
-    def _check_step(self, frame: pd.DataFrame, source: str) -> None:
-        """Prices with another step than the training data's (weekly rows for a daily model)
-        would be read as if they were daily: one line, not predictions that mean nothing."""
-        from lstm_forecast.data.frequency import infer_frequency
-
-        try:
-            new, known = infer_frequency(frame.index), infer_frequency(self.data.index)
-        except DataError:  # too few rows or no regular step to compare: nothing to say
-            return
-        if new.step != known.step:
-            raise DataError(
-                f"{source}: its rows are {new.describe()}, but this run was trained on "
-                f"{known.describe()}; give prices with the run's step, or train on these "
-                "(a [data] resample rule changes a file's step)"
-            )
+        calibration, level, gamma = self.calibration, options.level, options.gamma
+        return adaptive_level(calibration, prices[rows], predicted, scale, level, gamma)
 
     # ---- files ---------------------------------------------------------------------------------
 

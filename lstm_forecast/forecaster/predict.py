@@ -7,7 +7,9 @@ import pandas as pd
 
 from lstm_forecast.data.frequency import on_clock_of, same_day_keys, timestamp_strings
 from lstm_forecast.errors import DataError
-from lstm_forecast.prep.windows import CLOSE, Inputs, as_frame, scale, unscale
+from lstm_forecast.prep.scaling import scale, unscale
+from lstm_forecast.prep.split import as_frame
+from lstm_forecast.prep.windows import CLOSE, Inputs
 
 PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
 

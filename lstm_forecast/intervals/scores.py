@@ -72,3 +72,12 @@ def naive_band(
     z = NormalDist().inv_cdf((1.0 + level) / 2)
     spread = z * sigma * np.sqrt(np.arange(1, steps + 1))  # (steps,)
     return last_price * np.exp(-spread), last_price * np.exp(spread)
+
+
+def band_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> dict:
+    """How a band at `level` held: coverage, mean width and Winkler score, over the same rows."""
+    return {
+        "coverage": coverage(actual, lower, upper),
+        "width": mean_width(lower, upper),
+        "winkler": winkler_score(actual, lower, upper, 1.0 - level),
+    }

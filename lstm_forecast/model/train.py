@@ -15,7 +15,8 @@ import pandas as pd
 
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.prep.windows import Inputs, as_frame, training_rows, training_windows
+from lstm_forecast.prep.split import as_frame
+from lstm_forecast.prep.windows import Inputs, training_rows, training_windows
 
 if TYPE_CHECKING:
     from lstm_forecast.model.build import ModelPool

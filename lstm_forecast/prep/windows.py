@@ -12,91 +12,14 @@ from sklearn.preprocessing import MinMaxScaler
 from lstm_forecast.config.schema import Config
 from lstm_forecast.data.features import Feature, compute
 from lstm_forecast.data.features import history_rows as feature_history_rows
-from lstm_forecast.data.frequency import on_clock_of, timestamp_string
+from lstm_forecast.data.frequency import timestamp_string
+from lstm_forecast.data.quality import SUSPICIOUS_MOVE  # the data-quality report's threshold
 from lstm_forecast.errors import DataError
+from lstm_forecast.prep.scaling import fit_scaler, scale, scale_target
+from lstm_forecast.prep.split import as_frame
 from lstm_forecast.prep.transforms import TargetTransform, get_transform
 
 CLOSE = "Close"  # the name the Close column beside an Open target has in a model frame
-
-
-@dataclass(frozen=True)
-class Split:
-    """Data cut in time: rows [0, n_train) train the model, the rest test it."""
-
-    frame: pd.DataFrame  # float64 by date, oldest first: the target price, then feature columns
-    n_train: int
-
-    @property
-    def prices(self) -> pd.Series:
-        return self.frame.iloc[:, 0]
-
-    @property
-    def train(self) -> pd.Series:
-        return self.prices.iloc[: self.n_train]
-
-    @property
-    def test(self) -> pd.Series:
-        return self.prices.iloc[self.n_train :]
-
-    @property
-    def train_frame(self) -> pd.DataFrame:
-        return self.frame.iloc[: self.n_train]
-
-
-def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
-    """A price series as a one-column frame; frames pass through."""
-    return data.to_frame() if isinstance(data, pd.Series) else data
-
-
-def split_by_fraction(prices: pd.Series | pd.DataFrame, test_fraction: float, source: str) -> Split:
-    """The newest `test_fraction` of rows (at least one) become the test span."""
-    n_test = max(1, round(len(prices) * test_fraction))
-    if n_test >= len(prices):
-        raise DataError(
-            f"{source}: {'1 row is' if len(prices) == 1 else f'{len(prices)} rows are'} too few "
-            f"to keep {n_test} "
-            "for testing and train on the rest; give more data (a window needs more rows than "
-            "its length)"
-        )
-    return Split(frame=as_frame(prices), n_train=len(prices) - n_test)
-
-
-def split_by_date(prices: pd.Series | pd.DataFrame, test_start: str, source: str) -> Split:
-    """Rows dated on or after `test_start` become the test span."""
-    try:
-        start = pd.Timestamp(test_start)
-    except ValueError as e:
-        raise DataError(
-            f"test_start {test_start!r} is not a date; use ISO form like 2018-01-01"
-        ) from e
-    n_train = int(np.searchsorted(prices.index.to_numpy(), start.to_datetime64(), side="left"))
-    first, last = prices.index[0].date(), prices.index[-1].date()
-    if n_train == 0 or n_train == len(prices):
-        raise DataError(
-            f"{source}: test_start {start.date()} leaves no rows on one side; "
-            f"the data runs from {first} to {last}"
-        )
-    return Split(frame=as_frame(prices), n_train=n_train)
-
-
-def join_train_test(
-    train: pd.Series | pd.DataFrame, test: pd.Series | pd.DataFrame, test_source: str
-) -> Split:
-    """The reference way: a separate test file that continues the training data in time.
-    The test rows take the training file's clock (with or without UTC offsets)."""
-    test = test.set_axis(on_clock_of(test.index, train.index), axis=0)
-    missing = [c for c in as_frame(train).columns if c not in as_frame(test).columns]
-    if missing:
-        raise DataError(
-            f"{test_source}: no {', '.join(map(repr, missing))} column, which the training file "
-            "has and the model reads; give the test file the same columns"
-        )
-    if test.index[0] <= train.index[-1]:
-        raise DataError(
-            f"{test_source}: the test data starts on {test.index[0].date()}, not after the training "
-            f"data ends ({train.index[-1].date()}); give a test CSV that continues the training CSV"
-        )
-    return Split(frame=pd.concat([as_frame(train), as_frame(test)]), n_train=len(train))
 
 
 @dataclass(frozen=True)
@@ -209,69 +132,14 @@ def normalize_windows(windows: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray
     return windows / divisor[:, None, :], divisor[:, 0]
 
 
-def fit_scaler(train_model_values: np.ndarray) -> MinMaxScaler:
-    """MinMax scaler to [0, 1] per column, fit on training values alone (NaN is ignored).
-
-    A 1-D array is one column.
-    """
-    values = np.asarray(train_model_values, dtype=np.float64)
-    return MinMaxScaler(feature_range=(0, 1)).fit(values.reshape(len(values), -1))
-
-
-def scaler_to_dict(scaler: MinMaxScaler) -> dict:
-    """The scaler's parameters as plain JSON-able data (no pickle)."""
-    return {
-        "kind": "MinMaxScaler",
-        "feature_range": list(scaler.feature_range),
-        "data_min": scaler.data_min_.tolist(),
-        "data_max": scaler.data_max_.tolist(),
-    }
-
-
-def scaler_from_dict(params: dict) -> MinMaxScaler:
-    """Rebuild a fitted MinMaxScaler: fitting on the two rows (min, max) gives the same transform."""
-    scaler = MinMaxScaler(feature_range=tuple(params["feature_range"]))
-    return scaler.fit(np.vstack([params["data_min"], params["data_max"]]))
-
-
 # MinMaxScaler.transform is `values * scale_ + min_` per column. It is written out here once, for
 # NumPy arrays and TensorFlow tensors alike, because the compiled forecast loop (forecast.py)
 # must scale inside the TensorFlow graph, where sklearn cannot run.
 
 
-def apply_scaling(values, multiplier, offset):
-    """values * multiplier + offset: MinMax scaling of model-space values (NaN stays NaN)."""
-    return values * multiplier + offset
-
-
-def undo_scaling(scaled, multiplier, offset):
-    """The inverse of apply_scaling."""
-    return (scaled - offset) / multiplier
-
-
-def scale(scaler: MinMaxScaler, model_values: np.ndarray) -> np.ndarray:
-    """Scale values whose last axis is the scaler's columns (a 1-D array: the target column)."""
-    values = np.asarray(model_values, dtype=np.float64)
-    if values.ndim == 1:
-        return scale_target(scaler, values)
-    return apply_scaling(values, scaler.scale_, scaler.min_)
-
-
-def scale_target(scaler: MinMaxScaler, values: np.ndarray) -> np.ndarray:
-    """Scale target (column 0) values alone."""
-    return apply_scaling(np.asarray(values, dtype=np.float64), scaler.scale_[0], scaler.min_[0])
-
-
-def unscale(scaler: MinMaxScaler, scaled: np.ndarray) -> np.ndarray:
-    """Inverse of scaling for model outputs: the target column (0) alone, whatever the number
-    of input columns."""
-    return undo_scaling(np.asarray(scaled, dtype=np.float64), scaler.scale_[0], scaler.min_[0])
-
-
 # A log-ratio target (log return, residual) of this size or more is a split, a data error, or a
 # base column that does not match the target (the reference Google file's Close is not
 # split-adjusted before 2014-03-27 while its Open is); windows that hold one are not trained on.
-SUSPICIOUS_MOVE = 0.40  # the same threshold as the data-quality report (quality.SUSPICIOUS_MOVE)
 
 
 def training_rows(matrix: np.ndarray, inputs: Inputs) -> np.ndarray:
@@ -403,3 +271,21 @@ def _close_column(columns) -> str | None:
         if "close" in str(column).strip().lower().split("/"):
             return column
     return None
+
+
+def same_columns(prices, config, known: pd.DataFrame, inputs: Inputs, source: str) -> pd.DataFrame:
+    """`prices` in the columns of the data a model knows (target, feature columns, Close), with
+    its step; or one line naming the missing column or the other step."""
+    from lstm_forecast.data.frequency import check_same_step
+
+    frame = model_columns(prices, config, source)
+    missing = [column for column in known.columns if column not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{source}: no {', '.join(map(repr, missing))} column; this run was trained with "
+            f"{', '.join(map(str, known.columns))}"
+        )
+    frame = frame[list(known.columns)]
+    inputs.check_prices(frame, source)
+    check_same_step(frame.index, known.index, source)
+    return frame

@@ -19,12 +19,8 @@ def gates_section(forecaster, window_end=None, layer: int = 1) -> dict:
     """A report section (report_parts._section) of the gates over the window ending on
     `window_end` (default: the last row of the forecaster's data): the figure of `layer`
     embedded, the summary as paragraphs and a table; its numbers also under "summary"."""
-    from lstm_forecast.forecaster.gates import (
-        gate_traces,
-        gates_summary,
-        input_moves,
-        summary_lines,
-    )
+    from lstm_forecast.forecaster.gates import gate_traces
+    from lstm_forecast.forecaster.gates_summary import gates_summary, input_moves, summary_lines
     from lstm_forecast.report.gates_plot import gates_figure
 
     traces = gate_traces(forecaster, window_end)

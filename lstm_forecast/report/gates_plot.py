@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import ConfigError
-from lstm_forecast.forecaster.gates import MEMORY_GATE, gate_matrix
+from lstm_forecast.forecaster.gates import MEMORY_GATE
+from lstm_forecast.forecaster.gates_summary import gate_matrix
 
 # what each panel shows, in the words of the explainer: (gate, title)
 LSTM_PANELS = (

@@ -6,8 +6,9 @@ import pytest
 
 from lstm_forecast.errors import DataError
 from lstm_forecast.forecaster.predict import history_before, predict_rows, predict_series
+from lstm_forecast.prep.scaling import fit_scaler, scale
 from lstm_forecast.prep.transforms import get_transform
-from lstm_forecast.prep.windows import Inputs, fit_scaler, scale
+from lstm_forecast.prep.windows import Inputs
 
 
 class LastValueModel:

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_CONFIG, random_walk
+from conftest import ROOT, TINY_CONFIG, random_walk
 from typer.testing import CliRunner
 
 from lstm_forecast.app.league import COLUMNS, league
 from lstm_forecast.cli.base import app
 from lstm_forecast.config.load import config_from_dict
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK = TINY_CONFIG.format(transform="log_return").replace("epochs = 2", "epochs = 1")
 QUICK += '\n[forecast]\nsamples = 5\ninterval = "dropout"  # the tiny series are too short to calibrate\n'
 

@@ -10,11 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from conftest import random_walk
+from conftest import ROOT, random_walk
 from test_cli import assert_user_error, invoke
 from test_fetch import FakeDownload, yahoo_frame
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def walk(rows: int, seed: int = 0, start: float = 100.0) -> np.ndarray:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_walk, write_reference_style
+from conftest import FIXTURES, random_walk, write_reference_style
 
 from lstm_forecast.data.quality import quality_report, report_lines
 from lstm_forecast.data.read import load_prices
@@ -249,9 +249,9 @@ def test_a_price_typo_of_1e300_is_shown_readably(tmp_path):
     assert "  2020-01-03 x9.9e+297  <- looks like a stock split or a data error" in text
 
 
-# ---- golden files in tests/data/: one per format, the values and dates they must load to --------
+# ---- golden files in tests/fixtures/: one per format, the values and dates they must load to --------
 
-GOLDEN = Path(__file__).parent / "data"
+GOLDEN = FIXTURES
 
 # (file, target, load_prices options, dates as str(Timestamp), target values, rows dropped)
 GOLDEN_FILES = [

@@ -3,10 +3,10 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from lstm_forecast.config.schema import CELLS, LayerConfig, ModelConfig
 from lstm_forecast.model.build import build_model
@@ -179,7 +179,7 @@ print("ok")
 def test_cells_build_save_and_load_on_jax(tmp_path):
     pytest.importorskip("jax")
     environment = {**os.environ, "KERAS_BACKEND": "jax"}
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     environment["PYTHONPATH"] = str(root)
     result = subprocess.run(
         [sys.executable, "-c", JAX_CHECK],

@@ -3,19 +3,10 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import DataError
+from lstm_forecast.prep.scaling import fit_scaler, scale, scaler_from_dict, scaler_to_dict, unscale
+from lstm_forecast.prep.split import join_train_test, split_by_date, split_by_fraction
 from lstm_forecast.prep.transforms import get_transform
-from lstm_forecast.prep.windows import (
-    Inputs,
-    fit_scaler,
-    join_train_test,
-    scale,
-    scaler_from_dict,
-    scaler_to_dict,
-    split_by_date,
-    split_by_fraction,
-    training_windows,
-    unscale,
-)
+from lstm_forecast.prep.windows import Inputs, training_windows
 
 
 def series(values, start="2020-01-01"):

@@ -16,7 +16,7 @@ import numpy as np
 import optuna  # noqa: E402 - the test extra installs it; a missing one must fail, not skip
 import pandas as pd
 import pytest
-from conftest import TINY_CONFIG, random_walk
+from conftest import ROOT, TINY_CONFIG, random_walk
 from typer.testing import CliRunner
 
 from lstm_forecast.cli.base import app
@@ -24,7 +24,6 @@ from lstm_forecast.errors import ConfigError
 from lstm_forecast.evaluate.pooled import RunningSkill, pooled_skill
 from lstm_forecast.tune.search import load_tune_config, split_tune_table, toml_value
 
-ROOT = Path(__file__).resolve().parents[1]
 SEARCH = """
 [tune]
 folds = 2

@@ -1,17 +1,16 @@
 """The step of a series and the timestamps that continue it, on the golden files and made series."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import FIXTURES
 
 from lstm_forecast.data.calendar import future_timestamps
 from lstm_forecast.data.frequency import Frequency, infer_frequency, resample
 from lstm_forecast.data.read import load_prices
 from lstm_forecast.errors import ConfigError, DataError
 
-GOLDEN = Path(__file__).parent / "data"
+GOLDEN = FIXTURES
 
 
 def stamps(index) -> list[str]:

@@ -16,8 +16,9 @@ from lstm_forecast.forecaster.forecast import (
     sample_paths,
 )
 from lstm_forecast.model.build import build_model, keras
+from lstm_forecast.prep.scaling import fit_scaler
 from lstm_forecast.prep.transforms import get_transform
-from lstm_forecast.prep.windows import Inputs, fit_scaler
+from lstm_forecast.prep.windows import Inputs
 
 IDENTITY = fit_scaler([0.0, 1.0])  # scaled = value
 

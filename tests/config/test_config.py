@@ -1,12 +1,11 @@
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 
 from lstm_forecast.config.load import config_from_dict, config_to_toml, load_config, with_overrides
 from lstm_forecast.config.schema import Config, LayerConfig
 from lstm_forecast.errors import ConfigError
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIGS = ROOT / "configs"
 
 
 def test_no_file_gives_the_defaults():

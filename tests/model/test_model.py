@@ -1,13 +1,12 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from lstm_forecast.config.load import load_config
 from lstm_forecast.config.schema import Config, LayerConfig, ModelConfig, TrainConfig
 from lstm_forecast.model.build import build_model, compile_model, keras
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+CONFIGS = ROOT / "configs"
 
 
 def lstm_parameters(units: int, inputs: int) -> int:

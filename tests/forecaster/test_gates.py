@@ -17,14 +17,12 @@ from lstm_forecast.forecaster.gates import (
     GRU_GATES,
     LSTM_GATES,
     TRACE_COLUMNS,
-    gate_matrix,
     gate_traces,
-    gates_summary,
-    input_moves,
     model_window,
     trace_layer,
     window_end_row,
 )
+from lstm_forecast.forecaster.gates_summary import gate_matrix, gates_summary, input_moves
 from lstm_forecast.model.cells import keras, recurrent_layer
 
 ATOL = 1e-5  # float32 arithmetic in Keras against float64 in NumPy

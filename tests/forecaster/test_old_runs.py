@@ -1,16 +1,16 @@
-"""Run directories written by lstm-forecast 0.2.0 (tests/data/runs_v0_2, made before the package
+"""Run directories written by lstm-forecast 0.2.0 (tests/fixtures/runs_v0_2, made before the package
 was restructured) still load, predict and forecast the numbers they gave then."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FIXTURES
 
-OLD_RUNS = Path(__file__).parent / "data" / "runs_v0_2"
+OLD_RUNS = FIXTURES / "runs_v0_2"
 
 
 @pytest.mark.parametrize("cell", ["lstm", "peephole"])
