@@ -40,11 +40,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({e})") from e
 
 
-def read_json(path: Path, kind: type = dict, remedy: str = "write it again") -> Any:
-    """One of our JSON files (strict: NaN and Infinity are not JSON), holding a `kind`."""
+def read_json(
+    path: Path, kind: type = dict, remedy: str = "write it again", allow_nan: bool = False
+) -> Any:
+    """One of our JSON files, holding a `kind`. Strict by default (NaN and Infinity are not
+    JSON: a run's files never hold them); allow_nan reads the summaries and sidecars that
+    write a missing number as NaN, as Python's json module does."""
     path = Path(path)
+    strict = {} if allow_nan else {"parse_constant": _no_constant}
     try:
-        value = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        value = json.loads(path.read_text(encoding="utf-8"), **strict)
     except (OSError, UnicodeDecodeError, ValueError) as e:
         raise BundleError(f"{path}: damaged ({e}); {remedy}") from e
     if not isinstance(value, kind):

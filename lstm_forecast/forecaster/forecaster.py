@@ -102,7 +102,10 @@ class Forecaster:
         baseline = choose_baseline(frame, frame.columns[0], close, training_drift(frame))
         if config.window.base == "auto":  # the residual's base follows the strongest baseline
             base = "previous_close" if baseline == "previous_close" else "persistence"
-            config = with_overrides(config, window__base=base)
+            # a value of BASES chosen here: the config needs no new validation
+            config = dataclasses.replace(
+                config, window=dataclasses.replace(config.window, base=base)
+            )
         if config.window.base == "previous_close" and close is None:
             raise DataError(
                 f'[window] base = "previous_close" needs a Close column beside an Open target; '

@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lstm_forecast.errors import BundleError, OutputError
-from lstm_forecast.files.names import MARKER_FILE
+from lstm_forecast.files.names import MARKER_FILE, REPORT_FILE, SUMMARY_FILE, TRIALS_FILE
 from lstm_forecast.files.write import check_new_file, write_text
 from lstm_forecast.report.parts import _read_json
 from lstm_forecast.report.run import run_page
 from lstm_forecast.report.studies import backtest_page, league_page, tune_page
 
-REPORT_FILE = "report.html"  # the default output, inside the directory reported on
 TEMPLATE = "report.html.j2"
 
 
@@ -65,7 +64,7 @@ def read_page(directory: Path) -> dict:
 
         return run_page(read_run(directory))
     if kind == "backtest":
-        if not (directory / "summary.json").is_file():
+        if not (directory / SUMMARY_FILE).is_file():
             raise BundleError(
                 f"{directory / 'summary.json'}: missing (the backtest did not finish, or the file "
                 "was removed); run the backtest again"
@@ -73,12 +72,12 @@ def read_page(directory: Path) -> dict:
         return backtest_page(directory)
     if kind == "league":
         return league_page(directory)
-    if kind == "tune" and not (directory / "trials.csv").is_file():
+    if kind == "tune" and not (directory / TRIALS_FILE).is_file():
         raise BundleError(
             f"{directory / 'trials.csv'}: missing: the study has no finished trial yet; run "
             "`lstm-forecast tune` on it again"
         )
-    if kind == "tune" or (directory / "trials.csv").is_file():
+    if kind == "tune" or (directory / TRIALS_FILE).is_file():
         return tune_page(directory)
     raise BundleError(
         f"{directory}: not a run, backtest or tuning study (no {MARKER_FILE} of kind run, "

@@ -200,7 +200,7 @@ def _skill(value) -> str:
 
 
 def _read_json(path: Path):
-    return read_json(path, object, remedy="write the directory again")
+    return read_json(path, object, remedy="write the directory again", allow_nan=True)
 
 
 def _frame_table(caption: str, frame, fmt) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lstm_forecast.files.names import CONFIG_FILE
 from lstm_forecast.numbers import price_format, reference_price
 from lstm_forecast.report.parts import (
     _config_section,
@@ -77,7 +78,7 @@ def run_page(run) -> dict:
     if everything:
         sections.append(_section("all-metrics", "Every number in metrics.json", [],
                                  [_table("", ["metric", "value"], everything)]))  # fmt: skip
-    sections.append(_config_section(run.directory / "config.toml", run.manifest))
+    sections.append(_config_section(run.directory / CONFIG_FILE, run.manifest))
     span = f"{metrics.get('test_start', '?')} .. {metrics.get('test_end', '?')}" if metrics else ""
     return {
         "title": f"Run {run.directory.name}",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from lstm_forecast.errors import DataError, LstmForecastError, OutputError
 from lstm_forecast.files import read as ours
+from lstm_forecast.files.names import PLOT_FILE
 from lstm_forecast.files.write import check_new_file, write_figure
 from lstm_forecast.forecaster.bundle import run_files
 
@@ -48,7 +49,7 @@ def plot(
         name = Path(predictions or run.config.data.test_path or run.config.data.path).stem
         metrics = run.metrics if not predictions else {}
         figure = figures.run_figure(table, run.history, target, name, metrics)
-        default, inputs = run.directory / "plot.png", [path]
+        default, inputs = run.directory / PLOT_FILE, [path]
     out = Path(out) if out else default
     check_new_file(out, overwrite or out == default, [*inputs, *run_files(run.directory)])
     if out.suffix.lower() != ".png":
@@ -104,7 +105,7 @@ def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFr
 def _sidecar_level(forecast: Path) -> str:
     """The interval level written beside a forecast CSV (NAME.json), as '90 %', or ''."""
     try:
-        level = ours.read_json(forecast.with_suffix(".json")).get("level")
+        level = ours.read_json(forecast.with_suffix(".json"), allow_nan=True).get("level")
     except LstmForecastError:
         return ""
     return f"{100 * level:g} %" if isinstance(level, int | float) else ""

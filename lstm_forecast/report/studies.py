@@ -7,7 +7,16 @@ import re
 from pathlib import Path
 
 from lstm_forecast.errors import BundleError
-from lstm_forecast.files.names import BEST_CONFIG_FILE, FOLDS_FILE, MARKER_FILE
+from lstm_forecast.files.names import (
+    BEST_CONFIG_FILE,
+    CONFIG_FILE,
+    FOLDS_FILE,
+    LEAGUE_FILE,
+    MARKER_FILE,
+    PREDICTIONS_FILE,
+    SUMMARY_FILE,
+    TRIALS_FILE,
+)
 from lstm_forecast.files.read import read_table, read_text
 from lstm_forecast.numbers import price_format, reference_price
 from lstm_forecast.report.parts import (
@@ -34,10 +43,8 @@ OBJECTIVE_COLUMNS = ("objective", "value", "score", "skill", "val_rmse", "rmse",
 def backtest_page(directory: Path) -> dict:
     """The page of a backtest: verdict, mean and std across folds, the per-fold table and figure."""
 
-    summary = (
-        _read_json(directory / "summary.json") if (directory / "summary.json").is_file() else {}
-    )
-    predictions = directory / "predictions.csv"
+    summary = _read_json(directory / SUMMARY_FILE) if (directory / SUMMARY_FILE).is_file() else {}
+    predictions = directory / PREDICTIONS_FILE
     actual = read_table(predictions)["actual"] if predictions.is_file() else []
     fmt = price_format(reference_price(actual))
     across = [  # a standard deviation has no sign, even a skill's
@@ -67,7 +74,7 @@ def backtest_page(directory: Path) -> dict:
                 "intervals", "Intervals", [INTERVALS_NOTE], [_table(caption, headers, intervals)]
             )
         )
-    if (directory / "folds.csv").is_file():
+    if (directory / FOLDS_FILE).is_file():
         folds = read_table(directory / FOLDS_FILE)
         # dict-valued metrics (baselines, skill_vs) reach folds.csv as Python reprs: not for people
         nested = [c for c in folds if folds[c].astype(str).str.startswith(("{", "[")).all()]
@@ -76,11 +83,11 @@ def backtest_page(directory: Path) -> dict:
     figures = png_figures(directory)
     if figures:
         sections.append(_section("figures", "Figures", figures=figures))
-    config = _read_config(directory / "config.toml")
+    config = _read_config(directory / CONFIG_FILE)
     if config is not None:
         sections.append(data_quality_section([config.data.path], config.data))
     marker = _read_json(directory / MARKER_FILE)
-    sections.append(_config_section(directory / "config.toml", marker))
+    sections.append(_config_section(directory / CONFIG_FILE, marker))
     verdict = _pooled_verdict(summary) or _verdict(summary, fmt)
     if not verdict["verdict"] and _number(summary.get("pooled_skill")) is not None:
         skill = summary["pooled_skill"]
@@ -183,7 +190,7 @@ def tune_page(directory: Path) -> dict:
     study's JSON has them), its summary, best.toml and every figure."""
     import pandas as pd
 
-    trials_path = directory / "trials.csv"
+    trials_path = directory / TRIALS_FILE
     trials = read_table(trials_path) if trials_path.is_file() else pd.DataFrame()
     summary = {}
     for path in sorted(directory.glob("*.json")):
@@ -216,7 +223,7 @@ def tune_page(directory: Path) -> dict:
     if rest:
         rows = _key_values(summary, rest, fmt)
         sections.append(_section("summary", "Study", [], [_table("", ["", ""], rows)]))
-    if (directory / "best.toml").is_file():
+    if (directory / BEST_CONFIG_FILE).is_file():
         text = read_text(directory / BEST_CONFIG_FILE)
         sections.append(_section("best", "Best config (best.toml)", preformatted=text))
     figures = png_figures(directory)
@@ -288,7 +295,7 @@ def league_page(directory: Path) -> dict:
 
     from lstm_forecast.evaluate.metrics import verdict_verb
 
-    path = directory / "league.csv"
+    path = directory / LEAGUE_FILE
     if not path.is_file():
         raise BundleError(f"{path}: missing; run the backtest with several --data again")
     table = read_table(path, remedy="run the backtest again")
@@ -320,7 +327,7 @@ def league_page(directory: Path) -> dict:
     figures = png_figures(directory)
     if figures:
         sections.append(_section("figures", "Figures", figures=figures))
-    sections.append(_config_section(directory / "config.toml", marker))
+    sections.append(_config_section(directory / CONFIG_FILE, marker))
     skills = pd.to_numeric(table.get("skill", pd.Series([])), errors="coerce")
     tiles = [
         {"label": "series", "value": str(len(table))},
