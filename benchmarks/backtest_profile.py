@@ -40,9 +40,12 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
 
-    from lstm_forecast import backtest, forecaster, model, train
-    from lstm_forecast.config import load_config
-    from lstm_forecast.runs import load_split, resolve_paths
+    from lstm_forecast.backtest import walk as backtest
+    from lstm_forecast.config.load import load_config
+    from lstm_forecast.forecaster import forecaster
+    from lstm_forecast.model import build as model
+    from lstm_forecast.model import train
+    from lstm_forecast.prep.inputs import load_split, resolve_paths
 
     config = resolve_paths(load_config(arguments.config))
     started = time.perf_counter()
@@ -106,7 +109,7 @@ def main() -> None:
 
     models = model.ModelPool()
     if arguments.fresh_models:
-        from lstm_forecast import fast_graph
+        from lstm_forecast.model import fast_graph
 
         class FreshModels(model.ModelPool):
             def model(self, *args, **kwargs):

@@ -2,7 +2,7 @@
 
 For each config's model (random weights: the time does not depend on them), window 60, horizon 30:
 - `predict loop`: model.predict once per day, 100 windows per call, dropout off;
-- `compiled, dropout off`: lstm_forecast.forecast.sample_paths, one deterministic path;
+- `compiled, dropout off`: lstm_forecast.forecaster.forecast.sample_paths, one deterministic path;
 - `compiled, N samples`: the same loop with Monte-Carlo dropout, all samples in one go.
 - `Forecaster.forecast(30)` of a trained run after `Forecaster.load` (1 epoch on the bundled data:
   the time does not depend on the weights), with each [forecast] interval: conformal (the
@@ -43,14 +43,15 @@ def timed(function, repeats: int) -> tuple[float, float]:
 
 def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int) -> list[tuple]:
     """Rows (config, model, method, paths, first call ms, median ms) for one config's model."""
-    from lstm_forecast.config import load_config
-    from lstm_forecast.forecast import sample_paths
+    from lstm_forecast.config.load import load_config
+    from lstm_forecast.forecaster.forecast import sample_paths
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from naive_loop import predict_loop_paths  # the reference loop the tests check against
 
-    from lstm_forecast.model import build_model
-    from lstm_forecast.windows import Inputs, fit_scaler
+    from lstm_forecast.model.build import build_model
+    from lstm_forecast.prep.scaling import fit_scaler
+    from lstm_forecast.prep.windows import Inputs
 
     config = load_config(None if name == "default" else ROOT / name)
     inputs = Inputs.from_config(config)
@@ -82,8 +83,8 @@ def bench_run(name: str, horizon: int, repeats: int) -> list[tuple]:
     import tempfile
 
     from lstm_forecast import Forecaster
-    from lstm_forecast.config import load_config, with_overrides
-    from lstm_forecast.runs import train
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config, with_overrides
 
     config = load_config(None if name == "default" else ROOT / name)
     config = with_overrides(config, train__epochs=1, train__early_stopping_patience=0)

@@ -47,7 +47,7 @@ SCALINGS = ("ewma", "pull", "raw")
 
 
 def _quantile(scores: np.ndarray) -> float:
-    from lstm_forecast.intervals import conformal_quantile
+    from lstm_forecast.intervals.conformal import conformal_quantile
 
     return conformal_quantile(scores, LEVEL)
 
@@ -58,7 +58,7 @@ class Series:
     def __init__(self, prices: np.ndarray, horizon: int):
         import pandas as pd
 
-        from lstm_forecast.intervals import volatility
+        from lstm_forecast.intervals.conformal import volatility
 
         self.prices, self.horizon = prices, horizon
         log_prices = np.log(prices)
@@ -96,7 +96,7 @@ class Series:
     def naive(self, origin: int) -> np.ndarray:
         from statistics import NormalDist
 
-        from lstm_forecast.interval_scores import log_return_std
+        from lstm_forecast.intervals.scores import log_return_std
 
         z = NormalDist().inv_cdf((1 + LEVEL) / 2)
         return z * log_return_std(self.prices[: origin + 1]) * np.sqrt(self.steps)
@@ -104,7 +104,7 @@ class Series:
 
 def fold_scores(prices: np.ndarray, folds: int | None, horizon: int) -> dict[str, np.ndarray]:
     """{variant: (folds, 3) coverage, mean width, Winkler} over the folds, oldest first."""
-    from lstm_forecast.interval_scores import coverage, mean_width, winkler_score
+    from lstm_forecast.intervals.scores import coverage, mean_width, winkler_score
 
     series = Series(prices, horizon)
     last = prices.size - 1 - horizon  # the newest fold's origin
@@ -143,7 +143,7 @@ def main() -> None:
     arguments = parser.parse_args()
 
     from lstm_forecast import load_config, read_prices
-    from lstm_forecast.config import with_overrides
+    from lstm_forecast.config.load import with_overrides
 
     datasets = [("S&P 500 (bundled)", ROOT / "data" / "sp500.csv", "Open")]
     if REFERENCE_TRAIN.exists():

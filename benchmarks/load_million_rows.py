@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.data import load_prices, quality_report
+from lstm_forecast.data.quality import quality_report
+from lstm_forecast.data.read import load_prices
 
 
 def write_csv(path: Path, rows: int) -> None:

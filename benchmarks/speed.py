@@ -4,7 +4,7 @@ Sections (each can be left out with --skip):
 - training: the reference script and `lstm-forecast train --config configs/seed.toml` with each
   --engines, interleaved per seed on the reference data (Google 2012-2016, tested on January 2017):
   RMSE, persistence RMSE, seconds per epoch and speed-up against the reference script;
-- forecast: a 30-day recursive forecast (lstm_forecast.forecast.sample_paths) after the model is
+- forecast: a 30-day recursive forecast (lstm_forecast.forecaster.forecast.sample_paths) after the model is
   loaded, one deterministic path and 100 Monte-Carlo-dropout paths, against the 20 ms target;
 - help: wall time of `python -m lstm_forecast --help` and of the `lstm-forecast --help` console
   script, against the 0.3 s target;
@@ -205,10 +205,11 @@ def forecast_section(args) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     timed = importlib.import_module("forecast_speed").timed
 
-    from lstm_forecast.config import load_config
-    from lstm_forecast.forecast import sample_paths
-    from lstm_forecast.model import build_model
-    from lstm_forecast.windows import Inputs, fit_scaler
+    from lstm_forecast.config.load import load_config
+    from lstm_forecast.forecaster.forecast import sample_paths
+    from lstm_forecast.model.build import build_model
+    from lstm_forecast.prep.scaling import fit_scaler
+    from lstm_forecast.prep.windows import Inputs
 
     repeats = args.repeats or FORECAST_REPEATS
     rows = []
@@ -231,7 +232,9 @@ def forecast_section(args) -> None:
             progress(section="forecast", config=name, samples=samples, first_ms=first, ms=median)
 
     print(f"\n## Forecast: {args.horizon}-day recursive forecast after load\n")
-    print(f"lstm_forecast.forecast.sample_paths, random weights; ms: median of {repeats} calls")
+    print(
+        f"lstm_forecast.forecaster.forecast.sample_paths, random weights; ms: median of {repeats} calls"
+    )
     print("after the first (tracing and XLA compilation), which is reported on its own.")
     print("Samples 0: one deterministic path; 100: Monte-Carlo dropout paths.\n")
     print(f"| config | model | samples | first call ms | ms per forecast | "

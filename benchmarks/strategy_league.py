@@ -1,5 +1,5 @@
 """Would it make money? The tool's walk-forward backtest on ten daily series (stocks, indices,
-FX, commodities), each turned into trading strategies beside buy-and-hold (lstm_forecast.strategy),
+FX, commodities), each turned into trading strategies beside buy-and-hold (lstm_forecast.strategy.strategies),
 with and without costs, each tested against buy-and-hold with Hansen's SPA test.
 
 Per series: the last MAX_ROWS rows; the first WARMUP_ROWS of them only train; every following
@@ -97,8 +97,9 @@ def load(name: str) -> pd.DataFrame:
 
 
 def backtest(frame: pd.DataFrame, name: str):
-    from lstm_forecast.backtest import walk_forward
-    from lstm_forecast.config import Config, with_overrides
+    from lstm_forecast.backtest.walk import walk_forward
+    from lstm_forecast.config.load import with_overrides
+    from lstm_forecast.config.schema import Config
 
     config = with_overrides(
         Config(), data__target=TARGET, forecast__samples=0, backtest__refit=REFIT
@@ -108,12 +109,8 @@ def backtest(frame: pd.DataFrame, name: str):
 
 
 def main() -> None:
-    from lstm_forecast.strategy import (
-        STRATEGY_LABELS,
-        StrategyConfig,
-        add_volatility,
-        evaluate_strategies,
-    )
+    from lstm_forecast.strategy.evaluate import evaluate_strategies
+    from lstm_forecast.strategy.strategies import STRATEGY_LABELS, StrategyConfig, add_volatility
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", nargs="+", default=list(SERIES), help="names from SERIES")
@@ -154,8 +151,8 @@ def main() -> None:
                       "models": summary["models_trained"], "seconds": seconds,
                       **{cost: by_cost[cost] for cost in COSTS_BPS}})  # fmt: skip
         if args.figures:
-            from lstm_forecast.run_plots import save_figure
-            from lstm_forecast.strategy_plot import equity_figure
+            from lstm_forecast.report.run_plots import save_figure
+            from lstm_forecast.strategy.plot import equity_figure
 
             args.figures.mkdir(parents=True, exist_ok=True)
             slug = "".join(c if c.isalnum() else "_" for c in name.split(" (")[0].lower()).strip(

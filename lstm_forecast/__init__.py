@@ -10,14 +10,15 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.2.0"
-__all__ = ["Config", "Forecaster", "load_config", "read_prices"]
+__all__ = ["Config", "Forecaster", "LstmForecastError", "load_config", "read_prices"]
 
 # Imported on first use, so that `import lstm_forecast.cli` (and `--help`) stays light.
 _LAZY = {
-    "Forecaster": "lstm_forecast.forecaster",
-    "Config": "lstm_forecast.config",
-    "load_config": "lstm_forecast.config",
-    "read_prices": "lstm_forecast.runs",
+    "Forecaster": "lstm_forecast.forecaster.forecaster",
+    "Config": "lstm_forecast.config.schema",
+    "load_config": "lstm_forecast.config.load",
+    "read_prices": "lstm_forecast.prep.inputs",
+    "LstmForecastError": "lstm_forecast.errors",
 }
 
 

@@ -1,3 +1,3 @@
-from lstm_forecast.cli import main
+from lstm_forecast.cli.base import main
 
 main()

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+FIXTURES = ROOT / "tests" / "fixtures"  # golden files and run directories of earlier releases
+
 TINY_CONFIG = """
 [window]
 length = 5
@@ -73,8 +76,8 @@ def tiny_config(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory):
     """One tiny model trained on a train CSV with a separate test CSV (the reference layout)."""
-    from lstm_forecast.config import load_config, with_overrides
-    from lstm_forecast.runs import train
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config, with_overrides
 
     folder = tmp_path_factory.mktemp("trained")
     frame = random_walk(160, seed=1)

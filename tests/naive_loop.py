@@ -1,10 +1,11 @@
 """The naive forecast loop, `model.predict` once per step: the reference the compiled loop of
-lstm_forecast.forecast is tested against, and the baseline of benchmarks/forecast_speed.py."""
+lstm_forecast.forecaster.forecast is tested against, and the baseline of benchmarks/forecast_speed.py."""
 
 import numpy as np
 
-from lstm_forecast.forecast import _window_columns
-from lstm_forecast.windows import normalize_windows, scale, unscale
+from lstm_forecast.forecaster.forecast import _window_columns
+from lstm_forecast.prep.scaling import scale, unscale
+from lstm_forecast.prep.windows import normalize_windows
 
 
 def predict_loop_paths(

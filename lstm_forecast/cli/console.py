@@ -1,0 +1,242 @@
+"""What the commands print: the metrics table beside the baselines, verdicts, backtest summaries."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+
+from lstm_forecast.files.write import csv_text
+
+
+def print_metrics(metrics: dict) -> None:
+    """The model beside every baseline on the same rows, then the verdict against the strongest
+    (with its Diebold-Mariano p-value) and the lag diagnosis."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from lstm_forecast.evaluate.metrics import lag_verdict, verdict_sentence
+    from lstm_forecast.numbers import price_format
+
+    money = price_format(metrics.get("price_scale", float("nan")))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for heading in ("", "RMSE", "MAE", "MAPE %", "direction", "skill"):
+        table.add_column(heading, justify="left" if not heading else "right", no_wrap=True)
+
+    def percent(share) -> str:
+        return "-" if share is None or share != share else f"{100 * share:.1f} %"  # NaN-safe
+
+    table.add_row(
+        "model",
+        money(metrics["rmse"]),
+        money(metrics["mae"]),
+        f"{metrics['mape']:.2f}",
+        percent(metrics["directional_accuracy"]),
+        "",
+    )
+    for name, scores in metrics["baselines"].items():
+        strongest = "* " if name == metrics["baseline"] else "  "
+        table.add_row(
+            f"{strongest}{scores['label']}",
+            money(scores["rmse"]),
+            money(scores["mae"]),
+            f"{scores['mape']:.2f}",
+            percent(scores["directional_accuracy"]) if name != "persistence" else "-",
+            f"{metrics['skill_vs'][name]:+.3f}",
+        )
+    # at least 100 columns: the table must not be cut when stdout is a file or a pipe
+    width = max(100, shutil.get_terminal_size().columns)
+    Console(highlight=False, soft_wrap=True, width=width).print(table)
+    typer.echo(
+        f"*: the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
+        f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
+    )
+    typer.echo(f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f}")
+    typer.echo(lag_verdict(metrics))
+
+
+def print_prediction_notes(metrics: dict) -> None:
+    if metrics["in_sample"]:
+        typer.echo("warning: the model was trained on every one of these rows: in-sample metrics")
+    elif metrics["in_sample_rows_left_out"]:
+        typer.echo(
+            f"metrics leave out the {metrics['in_sample_rows_left_out']} rows the model was trained "
+            "on (in_sample = True in the CSV)"
+        )
+
+
+def print_forecast(result, info: dict) -> None:
+    """What was forecast (rows counted in the data's own step), and the last forecast row, with
+    as many decimals as the price scale needs."""
+    from lstm_forecast.numbers import price_format, reference_price
+
+    future = result.table.dropna(subset=["predicted"])
+    kind = info["interval"]
+    if kind == "dropout":
+        kind = f"{info['samples']} dropout samples" if info["samples"] else "dropout off"
+    shown = "no interval" if kind == "none" else f"{kind} interval"
+    frequency = getattr(result, "frequency", None)
+    if frequency is None:
+        rows = f"{len(future)} rows"
+    elif frequency.kind == "business_day":
+        rows = f"{len(future)} business day{'' if len(future) == 1 else 's'}"
+    else:
+        rows = frequency.count(len(future))
+    typer.echo(f"forecast of {rows} after {info['origin']} from {info['source']}, {shown}")
+    price = price_format(reference_price(result.table["actual"]))
+    last = future.iloc[-1]
+    interval = (
+        f" ({result.level:.0%} interval {price(last['lower'])} .. {price(last['upper'])})"
+        if last["lower"] == last["lower"]  # not NaN
+        else ""
+    )
+    typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
+
+
+def show_predictions(table, source: str, metrics: dict, written: Path | None) -> None:
+    """What `predict` prints: the table itself with --out - (nothing `written`), else how many
+    predictions, the notes on in-sample rows, the metrics and the files written."""
+    if written is None:  # --out -
+        typer.echo(csv_text(table, index=False, float_format="%.6f"), nl=False)
+        return
+    typer.echo(f"{int(table['predicted'].notna().sum())} predictions for {source}")
+    print_prediction_notes(metrics)
+    print_metrics(metrics)
+    typer.echo(f"wrote {written} and {written.with_suffix('.metrics.json')}")
+
+
+def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> None:
+    """What `predict --steps` prints: the table itself with --out - (nothing `written`), else
+    the forecast's summary and the files written."""
+    if written is None:  # --out -
+        typer.echo(csv_text(result.table, index=False, float_format="%.6f"), nl=False)
+        return
+    print_forecast(result, info)
+    typer.echo(
+        f"wrote {written} and {written.with_suffix('.json')}; draw it with: "
+        f"lstm-forecast plot {shlex.quote(str(run_dir))} --forecast {shlex.quote(str(written))}"
+    )
+
+
+def coverage_warning(coverage: float, level: float, rows: int) -> str:
+    """A line when a band held for significantly fewer rows than its level promises (one-sided
+    binomial test, p < 0.01), else "": errors out of sample larger than those it was
+    calibrated on, which a static band cannot follow."""
+    from scipy.stats import binomtest  # statsmodels' own dependency
+
+    if rows < 1 or coverage != coverage:
+        return ""
+    held = round(coverage * rows)
+    if binomtest(held, rows, level, alternative="less").pvalue >= 0.01:
+        return ""
+    return (
+        f"warning: {100 * coverage:.1f} % is significantly below {100 * level:g} % (binomial "
+        f"test, {rows} rows): the test rows' errors outgrew the held-out rows' the band was "
+        "calibrated on; `predict --interval adaptive` follows the errors it sees"
+    )
+
+
+def print_run(result) -> None:
+    """What `train` prints: the metrics, whether it was interrupted, where the run is."""
+    metrics = result.metrics
+    print_metrics(metrics)
+    if "coverage" in metrics:
+        typer.echo(
+            f"{100 * metrics['level']:g} % conformal interval, one step ahead: held for "
+            f"{100 * metrics['coverage']:.1f} % of the test rows (mean width "
+            f"{metrics['mean_width']:.4g}, Winkler {metrics['winkler']:.4g})"
+        )
+        warning = coverage_warning(metrics["coverage"], metrics["level"], metrics.get("rows", 0))
+        if warning:
+            typer.echo(warning)
+    if metrics.get("interrupted"):
+        typer.echo(
+            f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
+        )
+    typer.echo(f"run saved to {result.run_dir}/")
+
+
+def fold_line(fold: int, metrics: dict) -> str:
+    coverage = metrics["coverage"]
+    return (
+        f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
+        f"RMSE {metrics['rmse']:.4g}  {metrics['baseline']} {metrics['baseline_rmse']:.4g}  "
+        f"skill {metrics['skill']:+.3f}  direction {100 * metrics['directional_accuracy']:.0f} %  "
+        f"lag {metrics['lag']}"
+        + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
+    )
+
+
+@contextmanager
+def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
+    """A transient progress bar over a backtest's folds; yields the `on_fold` callback that
+    advances it and prints the finished fold's line."""
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"backtest, {folds} folds", total=folds)
+
+        def fold_done(fold: int, metrics: dict) -> None:
+            progress.advance(task)
+            progress.console.print(fold_line(fold, metrics), soft_wrap=True, highlight=False)
+
+        yield fold_done
+
+
+def print_backtest(summary: dict) -> None:
+    from lstm_forecast.evaluate.metrics import verdict_verb
+
+    folds, length = summary["folds"], summary["fold_length"]
+    trained = summary.get("models_trained", folds)
+    models = (
+        "a new model each"
+        if trained == folds
+        else f"{trained} model{'s' * (trained > 1)} trained, refit {summary.get('refit')}"
+    )
+    typer.echo(f"{folds} folds of {length} rows ({models}), mean ± std across folds:")
+    for name in ("rmse", "naive_rmse", "baseline_rmse", "skill", "directional_accuracy", "lag"):
+        typer.echo(f"  {name:<22}{summary[name]['mean']:>10.4g} ± {summary[name]['std']:.3g}")
+    chosen = ", ".join(
+        f"{name} ({count} folds)" for name, count in summary["baselines_chosen"].items()
+    )
+    typer.echo(f"strongest baseline per fold: {chosen}")
+    pvalue = summary["dm_pvalue"]
+    shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3f}"
+    typer.echo(
+        f"pooled over {folds * length} rows: skill {summary['pooled_skill']:+.3f} against the "
+        f"strongest baseline ({summary['pooled_skill_persistence']:+.3f} against persistence); "
+        f"the model {verdict_verb(summary['verdict'])} it (Diebold-Mariano {shown})"
+    )
+    typer.echo(
+        f"recursive {length}-row forecast from each fold's origin: RMSE "
+        f"{summary['forecast_rmse']['mean']:.4g} vs {summary['forecast_naive_rmse']['mean']:.4g} "
+        "for the last price held flat"
+    )
+    level = 100 * summary["interval_level"]
+    for kind, scores in (
+        ("one-step", summary["one_step_intervals"]),
+        (f"{length}-step", summary["recursive_intervals"]),
+    ):
+        for method, values in scores.items():
+            typer.echo(
+                f"{level:g} % {method} interval, {kind}: covered {100 * values['coverage']:.0f} % "
+                f"of actuals, mean width {values['width']:.4g}, Winkler {values['winkler']:.4g}"
+                + _against_naive(values.get("against_naive"))
+            )
+
+
+def _against_naive(against: dict | None) -> str:
+    """'(lower than the naive band's in 6 of 10 folds, Wilcoxon p = 0.43)' for a recursive band."""
+    if not against:
+        return ""
+    shown = (
+        "no p-value"
+        if against["pvalue"] != against["pvalue"]
+        else (f"Wilcoxon p = {against['pvalue']:.2g}")
+    )
+    return f" (lower than the naive band's in {against['folds_better']} of {against['folds']} folds, {shown})"

@@ -1,0 +1,277 @@
+"""Writing outputs without ever losing a user's file.
+
+Every output is checked before any work starts (its folder exists and is writable, it is not a
+directory where a file is wanted, it is none of the command's inputs, it does not exist unless
+--overwrite was given), then written atomically: into a temporary file or folder beside it, renamed
+into place at the end. `--overwrite` replaces a directory only when it is one of ours (it holds our
+marker and nothing but files we write) and never `.`, `/`, the home directory or a folder that holds
+the current directory; it replaces a file only when we wrote it (carries_our_mark).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lstm_forecast.errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+from lstm_forecast.files.names import MARKER_FILE, marker
+from lstm_forecast.files.ours import carries_our_mark, is_ours, own_files
+
+
+def _protected(directory: Path) -> bool:
+    """`/`, the home directory, the current directory or any folder above it."""
+    resolved = directory.resolve()
+    cwd = Path.cwd().resolve()
+    return (
+        resolved == Path(resolved.anchor)
+        or resolved == Path.home().resolve()
+        or (resolved == cwd or resolved in cwd.parents)
+    )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_parent(path: Path, what: str) -> None:
+    """The folder `path` goes into exists (or can be made) and is writable."""
+    parent = path.parent if str(path.parent) else Path(".")
+    existing = parent
+    while not existing.exists():
+        if existing == existing.parent:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise OutputError(f"{path}: cannot write the {what}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
+        raise OutputError(
+            f"{path}: cannot write the {what}: folder {existing} is not writable; choose another --out"
+        )
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can be made in `folder`: os.access says yes to root on a read-only file
+    system (/sys, a read-only mount), so try it, with a hidden name removed at once."""
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".lstm-forecast-probe.", dir=folder)
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(probe)
+    return True
+
+
+def _refuse_nesting_and_links(path: Path, in_ours: bool) -> None:
+    """An output is no symbolic link (replacing one replaces the link, not what it points to),
+    and goes into no folder of one of our directories (a run inside a run breaks both); a file
+    goes into one of ours itself when `in_ours` (predicted-NAME.csv beside the run's files)."""
+    if path.is_symlink():
+        raise OutputError(f"{path}: is a symbolic link; give --out a plain path")
+    parents = path.absolute().parents
+    for parent in parents[1:] if in_ours else parents:
+        if own_files(parent):
+            raise OutputError(
+                f"{path}: is inside the lstm-forecast directory {parent}; choose another --out"
+            )
+
+
+def check_new_directory(directory: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output directory we must not (re)place; see the module docstring."""
+    directory = Path(directory)
+    for source in inputs:
+        source = Path(source)
+        if _same_file(directory, source) or directory.resolve() in source.resolve().parents:
+            raise OutputError(f"{directory}: is or holds the input {source}; choose another --out")
+    check_parent(directory, "output directory")
+    _refuse_nesting_and_links(directory, in_ours=False)
+    if not directory.exists() and not directory.is_symlink():
+        return
+    if not directory.is_dir():
+        raise OutputError(f"{directory}: is a file, not a directory; choose another --out")
+    if not any(directory.iterdir()):
+        return
+    if not overwrite:
+        raise OutputError(
+            f"{directory}: already exists; choose another --out or pass --overwrite to replace it"
+        )
+    if _protected(directory):
+        raise OutputError(
+            f"{directory}: refusing to replace the current, home or root directory; "
+            "give --out a new folder such as runs/NAME"
+        )
+    if not is_ours(directory):
+        raise OutputError(
+            f"{directory}: --overwrite replaces only a directory written by lstm-forecast, and this "
+            "one holds other files; choose another --out"
+        )
+
+
+def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> None:
+    """Refuse an output file that is an input, a directory, exists without --overwrite, or
+    exists and was not written by lstm-forecast (carries_our_mark)."""
+    path = Path(path)
+    for source in inputs:
+        if _same_file(path, Path(source)):
+            raise OutputError(f"{path}: is an input of this command; choose another --out")
+    _refuse_nesting_and_links(path, in_ours=True)
+    if path.name in own_files(path.parent):
+        raise OutputError(
+            f"{path}: is one of the files of the lstm-forecast directory {path.parent}, and "
+            "replacing it would break that directory; choose another --out"
+        )
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give --out a file name")
+    check_parent(path, "output file")
+    if path.exists() and not overwrite:
+        raise OutputError(
+            f"{path}: already exists; choose another --out or pass --overwrite to replace it"
+        )
+    if path.exists() and not carries_our_mark(path):
+        raise OutputError(
+            f"{path}: already exists and was not written by lstm-forecast; --overwrite replaces "
+            "only our own outputs, so choose another --out"
+        )
+
+
+def write_file(
+    path: Path,
+    write: Callable[[Path], object],
+    check: Callable[[Path], None] | None = None,
+    replace: bool = True,
+) -> Path:
+    """Call write(temporary path) beside `path`, then check(temporary) when given, then move it
+    into place atomically. With replace=False an existing `path` is never replaced, not even one
+    that appeared while we wrote (a hard link fails atomically where it exists)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        if check is not None:
+            check(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            _move_new(Path(temporary), path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+def _move_new(temporary: Path, path: Path) -> None:
+    exists = OutputError(f"{path}: already exists; choose another --out or pass --overwrite")
+    try:
+        os.link(temporary, path)  # fails, atomically, if `path` exists
+    except FileExistsError:
+        raise exists from None
+    except OSError:  # a file system without hard links: check, then move
+        if path.exists():
+            raise exists from None
+        os.replace(temporary, path)
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_file(path, lambda temporary: temporary.write_text(text))
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Indented JSON; NaN is refused (json_safe() turns it into null first)."""
+    return write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+
+
+def write_csv(
+    path: Path,
+    table: pd.DataFrame,
+    check: Callable[[Path], None] | None = None,
+    replace: bool = True,
+    **to_csv: Any,
+) -> Path:
+    """A table as CSV (pandas' to_csv options: index, float_format, date_format, ...); `check`
+    and `replace` as for write_file."""
+    return write_file(path, lambda temporary: table.to_csv(temporary, **to_csv), check, replace)
+
+
+def csv_text(table: pd.DataFrame, **to_csv: Any) -> str:
+    """A table as CSV text, for printing (nothing is written)."""
+    return table.to_csv(None, **to_csv)
+
+
+def write_figure(path: Path, figure: Any, **savefig: Any) -> Path:
+    """A matplotlib figure as PNG, with our mark in its metadata (names.PNG_METADATA)."""
+    from lstm_forecast.files.names import PNG_METADATA
+
+    options = {"format": "png", "metadata": PNG_METADATA} | savefig
+    return write_file(path, lambda temporary: figure.savefig(temporary, **options))
+
+
+def figure_bytes(figure: Any, **savefig: Any) -> bytes:
+    """A matplotlib figure as PNG bytes, for embedding (nothing is written)."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, **({"format": "png"} | savefig))
+    return buffer.getvalue()
+
+
+def write_model(path: Path, model: Any) -> Path:
+    """A Keras model in its native format; inside a staged directory, which makes it atomic
+    (Keras wants the .keras suffix, so it cannot be saved to a temporary name)."""
+    model.save(path)
+    return Path(path)
+
+
+def make_directory(directory: Path) -> Path:
+    """A long-lived directory of ours (a tune study, resumed in place), made if missing."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return Path(directory)
+
+
+def write_marker(directory: Path, kind: str, **fields: Any) -> Path:
+    """The marker that makes `directory` ours (names.marker)."""
+    return write_json(Path(directory) / MARKER_FILE, marker(kind, **fields))
+
+
+@contextmanager
+def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
+    """A temporary directory beside `directory`, moved into place only if the block succeeds.
+
+    Nothing is left behind when the block raises (bad data, Ctrl-C, a crash, SIGTERM turned into
+    an exception by the CLI). An existing directory of ours is replaced only at the very end.
+    """
+    directory = Path(directory)
+    check_new_directory(directory, overwrite)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; use the user's umask
+        yield staging
+        check_new_directory(directory, overwrite)  # nothing else appeared meanwhile
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.replace(directory, retired / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,135 @@
+"""What training leaves for forecasting, fitted on the held-out tail the model never trained on:
+the shrinkage of a log-ratio model towards its baseline, and the conformal calibration of the
+recursive forecast's errors (and the highest interval level it can bound)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from lstm_forecast.config.schema import Config
+from lstm_forecast.errors import DataError
+from lstm_forecast.prep.windows import Inputs
+
+
+def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
+    """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
+    best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
+
+    This is a forecast combination of the model with its baseline (a = 0: the baseline alone),
+    fitted where the model was not trained, not a trick: it only keeps what the model showed.
+    """
+    if not inputs.target_transform.log_ratio or rows.size == 0:
+        return 1.0
+    from lstm_forecast.forecaster.predict import PREDICT_BATCH_SIZE
+    from lstm_forecast.prep.scaling import scale, unscale
+
+    matrix = inputs.matrix(frame)
+    windows, divisor = inputs.windows(matrix, rows)
+    scaled = scale(fitted.scaler, windows).astype(np.float32)
+    outputs = fitted.model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
+    actual = matrix[rows, 0]
+    power = float(np.sum(predicted**2))
+    return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
+
+
+def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
+    """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
+    held-out windows were never trained on), their log errors per step."""
+    from lstm_forecast.forecaster.origins import point_paths
+    from lstm_forecast.intervals.conformal import Calibration, min_origins, volatility
+
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    origins = rows - 1  # each forecast starts on the row before a held-out row
+    # step h has an error from every origin but the last h - 1: keep the steps with enough
+    level = config.forecast.level
+    steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
+    if steps < 1 or np.any(prices <= 0):
+        report(f"note: no conformal intervals: {origins.size} held-out rows are too few")
+        return None
+    inputs = Inputs.from_config(config)
+    forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
+    actual = _actuals(prices, origins, steps)
+    weights = combination_weights(forecasts, actual, prices[origins])
+    if weights:
+        last = prices[origins][:, None]
+        forecasts = last * np.exp(np.asarray(weights) * np.log(forecasts / last))
+    errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
+    scale = config.forecast.interval_scale
+    if scale == "volatility":
+        errors = errors / volatility(prices)[origins][:, None]
+    if config.forecast.calibration_origins == "all":
+        walk = random_walk_errors(config, frame, origins[0], steps, scale)
+        errors = np.concatenate([walk, errors])
+    for usable in range(steps, 0, -1):  # the longest calibration its origins bound
+        try:
+            calibration = Calibration.from_errors(errors[:, :usable], level)
+            return dataclasses.replace(calibration, scale=scale, weights=weights[:usable])
+        except DataError as e:
+            reason = e
+    report(f"note: no conformal intervals for this run: {reason}")
+    return None
+
+
+WALK_ORIGINS = 5000  # about 20 years of daily rows: a calibration.json of about 1 MB at most
+
+
+def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) -> np.ndarray:
+    """(origins, steps) log errors of the random walk (the target's last value held) at every
+    origin before `end` from which the model could forecast (a full window behind it), scaled as
+    the model's errors are; step 1 is NaN: its band keeps the model's own held-out errors.
+
+    Why: a 20-step error is one draw per 20 rows, so the held-out tail (about 450 origins on the
+    bundled S&P 500, 64 on the five-year reference Google file) holds only a handful of
+    independent long-horizon paths, and their quantile is that of whatever spell the tail
+    happened to be. The random walk has no parameters, so its errors are out of sample at every
+    origin, and they bring every spell of the training span to steps 2..
+    (benchmarks/results/interval_variants.md). A recursive forecast's step-h error is mostly the
+    moves of the h - 1 rows after its first, which the random walk's errors carry alike. The random walk starts from the target itself, not from the
+    residual's base: a Close column that disagrees with the Open (the reference Google file's
+    Close is not split-adjusted before April 2014) would otherwise make every early score huge.
+    Rounded to 6 decimals, and at most WALK_ORIGINS origins spread evenly over the span (every
+    k-th, the newest kept: neighbours share all but one of their moves), to keep the run small."""
+    from lstm_forecast.intervals.conformal import volatility
+
+    target = frame.iloc[:, 0].to_numpy(np.float64)
+    first = config.window.length - 1  # the first origin with a full window behind it
+    stride = max(1, -(-(end - first) // WALK_ORIGINS))
+    origins = np.arange(end - 1, first - 1, -stride)[::-1]  # (origins,) oldest first
+    if origins.size == 0 or np.any(target <= 0):
+        return np.empty((0, steps))
+    errors = np.log(_actuals(target, origins, steps)) - np.log(target[origins])[:, None]
+    errors[:, 0] = np.nan  # step 1: the model's own errors alone
+    if scale == "volatility":
+        errors = errors / volatility(target)[origins][:, None]
+    return np.round(errors, 6)
+
+
+def _actuals(prices: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
+    """(origins, steps) the prices of rows origin + 1 .. origin + steps; NaN past the data."""
+    targets = origins[:, None] + np.arange(1, steps + 1)
+    return np.where(targets < len(prices), prices[np.minimum(targets, len(prices) - 1)], np.nan)
+
+
+def combination_weights(forecasts: np.ndarray, actual: np.ndarray, last: np.ndarray) -> tuple:
+    """Per step h, the share b_h in [0, 1] of the model's log move away from the last price that
+    best predicts the actual log move on the held-out origins (least squares, as fit_shrinkage
+    does for one step): the recursive forecast combined with the random walk, which keeps the
+    model's path only as far as it beat holding the last price. Step 1 keeps weight 1: the
+    one-step forecast is already combined with the strongest baseline (fit_shrinkage), and its
+    band (train's predictions, the backtest's one-step band) uses the step-1 errors as they are.
+    () when a forecast is not a positive price (no log move to weigh)."""
+    if not np.all(np.isfinite(forecasts) & (forecasts > 0)):
+        return ()
+    model_move = np.log(forecasts) - np.log(last)[:, None]  # (origins, steps)
+    actual_move = np.log(actual) - np.log(last)[:, None]  # NaN past the data
+    weights = [1.0]
+    for step in range(1, forecasts.shape[1]):
+        seen = np.isfinite(actual_move[:, step])
+        x, y = model_move[seen, step], actual_move[seen, step]
+        power = float(np.sum(x * x))
+        weights.append(float(np.clip(np.sum(x * y) / power, 0.0, 1.0)) if power > 0 else 0.0)
+    return tuple(weights)

@@ -1,0 +1,149 @@
+"""Figures: predicted over real prices (the reference figure) with the loss curve, the fan chart
+of a forecast, and a backtest's folds. Each function takes in-memory tables and returns a
+matplotlib Figure; runs.py writes it to a file."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+PREDICTION_COLUMNS = ("date", "actual", "predicted")
+FORECAST_COLUMNS = ("date", "actual", "predicted", "lower", "upper")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _timestamps(column: pd.Series) -> pd.DatetimeIndex:
+    """The date column of a table we wrote, for the x axis: times kept, and timestamps with a
+    UTC offset shown at their own wall-clock time (matplotlib would show them in UTC)."""
+    dates = pd.DatetimeIndex(pd.to_datetime(column, format="ISO8601"))
+    return dates if dates.tz is None else dates.tz_localize(None)
+
+
+def run_figure(
+    table: pd.DataFrame,
+    history: pd.DataFrame | None,
+    target: str,
+    name: str,
+    metrics: dict,
+):
+    """Real (red) and predicted (blue) prices over dates, and the loss per epoch below."""
+    plt = _pyplot()
+    figure, (prices_axes, loss_axes) = plt.subplots(
+        2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
+    )
+    dates = _timestamps(table["date"])
+    prices_axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
+    prices_axes.plot(dates, table["predicted"], color="blue", label=f"Predicted {target} price")
+    rmse_text = ""
+    if {"rmse", "skill"} <= metrics.keys():
+        from lstm_forecast.numbers import price_format, reference_price
+
+        price = price_format(reference_price(table["actual"]))  # 2.75 / 0.0000123 alike
+        skill = metrics["skill"]  # against the strongest baseline; None when that is perfect
+        against = metrics.get("baseline_label", "persistence")
+        shown = "-" if skill is None or skill != skill else f"{skill:+.3f}"
+        rmse_text = f" (RMSE {price(metrics['rmse'])}, skill vs '{against}' {shown})"
+    prices_axes.set_title(f"{name}: {target} price prediction{rmse_text}")
+    prices_axes.set_xlabel("Date")
+    prices_axes.set_ylabel(f"{target} price")
+    prices_axes.legend()
+    prices_axes.grid(alpha=0.3)
+
+    if history is not None and "loss" in history:
+        loss_axes.plot(history["epoch"], history["loss"], marker=".", label="training loss")
+        if "val_loss" in history:
+            loss_axes.plot(
+                history["epoch"], history["val_loss"], marker=".", label="validation loss"
+            )
+        if (history["loss"] > 0).any():  # a constant series trains to a loss of 0
+            loss_axes.set_yscale("log")
+        loss_axes.legend()
+    loss_axes.set_title("Training loss (scaled units)")
+    loss_axes.set_xlabel("Epoch")
+    loss_axes.set_ylabel("Loss")
+    loss_axes.grid(alpha=0.3)
+    return figure
+
+
+def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""):
+    """Fan chart of a forecast table: the history it started from and any actual prices (red),
+    the forecast median (blue) and its interval (shaded)."""
+    from lstm_forecast.errors import DataError
+
+    dates = _timestamps(table["date"])
+    future = table["predicted"].notna().to_numpy()
+    if not future.any():
+        raise DataError("the forecast has no forecast rows (empty predicted column)")
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
+    axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
+    # start the forecast line at the last known price so it joins the history
+    joined = future.copy()
+    joined[max(int(future.argmax()) - 1, 0)] = True
+    line = table["predicted"].fillna(table["actual"])
+    axes.plot(dates[joined], line[joined], color="blue", label=f"Forecast {target} (median)")
+    if table["lower"].notna().any():
+        axes.fill_between(
+            dates[future],
+            table["lower"][future],
+            table["upper"][future],
+            color="blue",
+            alpha=0.2,
+            linewidth=0,
+            label=f"{level} prediction interval" if level else "prediction interval",
+        )
+    origin_row = int(future.argmax()) - 1 if future.argmax() > 0 else 0
+    axes.axvline(dates[origin_row], color="grey", linewidth=0.8, linestyle=":")
+    from lstm_forecast.data.frequency import timestamp_string
+    from lstm_forecast.numbers import price_format, reference_price
+
+    price = price_format(reference_price(table["actual"]))
+    last = table[future].iloc[-1]
+    axes.set_title(
+        f"{name}: {int(future.sum())}-step forecast from "
+        f"{timestamp_string(pd.DatetimeIndex(dates)[origin_row], pd.DatetimeIndex(dates))}"
+        f" (last step {price(last['predicted'])})"
+    )
+    axes.set_xlabel("Date")
+    axes.set_ylabel(f"{target} price")
+    axes.legend(loc="upper left")
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    return figure
+
+
+def backtest_figure(prices: pd.Series, predictions: pd.DataFrame, target: str):
+    """Every fold's one-step predictions over the real series, fold origins marked."""
+    plt = _pyplot()
+    dates = _timestamps(predictions["date"])
+    if prices.index.tz is not None:  # on the same wall clock as the dates
+        prices = prices.tz_localize(None)
+    first_fold_rows = int((predictions["fold"] == predictions["fold"].iloc[0]).sum())
+    shown = prices[prices.index >= dates.min()].iloc[: len(predictions)]
+    before = prices[prices.index < dates.min()].iloc[-first_fold_rows:]  # some context
+    figure, axes = plt.subplots(figsize=(11, 5), layout="constrained")
+    axes.plot(pd.concat([before, shown]), color="red", label=f"Real {target} price")
+    for index, (_, rows) in enumerate(predictions.groupby("fold")):
+        fold_dates = _timestamps(rows["date"])
+        axes.plot(
+            fold_dates,
+            rows["predicted"],
+            color="blue",
+            label="Predicted (one step ahead, per fold)" if index == 0 else None,
+        )
+        axes.axvline(fold_dates[0], color="grey", linewidth=0.8, linestyle=":")
+    axes.set_title(
+        f"Walk-forward backtest: {predictions['fold'].nunique()} folds (dotted: fold origins)"
+    )
+    axes.set_xlabel("Date")
+    axes.set_ylabel(f"{target} price")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure

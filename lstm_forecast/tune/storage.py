@@ -1,0 +1,125 @@
+"""Where a `tune` study lives: its output directory (new, empty, or one of ours to resume) and its
+Optuna storage (a journal file in that directory, or a database shared by workers on several
+machines, with heartbeats so a killed worker's trial is retried)."""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from pathlib import Path
+
+from lstm_forecast.errors import ConfigError, OutputError
+from lstm_forecast.files.names import JOURNAL_FILE, MARKER_FILE, is_marker
+from lstm_forecast.files.read import read_json
+from lstm_forecast.files.write import check_parent
+
+KIND = "tune"
+# RDB storages: a worker's heartbeat; a trial without one for GRACE_SECONDS is failed and, up to
+# MAX_RETRY times, enqueued again with the same parameters (a killed worker loses only that trial)
+HEARTBEAT_SECONDS = 30
+GRACE_SECONDS = 120
+MAX_RETRY = 2
+CREATE_ATTEMPTS = 3  # opening a new database: workers may race to create its tables
+# what a tune directory may hold: our files, Optuna's journal and its lock, atomic-write temporaries
+TUNE_FILE = re.compile(
+    r"^(run\.json|trials\.csv|best\.toml|study\.json|history\.png|importances\.png"
+    r"|journal\.log(\.lock)?|\..+\.tmp)$"
+)
+
+
+def check_tune_directory(out_dir: Path) -> None:
+    """A new or empty directory, or one of our tune directories (resumed); else OutputError."""
+    check_parent(out_dir, "tune directory")
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: is a file, not a directory; choose another --out")
+    marker = out_dir / MARKER_FILE
+    if marker.exists():
+        content = read_json(marker, object, remedy="choose another --out")
+        if not is_marker(content, KIND):
+            raise OutputError(
+                f"{out_dir}: holds a {_kind(content)} directory, not a tune "
+                "study; choose another --out"
+            )
+    strangers = [entry.name for entry in out_dir.iterdir() if not TUNE_FILE.match(entry.name)]
+    if strangers:
+        raise OutputError(
+            f"{out_dir}: holds {strangers[0]!r}, not a file of `lstm-forecast tune`; "
+            "choose another --out"
+        )
+
+
+def open_storage(out_dir: Path, storage_url: str | None):
+    """The database at `storage_url`, or the journal file in `out_dir`."""
+    import optuna
+
+    if storage_url:
+        storage = rdb_storage(storage_url)
+    else:
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = optuna.storages.JournalStorage(JournalFileBackend(str(out_dir / JOURNAL_FILE)))
+    return storage
+
+
+def rdb_storage(url: str):
+    """A database storage with heartbeats: a killed worker's trial is failed, then retried."""
+    import inspect
+
+    import optuna
+
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    retry = retry or optuna.storages.RetryFailedTrialCallback  # Optuna < 4.9
+    callback = (
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback"
+        in inspect.signature(optuna.storages.RDBStorage).parameters
+        else "failed_trial_callback"
+    )
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    heartbeat_interval=HEARTBEAT_SECONDS,
+                    grace_period=GRACE_SECONDS,
+                    **{callback: retry(max_retry=MAX_RETRY)},
+                )
+        except (ImportError, ModuleNotFoundError) as e:
+            raise ConfigError(
+                f"--storage {hide_password(url)}: {e}; install the database driver, e.g. "
+                'pip install -e ".[tune-postgres]"'
+            ) from e
+        except Exception as e:  # SQLAlchemy's connection, URL and schema errors
+            # workers started together on a new database race to create Optuna's tables: the
+            # loser's CREATE fails on what the winner just made; the next attempt finds them
+            if attempt + 1 == CREATE_ATTEMPTS or "already exists" not in str(e):
+                raise ConfigError(
+                    f"--storage {hide_password(url)}: cannot open the database "
+                    f"({first_line(getattr(e, 'orig', None) or e)}); check the URL, that the "
+                    "server runs, and that the user may connect"
+                ) from e
+            time.sleep(1 + attempt)
+
+
+def first_line(error: BaseException) -> str:
+    """A database driver's message without its detail lines and SQLAlchemy's background link."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def hide_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: show nothing after the scheme
+        return url.split("://")[0] + "://..."
+
+
+def _kind(content) -> str:
+    kind = content.get("kind") if isinstance(content, dict) else None
+    return kind if isinstance(kind, str) else "foreign"

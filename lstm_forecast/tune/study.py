@@ -1,0 +1,217 @@
+"""Running a `tune` study and writing its directory: workers, trials.csv, best.toml, study.json,
+figures, marker. The search space and the objective are in lstm_forecast.tune.search, the directory
+check and the storage in lstm_forecast.tune.storage.
+
+The output directory is resumable: running the same command on it again continues the study
+until it holds `trials` completed or pruned trials in all, whichever worker ran them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from lstm_forecast.config.load import config_to_dict
+from lstm_forecast.config.schema import Config
+from lstm_forecast.errors import ConfigError, DataError, LstmForecastError, OutputError
+from lstm_forecast.files.names import (
+    JOURNAL_FILE,
+)
+from lstm_forecast.files.write import make_directory, write_marker
+from lstm_forecast.tune.results import TuneResult, _counts, best_trials, write_figures, write_tables
+from lstm_forecast.tune.search import (
+    TuneSettings,
+    live_states,
+    objective,
+    trial_values,
+    worker_name,
+)
+from lstm_forecast.tune.storage import KIND, check_tune_directory, hide_password, open_storage
+
+DEFAULT_STUDY = "lstm-forecast"
+FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ranges too wide)
+
+Report = Callable[[str], object]
+
+
+def fingerprint(base: Config, tune: TuneSettings) -> str:
+    """What a resumed study must share: the base config (its data paths left out, which differ
+    between machines) and the [tune] table (its trials left out: a study may be extended)."""
+    config = config_to_dict(base)
+    config["data"] = {k: v for k, v in config["data"].items() if k not in ("path", "test_path")}
+    search = {key: value for key, value in tune.raw.items() if key != "trials"}  # may grow
+    return json.dumps({"config": config, "tune": search}, sort_keys=True, default=str)
+
+
+def run_tune(
+    base: Config,
+    tune: TuneSettings,
+    out_dir: str | Path,
+    trials: int | None = None,
+    storage_url: str | None = None,
+    study_name: str = DEFAULT_STUDY,
+    report: Report = lambda line: None,
+) -> TuneResult:
+    """Run (or resume, or join) the study until it holds `trials` (default [tune] trials)
+    completed or pruned trials, writing the outputs after each trial and at the end."""
+    import optuna
+
+    from lstm_forecast.prep.inputs import input_paths, load_split, resolve_paths
+
+    out_dir = Path(out_dir)
+    total = tune.trials if trials is None else trials
+    if total < 1:
+        raise ConfigError(f"--trials must be at least 1, got {total}")
+    base = resolve_paths(base)
+    check_tune_directory(out_dir)
+    for source in input_paths(base):
+        if out_dir.resolve() in source.resolve().parents:
+            raise OutputError(f"{out_dir}: holds the input {source}; choose another --out")
+    cache: dict[str, tuple] = {}
+
+    def frames(config: Config):
+        key = json.dumps(config_to_dict(config)["data"], sort_keys=True)
+        if key not in cache:
+            split, sources = load_split(config)
+            cache[key] = (split.frame, sources[0].source)
+        return cache[key]
+
+    frame, _ = frames(base)  # the data is read and checked before the study is touched
+    storage = open_storage(out_dir, storage_url) if storage_url else None  # before any file
+    make_directory(out_dir)
+    storage = storage or open_storage(out_dir, None)
+    shown = hide_password(storage_url) if storage_url else JOURNAL_FILE
+    write_marker(out_dir, KIND, study=study_name, storage=shown)
+    # Optuna logs a failed trial with its traceback; each trial gets our one line instead
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # every trial builds new models, and TensorFlow warns about retracing each time
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    study = optuna.create_study(
+        storage=storage,
+        study_name=study_name,
+        direction="maximize",
+        pruner=optuna.pruners.MedianPruner(
+            n_startup_trials=tune.prune_after_trials, n_warmup_steps=tune.prune_after_folds
+        ),
+        load_if_exists=True,
+    )
+    expected = fingerprint(base, tune)
+    found = study.user_attrs.get("fingerprint")
+    if found is None:
+        study.set_user_attr("fingerprint", expected)
+    elif found != expected:
+        raise ConfigError(
+            f"study {study_name!r} in {shown} was started with another base config or "
+            "[tune] table; use the same config to resume it, or another --out / --study"
+        )
+    check_same_data(study, study_name, shown, frame)
+    free_dead_local_trials(study, storage_url is None, report)
+    failed_in_a_row = 0
+
+    def after_trial(study, trial) -> None:
+        nonlocal failed_in_a_row
+        state = trial.state.name.lower()
+        value = "" if trial.value is None else f" pooled skill {trial.value:+.4f}"
+        error = trial.user_attrs.get("error", "")
+        params = ", ".join(f"{k}={v}" for k, v in trial_values(trial, tune).items())
+        report(f"trial {trial.number} {state}{value}  {params}" + (f": {error}" if error else ""))
+        write_tables(study, base, tune, out_dir, total, storage_url)
+        failed_in_a_row = failed_in_a_row + 1 if error else 0
+        if failed_in_a_row == FAILED_IN_A_ROW:
+            report(
+                f"stopping: {FAILED_IN_A_ROW} trials in a row failed; narrow the [tune.params] "
+                "ranges to values the data allows"
+            )
+            study.stop()
+
+    if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
+        study.optimize(
+            objective(base, tune, total, frames, report),
+            callbacks=[optuna.study.MaxTrialsCallback(total, states=live_states()), after_trial],
+            catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
+            gc_after_trial=True,
+        )
+    me = worker_name()
+    ran = sum(trial.user_attrs.get("worker") == me for trial in study.get_trials(deepcopy=False))
+    write_tables(study, base, tune, out_dir, total, storage_url)
+    write_figures(study, out_dir, report)
+    counts = _counts(study)
+    if not counts.get("complete") and failed_in_a_row:
+        last = study.get_trials(deepcopy=False)[-1].user_attrs.get("error", "")
+        raise DataError(f"no trial of the study completed; the last one failed: {last}")
+    return TuneResult(out_dir=out_dir, counts=counts, best=best_trials(study, tune), ran=ran)
+
+
+def data_digest(frame: pd.DataFrame) -> dict:
+    """What identifies a study's data on any machine: its span, rows and a hash of its values."""
+    import hashlib
+
+    values = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return {
+        "rows": len(frame),
+        "span": [str(frame.index[0]), str(frame.index[-1])],
+        "sha256": hashlib.sha256(values).hexdigest()[:16],
+    }
+
+
+def check_same_data(study, study_name: str, storage: str, frame: pd.DataFrame) -> None:
+    """A resumed or joined study runs on the data it started with (its paths may differ between
+    machines, its rows may not): trials scored on two data sets cannot be ranked together."""
+    found, expected = study.user_attrs.get("data"), data_digest(frame)
+    if found is None:
+        study.set_user_attr("data", expected)
+    elif found != expected:
+        first, last = found["span"]
+        raise DataError(
+            f"study {study_name!r} in {storage} was run on other data ({found['rows']} rows, "
+            f"{first} .. {last}); resume it with the same --data, or use another --out / --study"
+        )
+
+
+def _live(study) -> int:
+    """Trials that count towards the total or will: completed, pruned, running, waiting."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(
+            study
+        )  # RDB heartbeats: fail and retry dead workers' trials
+    return len(study.get_trials(deepcopy=False, states=live_states()))
+
+
+def free_dead_local_trials(study, journal: bool, report: Report) -> None:
+    """A journal file has no heartbeat: fail the running trials of workers on this machine whose
+    process is gone (killed with SIGKILL, or the machine restarted), so they stop counting."""
+    import socket
+
+    from optuna.trial import TrialState
+
+    if not journal:
+        return
+    host = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        worker_host, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if worker_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
+        report(f"trial {trial.number}: its worker (pid {pid}) is gone; marked failed")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ---- outputs ------------------------------------------------------------------------------------

@@ -1,0 +1,222 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import random_walk
+
+from lstm_forecast.app.commands import backtest
+from lstm_forecast.backtest.walk import fold_origins
+from lstm_forecast.config.load import load_config, with_overrides
+from lstm_forecast.errors import DataError
+
+
+def test_fold_origins_cut_the_newest_rows_into_consecutive_blocks():
+    assert fold_origins(100, 3, 10, 20, "x") == [70, 80, 90]
+    with pytest.raises(DataError, match="x: 100 rows are too few for 5 folds of 20 rows"):
+        fold_origins(100, 5, 20, 21, "x")
+
+
+def run_backtest(tmp_path, tiny_config, frame, name, folds=3, horizon=5, **overrides):
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config), data__path=str(path), train__epochs=1, **overrides
+    )
+    return backtest(config, folds, horizon, tmp_path / name)
+
+
+def test_backtest_writes_folds_predictions_summary_and_plot(tmp_path, tiny_config):
+    seen = []
+    frame = random_walk(90, seed=3)
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config),
+        data__path=str(path),
+        train__epochs=1,
+        forecast__interval="dropout",  # the tiny folds are too short to calibrate
+    )
+    backtest(config, 3, 5, tmp_path / "bt", on_fold=lambda fold, m: seen.append(fold))
+    assert seen == [1, 2, 3]
+    names = {p.name for p in (tmp_path / "bt").iterdir()}
+    assert names == {
+        "folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png", "run.json"
+    }  # fmt: skip
+    folds = pd.read_csv(tmp_path / "bt" / "folds.csv")
+    assert folds["fold"].tolist() == [1, 2, 3]
+    assert folds["train_rows"].tolist() == [75, 80, 85]
+    predictions = pd.read_csv(tmp_path / "bt" / "predictions.csv")
+    assert len(predictions) == 15 and predictions["predicted"].notna().all()
+    expected_dates = frame["Date"].iloc[75:].dt.strftime("%Y-%m-%d").tolist()
+    assert predictions["date"].tolist() == expected_dates
+    for row in folds.itertuples():  # each fold trained strictly before its first prediction
+        assert row.train_end < row.test_start
+    summary = json.loads((tmp_path / "bt" / "summary.json").read_text())
+    # folds.csv holds 6 significant digits
+    assert summary["rmse"]["mean"] == pytest.approx(folds["rmse"].mean(), rel=1e-5)
+    assert summary["skill"]["std"] == pytest.approx(folds["skill"].std(ddof=0), rel=1e-5)
+    # each fold's recursive forecast: coverage is a share, its level and samples recorded
+    assert folds["coverage"].between(0, 1).all()
+    assert (summary["interval_level"], summary["samples"]) == (0.9, 100)
+    assert folds["forecast_naive_rmse"].gt(0).all() and folds["forecast_rmse"].gt(0).all()
+
+
+def test_coverage_counts_the_actuals_inside_the_interval(tmp_path, tiny_config):
+    """samples = 0: no interval, coverage NaN; a 99 % interval from 30 samples: a share."""
+    frame = random_walk(90, seed=3)
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config),
+        data__path=str(path),
+        train__epochs=1,
+        forecast__samples=0,
+        forecast__interval="dropout",
+    )
+    result = backtest(config, 2, 5, tmp_path / "none")
+    assert result.folds["coverage"].isna().all()
+    wide = with_overrides(config, forecast__samples=30, forecast__level=0.99)
+    assert backtest(wide, 2, 5, tmp_path / "wide").folds["coverage"].between(0, 1).all()
+
+
+def test_no_information_from_a_folds_future_reaches_its_model(tmp_path, tiny_config):
+    """Two series equal up to the second fold's origin, wildly different after it: the first
+    fold (trained and scaled before that origin) must give identical predictions on both."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    original = random_walk(90, seed=4)
+    altered = original.copy()
+    altered.loc[80:, "Open"] *= 10  # rows from the second fold's origin on (origins 75, 80, 85)
+    first = run_backtest(tmp_path, tiny_config, original, "original")
+    second = run_backtest(tmp_path, tiny_config, altered, "altered")
+    np.testing.assert_allclose(fold(first, 1), fold(second, 1), rtol=1e-6)
+    # ... while a later fold does see the change (so the comparison can fail)
+    assert not np.allclose(fold(first, 3), fold(second, 3))
+
+
+def fold(result, number):
+    return result.predictions.query(f"fold == {number}")["predicted"].to_numpy()
+
+
+def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, tiny_config):
+    """Enough held-out rows per fold to calibrate: conformal, adaptive and naive bands scored
+    one step and recursively; the pooled verdict against each fold's strongest baseline."""
+    frame = random_walk(400, seed=5)
+    path = tmp_path / "prices.csv"
+    frame.to_csv(path, index=False)
+    config = with_overrides(
+        load_config(tiny_config), data__path=str(path), train__epochs=1, forecast__samples=0
+    )
+    result = backtest(config, 3, 10, tmp_path / "bt")
+    summary, folds = result.summary, result.folds
+    assert set(summary["recursive_intervals"]) == {"conformal", "adaptive", "naive"}
+    assert set(summary["one_step_intervals"]) == {"conformal", "adaptive", "naive"}
+    for scores in (
+        *summary["recursive_intervals"].values(),
+        *summary["one_step_intervals"].values(),
+    ):
+        assert 0 <= scores["coverage"] <= 1 and scores["width"] > 0
+        assert scores["winkler"] >= scores["width"]  # width plus penalties for misses
+    for method in ("conformal", "adaptive"):
+        against = summary["recursive_intervals"][method]["against_naive"]
+        better = (folds[f"{method}_winkler"] < folds["naive_winkler"]).sum()
+        assert against["folds_better"] == better and against["folds"] == 3
+    assert "against_naive" not in summary["recursive_intervals"]["naive"]
+    assert folds["coverage"].equals(folds["conformal_coverage"])  # the configured interval
+    # the pooled test compares each row with its fold's strongest baseline
+    predictions = result.predictions
+    assert set(folds["baseline"]) <= {"persistence", "drift", "previous_close"}
+    errors = predictions["predicted"] - predictions["actual"]
+    baseline = predictions["baseline"] - predictions["actual"]
+    expected = 1 - np.sqrt((errors**2).mean()) / np.sqrt((baseline**2).mean())
+    assert summary["pooled_skill"] == pytest.approx(expected)
+    assert 0 <= summary["dm_pvalue"] <= 1
+    assert summary["verdict"] in ("beats", "loses to", "no significant difference from")
+    assert "skill_vs_persistence" in folds and "baselines" not in folds  # flat CSV columns
+
+
+@pytest.mark.parametrize("engine", ["fast", "keras"])
+def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
+    tmp_path, tiny_config, engine, monkeypatch
+):
+    """The model pool lends one Keras model to every fold (traced and compiled once), reset to
+    the seed's initial weights (and, for Keras's fit, a new optimizer): each fold's predictions
+    are those of a model built for it."""
+    from lstm_forecast.backtest.walk import walk_forward
+    from lstm_forecast.forecaster.forecaster import Forecaster
+    from lstm_forecast.model import fast_graph
+    from lstm_forecast.model.build import ModelPool
+
+    config = with_overrides(
+        load_config(tiny_config),
+        train__epochs=2,
+        train__engine=engine,
+        forecast__interval="none",
+        forecast__samples=0,
+    )
+    frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
+    lent, original = [], ModelPool.model
+
+    def spy(self, *args, **kwargs):
+        lent.append(original(self, *args, **kwargs))
+        return lent[-1]
+
+    monkeypatch.setattr(ModelPool, "model", spy)
+    fast_graph.network.cache_clear()
+    pooled = walk_forward(config, frame, 3, 5, "x", models=ModelPool())
+    assert len(lent) == 3 and all(model is lent[0] for model in lent)
+    if engine == "fast":  # 3 folds of 3 sizes: one graph, traced for one size and then open
+        assert fast_graph.network.cache_info().misses == 1
+        spec = fast_graph.Spec.from_config(config.model, config.train)
+        net = fast_graph.network(spec, config.train.batch_size, config.train.learning_rate, 0)
+        assert net.epoch.experimental_get_tracing_count() <= 2
+    monkeypatch.undo()
+    for number, origin in enumerate((75, 80, 85), start=1):
+        fresh = Forecaster.fit(frame.iloc[:origin], config).with_data(frame.iloc[: origin + 5])
+        expected = fresh.predict(frame.iloc[origin : origin + 5])["predicted"].to_numpy()
+        np.testing.assert_allclose(fold(pooled, number), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("refit", "new_models"), [(0, [1, 0, 0]), (2, [1, 0, 1]), (1, [1, 1, 1])])
+def test_refit_trains_a_new_model_every_n_folds(tmp_path, tiny_config, refit, new_models):
+    result = run_backtest(
+        tmp_path,
+        tiny_config,
+        random_walk(90, seed=6),
+        "bt",
+        forecast__interval="none",
+        forecast__samples=0,
+        backtest__refit=refit,
+    )
+    folds = result.folds
+    assert folds["new_model"].astype(int).tolist() == new_models
+    # a fold without a new model predicts with the last model: trained before an earlier fold
+    last_trained = folds["train_rows"].where(folds["new_model"]).ffill()
+    assert folds["train_rows"].tolist() == last_trained.tolist()
+    assert (folds["epochs_run"] > 0).tolist() == [bool(n) for n in new_models]
+    assert result.summary["models_trained"] == sum(new_models)
+    predictions = result.predictions
+    assert len(predictions) == 15 and predictions["predicted"].notna().all()
+
+
+def test_a_negative_refit_is_refused(tiny_config):
+    from lstm_forecast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[backtest\] refit must be >= 0"):
+        with_overrides(load_config(tiny_config), backtest__refit=-1)
+
+
+def test_winkler_against_the_naive_band_counts_folds_and_tests_them():
+    from lstm_forecast.backtest.walk import winkler_against
+
+    naive = np.full(10, 100.0)
+    better = winkler_against(naive - np.arange(1, 11), naive)  # lower in every fold
+    assert better["folds_better"] == 10 and better["folds"] == 10
+    assert better["pvalue"] == pytest.approx(2 / 2**10)  # exact: the one most extreme sign pattern
+    # one large loss among small wins: no evidence either way
+    mixed = winkler_against(np.array([90.0, 95, 98, 99, 600]), np.full(5, 100.0))
+    assert mixed["folds_better"] == 4 and mixed["pvalue"] > 0.5
+    # fewer than two folds that differ: no test
+    assert np.isnan(winkler_against(np.array([100.0, 90]), np.array([100.0, 100]))["pvalue"])

@@ -1,0 +1,28 @@
+"""The run's series.csv reads back with its timestamps: times, offsets, time zones."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.forecaster.bundle import _read_series
+
+
+@pytest.mark.parametrize(
+    ("index", "dtype"),
+    [
+        (pd.bdate_range("2024-01-01", periods=4), "datetime64[us]"),
+        (pd.date_range("2024-01-01 09:30", periods=4, freq="30min"), "datetime64[us]"),
+        (pd.date_range("2024-01-02 09:30", periods=4, freq="h", tz="UTC-05:00"), "UTC-05:00"),
+        # a named zone over the daylight-saving switch: mixed offsets, read as UTC
+        (pd.date_range("2024-03-08 09:30", periods=4, freq="D", tz="America/New_York"), "UTC"),
+    ],
+    ids=["days", "bars", "fixed-offset", "named-zone-over-dst"],
+)
+def test_series_csv_reads_back_the_same_instants(tmp_path, index, dtype):
+    frame = pd.DataFrame({"Open": np.arange(4.0), "Volume": 10.0}, index=index)
+    path = tmp_path / "series.csv"
+    frame.rename_axis("date").reset_index().to_csv(path, index=False, float_format="%.10g")
+    series = _read_series(path)
+    assert dtype in str(series.index.dtype)
+    assert (series.index == index).all()  # the same instants
+    assert series.index.name == "date" and list(series.columns) == ["Open", "Volume"]

@@ -1,0 +1,185 @@
+"""The Forecaster object: the notebook flow of the README, save/load round trips, checks."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TINY_CONFIG, random_walk
+
+from lstm_forecast import Forecaster, load_config, read_prices
+from lstm_forecast.config.load import apply_settings, config_from_dict
+from lstm_forecast.errors import BundleError, ConfigError, DataError
+
+
+@pytest.fixture(scope="module")
+def prices(tmp_path_factory) -> pd.DataFrame:
+    path = tmp_path_factory.mktemp("prices") / "prices.csv"
+    random_walk(150, seed=4).to_csv(path, index=False)
+    return read_prices(path, load_config())
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "tiny.toml"
+    path.write_text(TINY_CONFIG.format(transform="log_return"))
+    return load_config(path)
+
+
+@pytest.fixture(scope="module")
+def forecaster(prices, config) -> Forecaster:
+    return Forecaster.fit(prices[:"2020-05-15"], config)
+
+
+def test_the_readme_flow(forecaster, prices, tmp_path):
+    later = prices["2020-05-18":]
+    table = forecaster.predict(later)
+    assert list(table.columns) == [
+        "date", "actual", "predicted", "persistence", "previous_close", "in_sample"
+    ]  # fmt: skip
+    assert len(table) == len(later) and table["predicted"].notna().all()  # history from the fit
+    assert not table["in_sample"].any()
+    future = forecaster.forecast(7, interval="none").table.dropna(subset=["predicted"])
+    assert len(future) == 7 and future["lower"].isna().all()
+    banded = forecaster.forecast(7).table.dropna(subset=["predicted"])  # conformal by default
+    assert (banded["lower"] < banded["predicted"]).all()
+    assert (banded["predicted"] < banded["upper"]).all()
+    np.testing.assert_allclose(banded["predicted"], future["predicted"])
+    loaded = Forecaster.load(forecaster.save(tmp_path / "run"))
+    np.testing.assert_allclose(loaded.predict(later)["predicted"], table["predicted"], rtol=1e-6)
+    assert loaded.train_rows == forecaster.train_rows and loaded.drift == forecaster.drift
+
+
+def test_fit_takes_columns_by_name_and_knows_its_training_span(forecaster, prices):
+    assert forecaster.target == "Open"
+    assert forecaster.train_span == (prices.index[0], pd.Timestamp("2020-05-15"))
+    assert forecaster.fit_info["engine"] == "fast"
+    assert forecaster.fit_info["epochs_run"] == 2
+    assert forecaster.inputs.history_rows == 6  # window 5 + 1 for the log return
+
+
+def test_predict_marks_the_rows_it_trained_on(forecaster, prices):
+    table = forecaster.predict(prices)
+    in_sample = table["in_sample"].to_numpy()
+    assert in_sample.sum() == forecaster.train_rows
+    metrics = forecaster.evaluate(table)
+    assert metrics["in_sample_rows_left_out"] == forecaster.train_rows
+    assert metrics["rows"] == len(prices) - forecaster.train_rows
+    at_close = (prices.index + pd.Timedelta(hours=16)).tz_localize("America/New_York")
+    fetched = forecaster.predict(prices.set_axis(at_close))  # the same rows with UTC offsets
+    assert fetched["in_sample"].sum() == forecaster.train_rows
+    np.testing.assert_allclose(fetched["predicted"], table["predicted"], rtol=1e-6)
+    assert fetched["date"].iloc[-1].endswith("16:00:00-04:00")
+    later = prices["2020-05-18":]
+    moved = forecaster.forecast(3, later.set_axis(at_close[-len(later) :]), interval="none")
+    assert moved.table["predicted"].notna().sum() == 3
+
+
+def test_prices_need_dates_and_the_configured_columns(config):
+    with pytest.raises(DataError, match="need a DatetimeIndex"):
+        Forecaster.fit(pd.DataFrame({"Open": np.arange(50.0)}), config)
+    dated = pd.DataFrame(
+        {"A": np.arange(50.0), "B": np.arange(50.0)}, index=pd.bdate_range("2020", periods=50)
+    )
+    with pytest.raises(DataError, match="columns A, B; the config needs Open"):
+        Forecaster.fit(dated, config)
+
+
+def test_a_loaded_run_is_checked_against_its_files(forecaster, tmp_path):
+    run = forecaster.save(tmp_path / "run")
+    (run / "config.toml").write_text((run / "config.toml").read_text().replace("5", "6", 1))
+    with pytest.raises(BundleError, match="config.toml: changed since the run was saved"):
+        Forecaster.load(run)
+
+
+def test_set_overrides_any_key_with_toml_values(config):
+    changed = apply_settings(
+        config, ["window.length=9", "train.learning_rate=0.01", 'data.features=["Volume"]']
+    )
+    assert (changed.window.length, changed.train.learning_rate) == (9, 0.01)
+    assert changed.data.features == ("Volume",)
+    assert apply_settings(config, ["data.target=Close"]).data.target == "Close"  # bare string
+    for setting, message in [
+        ("window.length", "write it as section.key=value"),
+        ("nope.key=1", "unknown section [nope]"),
+        ("train.epochz=3", "unknown key 'epochz'"),
+        ("train.epochs=0", "epochs must be at least 1"),
+        ("train.seed=-1", "seed must be in 0..4294967295"),
+    ]:
+        with pytest.raises(ConfigError, match=message.replace("[", "\\[").replace(".", "\\.")):
+            apply_settings(config, [setting])
+
+
+def test_features_are_parsed_once_when_the_config_is_read():
+    config = config_from_dict({"data": {"features": ["sma(Close, 3)", "Volume"]}})
+    first = config.data.parsed_features
+    assert first is config.data.parsed_features  # cached, not parsed again
+    assert [feature.kind for feature in first] == ["sma", "raw"]
+
+
+def test_the_forecast_keeps_of_the_models_path_what_the_calibration_weights_say(forecaster):
+    import dataclasses
+
+    assert forecaster.calibration is not None
+    weights = forecaster.calibration.weights
+    assert len(weights) == forecaster.calibration.steps and all(0 <= w <= 1 for w in weights)
+    last = float(forecaster.data.iloc[-1, 0])
+    flat = dataclasses.replace(forecaster, calibration=dataclasses.replace(
+        forecaster.calibration, weights=(0.0,) * len(weights)))  # fmt: skip
+    table = flat.forecast(5).table.dropna(subset=["predicted"])
+    np.testing.assert_allclose(table["predicted"], last)  # nothing kept: the last price
+    whole = dataclasses.replace(forecaster, calibration=dataclasses.replace(
+        forecaster.calibration, weights=()))  # fmt: skip
+    model_path = whole.forecast(5, interval="none").table.dropna(subset=["predicted"])
+    combined = forecaster.forecast(5, interval="none").table.dropna(subset=["predicted"])
+    expected = forecaster.calibration.combine(model_path["predicted"].to_numpy()[None], last)[0]
+    np.testing.assert_allclose(combined["predicted"], expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda p: p.iloc[::-1], "dates must run oldest first, but 2020-07-27 follows 2020-07-28"),
+        (lambda p: pd.concat([p.iloc[:50], p.iloc[49:]]), "the date 2020-03-10 appears more than"),
+        (lambda p: p.iloc[:0], "no rows of prices"),
+        (
+            lambda p: p.assign(Open=p["Open"].where(p.index != "2020-02-03")),
+            "'Open' is nan on 2020-02-03",
+        ),
+        (
+            lambda p: p.assign(Open=p["Open"].astype(object).where(p.index != "2020-02-03", "n/a")),
+            "'Open' is 'n/a' on 2020-02-03, not a finite number",
+        ),  # fmt: skip
+        (
+            lambda p: p.to_numpy(),
+            "must be a pandas DataFrame or Series with dates as the index, got ndarray",
+        ),
+    ],
+)
+def test_prices_from_python_are_checked_as_a_file_is(prices, config, damage, message):
+    with pytest.raises(DataError, match=f"^training data: .*{re.escape(message)}"):
+        Forecaster.fit(damage(prices), config)
+
+
+def test_fit_and_read_prices_take_a_config_path_dict_or_none(prices, tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG.format(transform="diff"))
+    assert Forecaster.fit(prices, str(path)).config.window.target_transform == "diff"
+    raw = {"window": {"length": 5, "target_transform": "diff"}, "train": {"epochs": 1}}
+    assert Forecaster.fit(prices, raw).inputs.length == 5
+    with pytest.raises(ConfigError, match="config must be a Config .* got list"):
+        Forecaster.fit(prices, ["window"])
+    csv = tmp_path / "prices.csv"
+    random_walk(80, seed=2).to_csv(csv, index=False)
+    assert list(read_prices(csv).columns) == ["Open", "Close"]  # the default config: Open
+
+
+def test_api_misuse_is_one_lstm_forecast_error(forecaster, prices):
+    with pytest.raises(ConfigError, match="steps must be a whole number, got '5'"):
+        forecaster.forecast("5")
+    with pytest.raises(ConfigError, match=r"^forecast settings: \[forecast\] level must be in"):
+        forecaster.forecast(3, level=2.0)
+    with pytest.raises(DataError, match=r"evaluate\(\) takes the table predict\(\) returns"):
+        forecaster.evaluate(pd.DataFrame({"x": [1.0]}))
+    with pytest.raises(DataError, match="^data: no rows of prices"):
+        forecaster.predict(prices.iloc[:0])

@@ -1,0 +1,37 @@
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.app.commands import plot as plot_run
+from lstm_forecast.errors import DataError
+
+
+def colour_pixels(png, rgb, tolerance=0.15):
+    image = matplotlib.image.imread(png)[..., :3]
+    return int((np.abs(image - np.array(rgb)) < tolerance).all(axis=-1).sum())
+
+
+def test_plot_draws_red_real_and_blue_predicted_curves(trained_run, tmp_path):
+    result, _, _ = trained_run
+    png = plot_run(result.run_dir, out=tmp_path / "figure.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert colour_pixels(png, (1.0, 0.0, 0.0)) > 200  # the real price, red
+    assert colour_pixels(png, (0.0, 0.0, 1.0)) > 200  # the predicted price, blue
+
+
+def test_plot_defaults_into_the_run_and_takes_predict_output(trained_run, tmp_path):
+    result, _, _ = trained_run
+    assert plot_run(result.run_dir) == result.run_dir / "plot.png"
+    table = pd.read_csv(result.run_dir / "predictions.csv").iloc[:10]
+    table.to_csv(tmp_path / "some.csv", index=False)
+    assert plot_run(
+        result.run_dir, out=tmp_path / "some.png", predictions=tmp_path / "some.csv"
+    ).exists()
+
+
+def test_plot_rejects_a_csv_that_is_not_predict_output(trained_run, tmp_path):
+    result, _, _ = trained_run
+    (tmp_path / "other.csv").write_text("date,close\n2020-01-01,1\n")
+    with pytest.raises(DataError, match="missing column\\(s\\) actual, predicted"):
+        plot_run(result.run_dir, predictions=tmp_path / "other.csv")

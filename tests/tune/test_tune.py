@@ -1,0 +1,282 @@
+"""`lstm-forecast tune`: the [tune] table, the pooled objective, and real studies in real processes
+(two workers sharing one journal file, a Ctrl-C'd study resumed, best.toml trained)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import optuna  # noqa: E402 - the test extra installs it; a missing one must fail, not skip
+import pandas as pd
+import pytest
+from conftest import ROOT, TINY_CONFIG, random_walk
+from typer.testing import CliRunner
+
+from lstm_forecast.cli.base import app
+from lstm_forecast.errors import ConfigError
+from lstm_forecast.evaluate.pooled import RunningSkill, pooled_skill
+from lstm_forecast.tune.search import load_tune_config, split_tune_table, toml_value
+
+SEARCH = """
+[tune]
+folds = 2
+fold_length = 10
+prune_after_trials = 2
+
+[tune.params]
+"train.learning_rate" = {log = [1e-3, 1e-1]}
+"model.cell" = {choices = ["lstm", "gru"]}
+"data.features" = {choices = [[], ["Volume"]]}
+"""
+
+
+@pytest.fixture
+def study_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny search (1 epoch, 2 folds of 10 rows) and 120 rows of prices."""
+    data = tmp_path / "prices.csv"
+    random_walk(120, seed=3).to_csv(data, index=False, date_format="%Y-%m-%d")
+    config = tmp_path / "search.toml"
+    tiny = TINY_CONFIG.format(transform="log_return").replace("epochs = 2", "epochs = 1")
+    config.write_text(tiny + "\n[forecast]\nsamples = 0\n" + SEARCH)
+    return config, data
+
+
+def load_trials(out: Path):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = JournalStorage(JournalFileBackend(str(out / "journal.log")))
+    return optuna.load_study(study_name="lstm-forecast", storage=storage).get_trials()
+
+
+def states(trials) -> list[str]:
+    return [trial.state.name for trial in trials]
+
+
+def tune_command(config: Path, data: Path, out: Path, trials: int) -> list[str]:
+    return [sys.executable, "-m", "lstm_forecast", "tune", "--config", str(config),
+            "--data", str(data), "--out", str(out), "--trials", str(trials)]  # fmt: skip
+
+
+# A child started from a background job inherits SIGINT ignored, and Python then keeps it
+# ignored: the worker sets Python's own Ctrl-C handler first, as in a terminal.
+WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('lstm_forecast', run_name='__main__', alter_sys=True)"
+)
+
+
+def start(command: list[str]) -> subprocess.Popen:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    assert command[1:3] == ["-m", "lstm_forecast"]
+    return subprocess.Popen(
+        [command[0], "-c", WITH_CTRL_C, *command[3:]],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+# ---- the [tune] table ---------------------------------------------------------------------------
+
+
+def test_the_tune_table_is_split_off_and_parsed():
+    raw = tomllib.loads(TINY_CONFIG.format(transform="level") + SEARCH)
+    config, tune = split_tune_table(raw, "search.toml")
+    assert "tune" not in config and "train" in config
+    assert (tune.folds, tune.fold_length, tune.trials) == (2, 10, 20)
+    by_name = {param.name: param for param in tune.params}
+    assert by_name["train.learning_rate"].kind == "log"
+    assert by_name["data.features"].choices == ([], ["Volume"])
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("[tune]\nfolds = 2\n", "add a [tune.params] table"),
+        (
+            '[tune]\ndirection = "minimize"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "unknown key 'direction'",
+        ),  # fmt: skip
+        ('[tune.params]\n"window.length" = {int = [90, 20]}\n', "low < high"),
+        ('[tune.params]\n"train.learning_rate" = {log = [0, 0.1]}\n', "low > 0"),
+        ('[tune.params]\n"window.length" = {int = [20, 90], log = [1, 2]}\n', "exactly one of"),
+        ('[tune.params]\n"train.epoch" = {int = [1, 3]}\n', "unknown key 'epoch'"),
+        ('[tune.params]\n"model.cell" = {choices = ["lstm", "rnn"]}\n', "'rnn'"),
+        ('[tune.params]\n"window.length" = {int = [20, 30], step = 50}\n', "step 50 is larger"),
+        ('[tune.params]\n"window.length " = {int = [20, 30]}\n', "has spaces around it"),
+        ('[tune.params]\n"train.batch_size" = {float = [8, 64]}\n', "must be a whole number"),
+        (
+            '[tune]\nbaseline = "nope"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "baseline must be one of baseline, persistence, drift, previous_close",
+        ),  # fmt: skip
+    ],
+)
+def test_a_bad_search_space_is_refused_before_any_trial(tmp_path: Path, table, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(TINY_CONFIG.format(transform="level") + table)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_tune_config(path)
+
+
+@pytest.mark.parametrize(
+    "value", [1, 0.00025, 1e-05, "gru", True, [], ["Volume", "sma(Close, 5)"], [{"units": 8}]]
+)
+def test_values_go_to_toml_and_back(value):
+    assert tomllib.loads(f"v = {toml_value(value)}")["v"] == value
+
+
+def test_pooled_skill_is_the_running_skill_after_the_last_fold():
+    generator = np.random.default_rng(0)
+    folds = []
+    for fold in (1, 2, 3):
+        actual = 100 + generator.normal(0, 1, 7 + fold)
+        folds.append(
+            pd.DataFrame(
+                {
+                    "fold": fold,
+                    "actual": actual,
+                    "predicted": actual + generator.normal(0, 0.8, actual.size),
+                    "persistence": actual + generator.normal(0, 1.0, actual.size),
+                }
+            )  # fmt: skip
+        )
+    running = RunningSkill("persistence")
+    for table in folds:
+        model_rmse = np.sqrt(np.mean((table["predicted"] - table["actual"]) ** 2))
+        persistence_rmse = np.sqrt(np.mean((table["persistence"] - table["actual"]) ** 2))
+        metrics = {"rows": len(table), "rmse": model_rmse,
+                   "baselines": {"persistence": {"rmse": persistence_rmse}}}  # fmt: skip
+        skill = running.add(metrics)
+    pooled = pd.concat(folds)
+    reference = 1 - np.sqrt(np.mean((pooled["predicted"] - pooled["actual"]) ** 2)) / np.sqrt(
+        np.mean((pooled["persistence"] - pooled["actual"]) ** 2)
+    )
+    assert skill == pytest.approx(reference) == pytest.approx(pooled_skill(pooled, "persistence"))
+
+
+# ---- real studies -------------------------------------------------------------------------------
+
+
+def test_two_workers_share_one_study_one_is_interrupted_and_it_resumes(study_files, tmp_path):
+    config, data = study_files
+    out = tmp_path / "study"
+    first, second = (start(tune_command(config, data, out, trials=5)) for _ in range(2))
+    # Ctrl-C the second worker while it trains a trial: that trial fails, the first worker
+    # carries on and completes the study
+    deadline = time.monotonic() + 120
+    while not any(
+        t.state.name == "RUNNING" and t.user_attrs.get("worker", "").endswith(f":{second.pid}")
+        for t in (load_trials(out) if (out / "journal.log").exists() else [])
+    ):
+        assert time.monotonic() < deadline and second.poll() is None, second.communicate()
+        time.sleep(0.2)
+    second.send_signal(signal.SIGINT)
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 130, stderr
+    assert "run the same command to resume" in stderr
+    _, stderr = first.communicate(timeout=240)
+    assert first.returncode == 0, stderr
+
+    trials = load_trials(out)
+    assert [trial.number for trial in trials] == list(range(len(trials)))  # none lost, no repeat
+    assert sum(s in ("COMPLETE", "PRUNED") for s in states(trials)) == 5
+    assert states(trials).count("FAIL") == 1  # the interrupted one
+    assert "RUNNING" not in states(trials) and "WAITING" not in states(trials)
+    workers = {trial.user_attrs["worker"] for trial in trials}
+    assert {w.rpartition(":")[2] for w in workers} == {str(first.pid), str(second.pid)}
+    table = pd.read_csv(out / "trials.csv")
+    assert table["number"].tolist() == [trial.number for trial in trials]
+
+    # the same command with a larger total resumes the study and runs only the missing trial
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=6)[3:])
+    assert result.exit_code == 0, result.output
+    trials = load_trials(out)
+    assert sum(s in ("COMPLETE", "PRUNED") for s in states(trials)) == 6
+    assert len(trials) == 7
+    assert "best trials" in result.output and "DM p" in result.output
+    for name in ("best.toml", "trials.csv", "study.json", "history.png", "run.json"):
+        assert (out / name).is_file(), name
+
+
+def test_best_toml_trains(study_files, tmp_path: Path):
+    from lstm_forecast.app.commands import train
+    from lstm_forecast.config.load import load_config
+
+    config, data = study_files
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=2)[3:])
+    assert result.exit_code == 0, result.output
+    best = tomllib.loads((out / "best.toml").read_text())
+    assert "tune" not in best
+    best_trial = max(
+        (t for t in load_trials(out) if t.state.name == "COMPLETE"), key=lambda t: t.value
+    )
+    assert best["train"]["learning_rate"] == pytest.approx(best_trial.params["train.learning_rate"])
+    run = train(load_config(out / "best.toml"), tmp_path / "run", verbose=0)
+    assert np.isfinite(run.metrics["rmse"])
+
+    # the same directory on other data is refused, not mixed into the study
+    other = tmp_path / "other.csv"
+    random_walk(120, seed=4).to_csv(other, index=False, date_format="%Y-%m-%d")
+    again = CliRunner().invoke(app, tune_command(config, other, out, trials=3)[3:])
+    assert again.exit_code == 2
+    assert "was run on other data (120 rows, 2020-01-01" in again.output
+    # and with another search space
+    config.write_text(config.read_text().replace("[1e-3, 1e-1]", "[1e-4, 1e-1]"))
+    again = CliRunner().invoke(app, tune_command(config, data, out, trials=3)[3:])
+    assert again.exit_code == 2
+    assert "started with another base config" in again.output
+
+
+def test_a_directory_of_other_files_is_refused(study_files, tmp_path: Path):
+    config, data = study_files
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=1)[3:])
+    assert result.exit_code == 2
+    assert "notes.txt" in result.output and "choose another --out" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def test_trials_whose_config_does_not_fit_the_data_fail_in_one_line_each(study_files, tmp_path):
+    config, data = study_files
+    text = config.read_text().replace('"train.learning_rate" = {log = [1e-3, 1e-1]}', "")
+    too_long = '[tune.params]\n"window.length" = {int = [150, 200]}'  # 120 rows of data
+    config.write_text(text.replace("[tune.params]", too_long))
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=2)[3:])
+    failed = [line for line in result.output.splitlines() if re.match(r"trial \d+ fail ", line)]
+    assert len(failed) == 10
+    assert all(f"{data}: 120 rows are too few for 2 folds of 10 rows" in line for line in failed)
+    assert "Traceback" not in result.output and "Warning" not in result.output
+    # the worker stops after FAILED_IN_A_ROW, says why, and exits 2: no trial completed
+    assert "stopping: 10 trials in a row failed" in result.output
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].startswith("error: no trial of the study completed")
+    assert states(load_trials(out)) == ["FAIL"] * 10  # failures do not count towards --trials
+
+
+def test_zero_trials_and_an_unreachable_database_are_refused_leaving_nothing(study_files, tmp_path):
+    config, data = study_files
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=0)[3:])
+    assert result.exit_code == 2 and "--trials must be at least 1, got 0" in result.output
+    url = f"sqlite:///{tmp_path}/no-such-folder/study.db"  # SQLAlchemy comes with Optuna
+    result = CliRunner().invoke(
+        app, [*tune_command(config, data, out, trials=1)[3:], "--storage", url]
+    )
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"error: --storage {url}: cannot open the database (")
+    assert not out.exists()
