@@ -394,7 +394,7 @@ def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_mode
 
 def test_random_walk_origins_are_thinned_evenly_to_at_most_walk_origins(monkeypatch):
     from lstm_forecast.config.load import config_from_dict
-    from lstm_forecast.forecaster.calibrate import calibrate
+    from lstm_forecast.forecaster import calibrate
 
     logs = np.arange(30.0) ** 2 / 100  # each origin's 2-step move differs: it names the origin
     frame = _frame(np.exp(logs), np.exp(logs))
