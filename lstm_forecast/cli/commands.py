@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from lstm_forecast.cli.base import app
+from lstm_forecast.cli.console import report_command
 from lstm_forecast.cli.options import (
     CellOption,
     ConfigOption,
@@ -35,7 +36,6 @@ from lstm_forecast.cli.options import (
     user_errors,
 )
 from lstm_forecast.errors import ConfigError
-from lstm_forecast.report.page import report_command
 
 
 @app.command()

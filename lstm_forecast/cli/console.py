@@ -13,6 +13,12 @@ import typer
 from lstm_forecast.files.write import csv_text
 
 
+def report_command(directory: str | Path) -> str:
+    """The line `train`, `backtest` and `tune` print: how to see their output as one page (the
+    CLI's own: importing the report would load numpy and Jinja2 for `--help`)."""
+    return f"see it as one page: lstm-forecast report {shlex.quote(str(directory))}"
+
+
 def print_metrics(metrics: dict) -> None:
     """The model beside every baseline on the same rows, then the verdict against the strongest
     (with its Diebold-Mariano p-value) and the lag diagnosis."""

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from lstm_forecast.cli.base import app
+from lstm_forecast.cli.console import report_command
 from lstm_forecast.cli.options import (
     ConfigOption,
     DataOption,
@@ -27,7 +28,6 @@ from lstm_forecast.cli.options import (
     resolved_config,
     user_errors,
 )
-from lstm_forecast.report.page import report_command
 
 
 @app.command()

@@ -11,7 +11,6 @@ metrics are missing is left out (an old run, a metric added later), NaN and None
 
 from __future__ import annotations
 
-import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +23,6 @@ from lstm_forecast.report.run import run_page
 from lstm_forecast.report.studies import backtest_page, league_page, tune_page
 
 TEMPLATE = "report.html.j2"
-
-
-def report_command(directory: str | Path) -> str:
-    """The line `train`, `backtest` and `tune` print: how to see their output as one page."""
-    return f"see it as one page: lstm-forecast report {shlex.quote(str(directory))}"
 
 
 def write_report(
