@@ -125,3 +125,11 @@ def test_a_study_tests_every_trial_it_tried_against_buy_and_hold():
     assert set(result["mcs_pvalue"]) == {"trial 0", "trial 1", "trial 2", "buy_and_hold"}
     assert "of the 3 trials' model strategies" in result["verdict"]
     assert trials_strategy(optuna.create_study(), Config()) is None
+
+
+def test_train_trades_its_test_span(trained_run):
+    result, _, _ = trained_run
+    strategy = json.loads((result.run_dir / "metrics.json").read_text())["strategy"]
+    assert list(strategy["strategies"]) == STRATEGIES
+    assert strategy["rows"] == result.metrics["rows"] == 20  # the test file's rows
+    assert strategy["verdict"].endswith("Not investment advice.")
