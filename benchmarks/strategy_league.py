@@ -105,7 +105,8 @@ def backtest(frame: pd.DataFrame, name: str):
         Config(), data__target=TARGET, forecast__samples=0, backtest__refit=REFIT
     )
     folds = (len(frame) - WARMUP_ROWS) // FOLD_LENGTH
-    return walk_forward(config, frame, folds, FOLD_LENGTH, name)
+    # strategies=False: the strategies are traded below, at each cost
+    return walk_forward(config, frame, folds, FOLD_LENGTH, name, strategies=False)
 
 
 def main() -> None:
@@ -163,6 +164,36 @@ def main() -> None:
     print_tables(rows, joint, skipped, time.perf_counter() - started)
 
 
+def print_summary(rows: list[dict], series: int) -> None:
+    """Per strategy over all series: the medians and the range of the SPA p-values (README)."""
+    free, costly = COSTS_BPS
+    print(f"Over the {series} series, per strategy: the median across series of the Sharpe ratio "
+          f"at {free:g} and {costly:g} bps per side, of the maximum drawdown and of the turnover "
+          f"per year (at {costly:g} bps), the range of the SPA p-values against buy-and-hold, "
+          "and in how many series that p is below 0.05.\n")  # fmt: skip
+    print(f"| strategy | Sharpe {free:g} bps | Sharpe {costly:g} bps | max drawdown | turnover / year "
+          f"| SPA p {free:g} bps | SPA p {costly:g} bps | p < 0.05 ({free:g} / {costly:g} bps) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---|---|---|")
+    for label in dict.fromkeys(row["strategy"] for row in rows):
+        mine = [row for row in rows if row["strategy"] == label]
+        free_rows = pd.DataFrame([row["free"] for row in mine])
+        costly_rows = pd.DataFrame([row["costly"] for row in mine])
+        if label == "buy-and-hold":
+            spa = ("–", "–", "–")
+        else:
+            spa = (
+                f"{free_rows['spa_pvalue'].min():.2f}–{free_rows['spa_pvalue'].max():.2f}",
+                f"{costly_rows['spa_pvalue'].min():.2f}–{costly_rows['spa_pvalue'].max():.2f}",
+                f"{(free_rows['spa_pvalue'] < 0.05).sum()} / {(costly_rows['spa_pvalue'] < 0.05).sum()}",
+            )
+        print(
+            f"| {label} | {free_rows['sharpe'].median():.2f} | {costly_rows['sharpe'].median():.2f} "
+            f"| {100 * costly_rows['max_drawdown'].median():.1f} % "
+            f"| {costly_rows['turnover'].median():.1f} | {spa[0]} | {spa[1]} | {spa[2]} |"
+        )
+    print()
+
+
 def print_tables(rows: list[dict], joint: list[dict], skipped: list[str], seconds: float) -> None:
     free, costly = COSTS_BPS
     print(
@@ -174,6 +205,7 @@ def print_tables(rows: list[dict], joint: list[dict], skipped: list[str], second
         "bootstrap, 1000 replications, seed 0); max drawdown, turnover (per year) and "
         f"time in the market at {costly:g} bps. Not investment advice.\n"
     )
+    print_summary(rows, len(joint))
     print(f"| series | strategy | Sharpe {free:g} bps | Sharpe {costly:g} bps | buy-and-hold Sharpe {costly:g} bps "
           f"| max drawdown | turnover / year | in the market | SPA p {free:g} bps | SPA p {costly:g} bps |")  # fmt: skip
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.app.trading import write_strategies
 from lstm_forecast.config.load import config_to_toml
 from lstm_forecast.config.schema import Config
 from lstm_forecast.data.frequency import infer_frequency, timestamp_strings
@@ -99,11 +100,23 @@ def train(
         "train_rows": split.n_train,
         **one_step_interval(forecaster, predictions, split.n_train),
         **forecaster.fit_info,
+        "strategy": _test_span_strategies(config, forecaster, predictions, split.frame),
     }
     if getattr(stop, "aborted", False):  # a second Ctrl-C whose exception was swallowed
         raise KeyboardInterrupt
     forecaster.save(out_dir, overwrite, metrics=metrics, predictions=predictions)
     return TrainResult(run_dir=out_dir, metrics=metrics, split=split, sources=sources)
+
+
+def _test_span_strategies(config, forecaster, predictions, frame) -> dict:
+    """The strategies traded on the test span's predictions (backtest.trading's summary)."""
+    from lstm_forecast.backtest.trading import strategy_summary, trade
+    from lstm_forecast.evaluate.baselines import baseline_column
+
+    baseline = baseline_column(predictions, forecaster.baseline, forecaster.drift)
+    columns = ["date", "actual", "predicted", "persistence", "previous_close"]
+    table = predictions[[c for c in columns if c in predictions]].assign(baseline=baseline)
+    return strategy_summary(trade(config, table, frame))
 
 
 def one_step_interval(forecaster, predictions: pd.DataFrame, first_row: int) -> dict:
@@ -251,6 +264,8 @@ def backtest(
         write_text(staging / CONFIG_FILE, config_to_toml(config))
         figure = backtest_figure(split.prices, result.predictions, config.data.target)
         save_figure(figure, staging / BACKTEST_FIGURE)
+        if result.strategies is not None:
+            write_strategies(staging, result.strategies, Path(sources[0].source).name)
         write_marker(staging, "backtest")
     return dataclasses.replace(result, out_dir=out_dir)
 

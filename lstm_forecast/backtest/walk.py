@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.backtest.trading import strategy_summary, trade
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.evaluate.baselines import baseline_column
 from lstm_forecast.evaluate.metrics import rmse, skill
 from lstm_forecast.intervals.band import adaptive_level, one_step_band, origin_scale, path_band
 from lstm_forecast.intervals.scores import band_scores
@@ -23,6 +25,7 @@ from lstm_forecast.prep.windows import CLOSE, Inputs
 
 if TYPE_CHECKING:
     from lstm_forecast.model.build import ModelPool
+    from lstm_forecast.strategy.evaluate import StrategyResult
 
 # metrics summarised across folds as mean and standard deviation
 SUMMARY_METRICS = (
@@ -53,7 +56,8 @@ class BacktestResult:
     folds: pd.DataFrame  # one row per fold: spans and metrics
     predictions: pd.DataFrame  # fold, date, actual, predicted, persistence
     summary: dict  # {metric: {"mean": .., "std": ..}} plus folds, fold_length
-    out_dir: Path | None = None  # where runs.backtest wrote it
+    out_dir: Path | None = None  # where app.commands.backtest wrote it
+    strategies: StrategyResult | None = None  # trading on the predictions (backtest.trading)
 
 
 def fold_origins(
@@ -82,6 +86,7 @@ def walk_forward(
     source: str,
     on_fold: Callable[[int, dict], object] = lambda fold, metrics: None,
     models: ModelPool | None = None,
+    strategies: bool = True,
 ) -> BacktestResult:
     """Train one model per fold on everything before the fold and predict the fold's rows.
 
@@ -99,6 +104,8 @@ def walk_forward(
     folds between predict with the last one. `on_fold(fold, metrics)` is called as each fold
     finishes. The folds train one after another on one model per architecture (`models`, a
     model.ModelPool, new unless given), so tracing and compiling happen once per shape.
+    With `strategies`, the pooled predictions are also traded (backtest.trading): the summary's
+    "strategy" and the result's `strategies`.
     """
     from lstm_forecast.forecaster.forecaster import Forecaster
     from lstm_forecast.model.build import ModelPool
@@ -119,7 +126,7 @@ def walk_forward(
             trained = Forecaster.fit(history, config, source=source, models=models)
         forecaster = trained.with_data(frame.iloc[: origin + fold_length])
         table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
-        table["baseline"] = _baseline_column(table, forecaster)
+        table["baseline"] = baseline_column(table, forecaster.baseline, forecaster.drift)
         metrics = forecaster.evaluate(table)
         metrics.update(_recursive(config, forecaster, frame, origin, fold_length, one_step))
         one_step.append(_one_step_bands(config, forecaster, table))
@@ -169,7 +176,10 @@ def walk_forward(
     summary["coverage_pooled"] = (
         summary["recursive_intervals"].get(_configured(config), {}).get("coverage", float("nan"))
     )
-    return BacktestResult(folds=fold_table, predictions=predictions, summary=summary)
+    traded = trade(config, predictions, frame) if strategies else None
+    if traded is not None:
+        summary["strategy"] = strategy_summary(traded)
+    return BacktestResult(fold_table, predictions, summary, strategies=traded)
 
 
 def pooled_verdict(predictions: pd.DataFrame) -> dict:
@@ -194,13 +204,6 @@ def pooled_verdict(predictions: pd.DataFrame) -> dict:
         "dm_pvalue": test.pvalue,
         "verdict": test.verdict,
     }
-
-
-def _baseline_column(table: pd.DataFrame, forecaster) -> np.ndarray:
-    """The predictions of the fold's strongest baseline, row by row."""
-    if forecaster.baseline == "drift":
-        return (table["persistence"] + forecaster.drift).to_numpy()
-    return table[forecaster.baseline].to_numpy()
 
 
 def _flat(metrics: dict) -> dict:

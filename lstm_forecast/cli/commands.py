@@ -244,6 +244,14 @@ def backtest(
         int | None,
         typer.Option(help="Train a new model every N folds; 0 = once, before the first fold."),
     ] = None,
+    cost_bps: Annotated[
+        float | None,
+        typer.Option(help="Strategies: cost per side in basis points; default [strategy] (5)."),
+    ] = None,
+    allow_short: Annotated[
+        bool | None,
+        typer.Option("--allow-short/--no-short", help="Strategies: go short on a fall forecast."),
+    ] = None,
     settings: SetOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Directory to write; default: backtests/NAME-TIMESTAMP.")
@@ -263,7 +271,10 @@ def backtest(
     forecast recursively from its origin, with the [forecast] interval, whose coverage of the
     actual prices is reported. Writes folds.csv (metrics per fold), predictions.csv,
     summary.json (mean and std across folds) and backtest.png. --horizon is the old name of
-    --fold-length.
+    --fold-length. The pooled predictions are also traded ([strategy]: the model's direction,
+    volatility-managed exposure, the baseline's direction, buy-and-hold; costs per side) and
+    tested against buy-and-hold (Hansen's SPA): strategies.csv, strategy_returns.csv,
+    equity.png. Not investment advice.
 
     With several --data (or a folder): every series is backtested in a worker process (--jobs
     at a time, or on a Dask cluster with --scheduler) and a league table is printed and written
@@ -279,12 +290,14 @@ def backtest(
         return backtest_league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
                        target=target, date_column=date_column, sep=sep, decimal=decimal,
                        epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
-                       engine=engine, refit=refit)  # fmt: skip
+                       engine=engine, refit=refit, cost_bps=cost_bps,
+                       allow_short=allow_short)  # fmt: skip
     with user_errors():
         resolved = resolved_config(config, settings, data=data[0] if data else None,
                                    target=target, date_column=date_column, sep=sep,
                                    decimal=decimal, epochs=epochs, seed=seed, samples=samples,
-                                   level=level, cell=cell, engine=engine, refit=refit)  # fmt: skip
+                                   level=level, cell=cell, engine=engine, refit=refit,
+                                   cost_bps=cost_bps, allow_short=allow_short)  # fmt: skip
         from lstm_forecast.app import commands as runs
 
         with fold_progress(folds) as fold_done:
@@ -297,7 +310,10 @@ def backtest(
                 on_fold=fold_done,
             )
     print_backtest(result.summary)
-    typer.echo(f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png)")
+    typer.echo(
+        f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png, "
+        "strategies.csv, strategy_returns.csv, equity.png)"
+    )
     typer.echo(report_command(result.out_dir))
 
 

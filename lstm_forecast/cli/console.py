@@ -160,6 +160,7 @@ def print_run(result) -> None:
         warning = coverage_warning(metrics["coverage"], metrics["level"], metrics.get("rows", 0))
         if warning:
             typer.echo(warning)
+    print_strategies(metrics.get("strategy"))
     if metrics.get("interrupted"):
         typer.echo(
             f"interrupted after {result.metrics['epochs_run']} epochs: saved the best so far"
@@ -234,6 +235,27 @@ def print_backtest(summary: dict) -> None:
                 f"of actuals, mean width {values['width']:.4g}, Winkler {values['winkler']:.4g}"
                 + _against_naive(values.get("against_naive"))
             )
+    print_strategies(summary.get("strategy"))
+
+
+def print_strategies(strategy: dict | None) -> None:
+    """Each strategy's Sharpe ratio, drawdown, turnover and SPA p beside buy-and-hold, and the
+    verdict (backtest.trading's summary)."""
+    if not strategy:
+        return
+    typer.echo(
+        f"trading on the predictions, {strategy['cost_bps']:g} bps per side "
+        f"({strategy['rows']} rows; not investment advice):"
+    )
+    for values in strategy["strategies"].values():
+        pvalue = values.get("spa_pvalue", float("nan"))
+        spa = "" if pvalue != pvalue else f", SPA p {pvalue:.2f}"
+        typer.echo(
+            f"  {values['label']:<20} Sharpe {values['sharpe']:+.2f}, return "
+            f"{100 * values['annual_return']:+.1f} % a year, max drawdown "
+            f"{100 * values['max_drawdown']:.1f} %, turnover {values['turnover']:.1f} a year{spa}"
+        )
+    typer.echo(strategy["verdict"])
 
 
 def _against_naive(against: dict | None) -> str:

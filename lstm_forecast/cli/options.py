@@ -138,6 +138,8 @@ OPTION_KEYS = {
     "samples": "forecast__samples",
     "level": "forecast__level",
     "refit": "backtest__refit",
+    "cost_bps": "strategy__cost_bps",
+    "allow_short": "strategy__allow_short",
 }
 
 

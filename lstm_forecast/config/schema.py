@@ -8,7 +8,10 @@ The reference example lives in configs/seed.toml; see the README for why the def
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
+
+from lstm_forecast.errors import ConfigError
 
 TARGET_TRANSFORMS = ("level", "return", "log_return", "diff", "residual")
 BASES = ("auto", "persistence", "previous_close")
@@ -175,6 +178,74 @@ class BacktestConfig:
     refit: int = 1
 
 
+BASIS_POINTS = 1e4  # basis points per unit
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """How the strategies trade and how their significance is tested ([strategy])."""
+
+    # Cost per side in basis points of the amount traded: a liquid large-cap stock or index ETF
+    # on a zero-commission broker pays about half its 1-2 bps spread plus a few bps of slippage
+    # for a market order; 5 per side (10 per round trip) is the conservative end of that.
+    cost_bps: float = 5.0
+    # Let the direction rules go short (-1) when the forecast is below the entry price by more
+    # than the round-trip cost; off: flat instead (no borrowing fee is modelled).
+    allow_short: bool = False
+    # Annualised volatility the volatility-managed strategy aims at (10 %: about two thirds of an
+    # equity index's long-run volatility).
+    target_volatility: float = 0.10
+    # Largest exposure of the volatility-managed strategy: 1 = no borrowing (a cash account; the
+    # cost of margin is not modelled, so a levered strategy would look better than it is).
+    leverage_cap: float = 1.0
+    # Rows per year, to annualise and to turn the target volatility into one row's: 0 (the
+    # default) takes it from the data's step (252 for business days, 52 for weeks, 12 for months,
+    # the bars of a year for intraday rows).
+    periods_per_year: int = 0
+    # Bootstrap replications of the SPA test, the Sharpe intervals and the confidence set.
+    bootstrap_reps: int = 1000
+    # Level of the Sharpe-difference intervals and of the model confidence set.
+    level: float = 0.9
+    # Seed of every bootstrap: the same seed gives the same p-values.
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_strategy(
+            0 <= self.cost_bps < BASIS_POINTS,
+            "cost_bps",
+            self.cost_bps,
+            "from 0 to 9999 (5 = 0.05 % per side)",
+        )
+        _check_strategy(
+            self.target_volatility > 0,
+            "target_volatility",
+            self.target_volatility,
+            "above 0 (0.10 = 10 % a year)",
+        )
+        _check_strategy(
+            self.leverage_cap > 0, "leverage_cap", self.leverage_cap, "above 0 (1 = no borrowing)"
+        )
+        _check_strategy(
+            self.periods_per_year >= 0,
+            "periods_per_year",
+            self.periods_per_year,
+            "0 (from the data's step) or more (252 for daily rows)",
+        )
+        _check_strategy(
+            self.bootstrap_reps >= 100,
+            "bootstrap_reps",
+            self.bootstrap_reps,
+            "at least 100 (1000 is usual)",
+        )
+        _check_strategy(0 < self.level < 1, "level", self.level, "between 0 and 1 (0.9 = 90 %)")
+        _check_strategy(0 <= self.seed <= MAX_SEED, "seed", self.seed, f"from 0 to {MAX_SEED}")  # fmt: skip
+
+
+def _check_strategy(ok: bool, key: str, value, wanted: str) -> None:
+    if not ok or (isinstance(value, float) and not math.isfinite(value)):
+        raise ConfigError(f"[strategy] {key} must be {wanted}, got {value}")
+
+
 @dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
@@ -183,3 +254,4 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     backtest: BacktestConfig = field(default_factory=BacktestConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)

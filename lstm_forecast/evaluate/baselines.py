@@ -158,3 +158,11 @@ def _as_frame(
         frame[close_column] if previous_close_applies(str(target_column), close_column) else None
     )
     return frame[target_column], close
+
+
+def baseline_column(table: pd.DataFrame, baseline: str, drift: float = 0.0) -> np.ndarray:
+    """The strongest baseline's predictions of a predictions table's rows (persistence and,
+    when the data has it, previous_close columns), row by row."""
+    if baseline == "drift":
+        return (table["persistence"] + drift).to_numpy()
+    return table[baseline].to_numpy()

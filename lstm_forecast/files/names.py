@@ -52,18 +52,23 @@ TRIALS_FILE = "trials.csv"
 BEST_CONFIG_FILE = "best.toml"
 STUDY_FILE = "study.json"
 JOURNAL_FILE = "journal.log"
+STRATEGIES_FILE = "strategies.csv"  # each strategy's numbers beside buy-and-hold (backtest)
+STRATEGY_RETURNS_FILE = "strategy_returns.csv"  # their daily returns after costs and positions
+EQUITY_FIGURE = "equity.png"  # their equity curves and drawdowns
 HISTORY_FIGURE = "history.png"
 IMPORTANCES_FIGURE = "importances.png"
 
 # what a backtest, league or tune directory is made of (a run's files are in its checksums)
 STUDY_FILES = frozenset({SUMMARY_FILE, FOLDS_FILE, LEAGUE_FILE, PREDICTIONS_FILE, CONFIG_FILE,
-                         TRIALS_FILE, BEST_CONFIG_FILE, STUDY_FILE, JOURNAL_FILE})  # fmt: skip
+                         TRIALS_FILE, BEST_CONFIG_FILE, STUDY_FILE, JOURNAL_FILE,
+                         STRATEGIES_FILE, STRATEGY_RETURNS_FILE})  # fmt: skip
 
 # files a directory of ours may hold besides the marker: the artefacts we write into it and the
 # outputs `predict`, `plot`, `gates` and `report` write there by default
 OUR_FILE = re.compile(
     r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
     r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
+    r"|strategies\.csv|strategy_returns\.csv"
     r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html|gates.*\.csv)$"
 )
 

@@ -21,6 +21,7 @@ from lstm_forecast.report.parts import (
     data_quality_section,
     figure_uri,
 )
+from lstm_forecast.report.strategy import strategy_section
 
 
 def run_page(run) -> dict:
@@ -65,6 +66,9 @@ def run_page(run) -> dict:
         sections.append(
             _section("interval", "Interval coverage", [], [_table("", ["", ""], interval)])
         )
+    trading = strategy_section(metrics, run.directory)
+    if trading is not None:
+        sections.append(trading)
     sections.append(data_quality_section([config.data.path, config.data.test_path], config.data))
     training = _key_values(metrics, ("train_rows", "train_windows", "parameters", "engine", "epochs_run",
                                      "seconds_per_epoch", "fit_seconds", "interrupted"), fmt)  # fmt: skip
@@ -73,7 +77,7 @@ def run_page(run) -> dict:
     gates = _gates_section(run, notes)
     if gates is not None:
         sections.append(gates)
-    shown = {"baselines", "skill_vs", "lag_rmse"}
+    shown = {"baselines", "skill_vs", "lag_rmse", "strategy"}
     everything = _key_values(metrics, [k for k in metrics if k not in shown], fmt)
     if everything:
         sections.append(_section("all-metrics", "Every number in metrics.json", [],

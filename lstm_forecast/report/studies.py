@@ -10,6 +10,7 @@ from lstm_forecast.errors import BundleError
 from lstm_forecast.files.names import (
     BEST_CONFIG_FILE,
     CONFIG_FILE,
+    EQUITY_FIGURE,
     FOLDS_FILE,
     LEAGUE_FILE,
     MARKER_FILE,
@@ -34,6 +35,7 @@ from lstm_forecast.report.parts import (
     format_value,
     png_figures,
 )
+from lstm_forecast.report.strategy import strategy_section
 
 BEST_TRIALS_SHOWN = 10
 # objective columns a trials.csv may have, in the order we look for them
@@ -74,13 +76,16 @@ def backtest_page(directory: Path) -> dict:
                 "intervals", "Intervals", [INTERVALS_NOTE], [_table(caption, headers, intervals)]
             )
         )
+    trading = strategy_section(summary, directory)
+    if trading is not None:
+        sections.append(trading)
     if (directory / FOLDS_FILE).is_file():
         folds = read_table(directory / FOLDS_FILE)
         # dict-valued metrics (baselines, skill_vs) reach folds.csv as Python reprs: not for people
         nested = [c for c in folds if folds[c].astype(str).str.startswith(("{", "[")).all()]
         folds = folds.drop(columns=nested)
         sections.append(_section("folds", "Per fold", [], [_frame_table("", folds, fmt)]))
-    figures = png_figures(directory)
+    figures = png_figures(directory, skip=(EQUITY_FIGURE,) if trading else ())
     if figures:
         sections.append(_section("figures", "Figures", figures=figures))
     config = _read_config(directory / CONFIG_FILE)

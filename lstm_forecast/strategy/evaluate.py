@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from lstm_forecast.config.schema import StrategyConfig
 from lstm_forecast.errors import DataError
 from lstm_forecast.strategy.significance import (
     confidence_set,
@@ -15,12 +16,9 @@ from lstm_forecast.strategy.significance import (
     spa_test,
     verdict,
 )
-from lstm_forecast.strategy.strategies import (
-    BENCHMARK,
-    StrategyConfig,
-    simulate,
-    strategy_metrics,
-)
+from lstm_forecast.strategy.strategies import BENCHMARK, simulate, strategy_metrics, with_periods
+
+MIN_TEST_ROWS = 20  # fewer rows are traded and scored, not tested (one 20-row fold is enough)
 
 
 @dataclass(frozen=True)
@@ -54,12 +52,20 @@ def evaluate_strategies(
     against buy-and-hold, and its model-confidence-set p-value), the daily returns and positions,
     the joint SPA test and the verdict sentence.
     """
-    config = config or StrategyConfig()
+    config = with_periods(config or StrategyConfig(), predictions["date"])
     simulation = simulate(predictions, config)
     returns = simulation.returns
     table = strategy_metrics(simulation, config.periods_per_year)
     benchmark = returns[BENCHMARK]
     others = returns.drop(columns=BENCHMARK)
+    if len(returns) < MIN_TEST_ROWS:  # the bootstraps need a few blocks of rows
+        spa = {"consistent": float("nan"), "strategies": others.shape[1], "reps": 0,
+               "trials": len(trials or {})}  # fmt: skip
+        sentence = (
+            f"Too few rows ({len(returns)}) to test the strategies against buy-and-hold: the "
+            f"test needs at least {MIN_TEST_ROWS}; backtest more folds. Not investment advice."
+        )
+        return StrategyResult(table, returns, simulation.positions, spa, sentence, config)
     table = table.join(sharpe_intervals(others, benchmark, config))
     table["spa_pvalue"] = pd.Series(
         {name: spa_test(others[[name]], benchmark, config)["consistent"] for name in others}

@@ -11,12 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.strategy.strategies import (
-    BENCHMARK,
-    STRATEGY_LABELS,
-    StrategyConfig,
-    sharpe_ratio,
-)
+from lstm_forecast.config.schema import StrategyConfig
+from lstm_forecast.strategy.strategies import BENCHMARK, STRATEGY_LABELS, sharpe_ratio
 
 SIGNIFICANCE_LEVEL = 0.05  # an SPA p-value below it is evidence that something beats the benchmark
 

@@ -27,13 +27,14 @@ use a zero risk-free rate); short positions pay no borrowing fee; weights are re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.config.schema import MAX_SEED
-from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.config.schema import BASIS_POINTS, StrategyConfig
+from lstm_forecast.errors import DataError
 
 STRATEGIES = ("model", "volatility_managed", "baseline", "buy_and_hold")
 BENCHMARK = "buy_and_hold"
@@ -44,79 +45,7 @@ STRATEGY_LABELS = {
     "buy_and_hold": "buy-and-hold",
 }
 REQUIRED_COLUMNS = ("date", "actual", "predicted", "persistence", "baseline")
-BASIS_POINTS = 1e4  # per unit
 VOLATILITY_WARMUP_ROWS = 20  # first rows of a price series with no volatility estimate used
-
-
-@dataclass(frozen=True)
-class StrategyConfig:
-    """How the strategies trade and how their significance is tested ([strategy])."""
-
-    # Cost per side in basis points of the amount traded: a liquid large-cap stock or index ETF
-    # on a zero-commission broker pays about half its 1-2 bps spread plus a few bps of slippage
-    # for a market order; 5 per side (10 per round trip) is the conservative end of that.
-    cost_bps: float = 5.0
-    # Let the direction rules go short (-1) when the forecast is below the entry price by more
-    # than the round-trip cost; off: flat instead (no borrowing fee is modelled).
-    allow_short: bool = False
-    # Annualised volatility the volatility-managed strategy aims at (10 %: about two thirds of an
-    # equity index's long-run volatility).
-    target_volatility: float = 0.10
-    # Largest exposure of the volatility-managed strategy: 1 = no borrowing (a cash account; the
-    # cost of margin is not modelled, so a levered strategy would look better than it is).
-    leverage_cap: float = 1.0
-    # Rows per year, to annualise (252 trading days; 52 for weekly rows).
-    periods_per_year: int = 252
-    # Bootstrap replications of the SPA test, the Sharpe intervals and the confidence set.
-    bootstrap_reps: int = 1000
-    # Level of the Sharpe-difference intervals and of the model confidence set.
-    level: float = 0.9
-    # Seed of every bootstrap: the same seed gives the same p-values.
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        _check(
-            0 <= self.cost_bps < BASIS_POINTS,
-            "cost_bps",
-            self.cost_bps,
-            "from 0 to 9999 (5 = 0.05 % per side)",
-        )
-        _check(
-            self.target_volatility > 0,
-            "target_volatility",
-            self.target_volatility,
-            "above 0 (0.10 = 10 % a year)",
-        )
-        _check(
-            self.leverage_cap > 0, "leverage_cap", self.leverage_cap, "above 0 (1 = no borrowing)"
-        )
-        _check(
-            self.periods_per_year >= 1,
-            "periods_per_year",
-            self.periods_per_year,
-            "at least 1 (252 for daily rows)",
-        )
-        _check(
-            self.bootstrap_reps >= 100,
-            "bootstrap_reps",
-            self.bootstrap_reps,
-            "at least 100 (1000 is usual)",
-        )
-        _check(0 < self.level < 1, "level", self.level, "between 0 and 1 (0.9 = 90 %)")
-        _check(0 <= self.seed <= MAX_SEED, "seed", self.seed, f"from 0 to {MAX_SEED}")  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, values: dict, where: str = "[strategy]") -> StrategyConfig:
-        """A StrategyConfig from a TOML table; unknown keys, wrong types and bad values raise
-        ConfigError with a one-line message."""
-        from lstm_forecast.config.checks import build_section
-
-        return build_section(cls, values, where)
-
-
-def _check(ok: bool, key: str, value, wanted: str) -> None:
-    if not ok or (isinstance(value, float) and not np.isfinite(value)):
-        raise ConfigError(f"[strategy] {key} must be {wanted}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -160,10 +89,30 @@ def causal_volatility(prices: np.ndarray) -> np.ndarray:
     return sigma
 
 
+DEFAULT_PERIODS = 252  # rows per year when the dates show no regular step
+
+
+def with_periods(config: StrategyConfig, dates) -> StrategyConfig:
+    """`config` with periods_per_year set: as given, or (0) from the step of `dates` (252 for
+    business days, 52 for weeks, 12 for months, the bars of a year intraday); 252 when the
+    dates have no regular step."""
+    if config.periods_per_year:
+        return config
+    from lstm_forecast.data.frequency import infer_frequency
+
+    try:
+        index = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates).astype(str), utc=True))
+        periods = round(infer_frequency(index.tz_convert(None)).periods_per_year)
+    except (DataError, ValueError, TypeError):
+        periods = DEFAULT_PERIODS
+    return dataclasses.replace(config, periods_per_year=max(int(periods), 1))
+
+
 def simulate(predictions: pd.DataFrame, config: StrategyConfig) -> Simulation:
     """Every strategy's positions, costs and daily returns over the rows of one series'
     backtest (REQUIRED_COLUMNS; `previous_close` and `volatility` used when present)."""
     table = _checked(predictions)
+    config = with_periods(config, table["date"])
     actual = table["actual"].to_numpy(np.float64)
     previous = table["persistence"].to_numpy(np.float64)
     entry = previous.copy()

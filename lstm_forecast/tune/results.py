@@ -29,6 +29,7 @@ from lstm_forecast.tune.search import (
 from lstm_forecast.tune.storage import hide_password
 
 BEST_SHOWN = 5  # best trials printed with their DM test
+SIGNIFICANCE = 0.05  # the SPA p-value under which the verdict says evidence
 
 
 def _counts(study) -> dict:
@@ -64,7 +65,9 @@ def best_trials(study, tune: TuneSettings, count: int = BEST_SHOWN) -> list[dict
     return rows
 
 
-def write_tables(study, base: Config, tune: TuneSettings, out_dir: Path, total: int, storage_url):
+def write_tables(
+    study, base: Config, tune: TuneSettings, out_dir: Path, total: int, storage_url, final=False
+):
     """trials.csv, study.json and best.toml, each written atomically (several workers may
     write the same directory: each writes the whole study as the storage holds it)."""
 
@@ -101,6 +104,8 @@ def write_tables(study, base: Config, tune: TuneSettings, out_dir: Path, total: 
         "params": {param.name: tune.raw["params"][param.name] for param in tune.params},
         "best": best,
     }
+    if final:  # the bootstraps once, at the end, over every trial that finished
+        summary["strategy"] = trials_strategy(study, base)
     write_text(out_dir / STUDY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
     if best:
         config = trial_config(base, best[0]["params"], tune)
@@ -109,6 +114,52 @@ def write_tables(study, base: Config, tune: TuneSettings, out_dir: Path, total: 
             f"{best[0]['value']:+.4f} vs {tune.baseline} ({tune.folds} folds of {tune.fold_length} rows)\n"
         )
         write_text(out_dir / BEST_CONFIG_FILE, header + config_to_toml(config))
+    return summary.get("strategy")
+
+
+def trials_strategy(study, base: Config) -> dict | None:
+    """Would acting on the best trial's forecasts have paid, accounting for every trial tried:
+    Hansen's SPA test of all completed trials' model strategies (long when the forecast beats
+    the entry price by more than the costs, [strategy] of the base config) against buy-and-hold,
+    and their model confidence set. None when no two trials traded the same rows."""
+    from lstm_forecast.strategy.significance import confidence_set, spa_test
+    from lstm_forecast.strategy.strategies import BENCHMARK, sharpe_ratio, with_periods
+
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    trading = {t.number: t.user_attrs["trading"] for t in complete if "trading" in t.user_attrs}
+    if not trading:
+        return None
+    first = next(iter(trading.values()))
+    same = {n: r for n, r in trading.items() if r["dates"] == first["dates"]}  # same rows only
+    dates = pd.Index(first["dates"])
+    models = pd.DataFrame({f"trial {n}": r["model"] for n, r in same.items()}, index=dates)
+    benchmark = pd.Series(first["buy_and_hold"], index=dates, name=BENCHMARK)
+    config = with_periods(base.strategy, dates)
+    if len(dates) < 20:
+        return {"trials": len(same), "verdict": f"Too few rows ({len(dates)}) to test."}
+    spa = spa_test(models, benchmark, config)
+    mcs = confidence_set(pd.concat([models, benchmark], axis=1), config)
+    sharpe = {
+        name: sharpe_ratio(models[name].to_numpy(), config.periods_per_year) for name in models
+    }
+    best = max(sharpe, key=sharpe.get)
+    held = sharpe_ratio(benchmark.to_numpy(), config.periods_per_year)
+    evidence = spa["consistent"] < SIGNIFICANCE
+    sentence = (
+        f"{'Evidence' if evidence else 'No evidence'} that any of the {len(same)} trials' model "
+        f"strategies beats buy-and-hold after costs of {config.cost_bps:g} bps per side (SPA p = "
+        f"{spa['consistent']:.2f} over all of them); the best, {best}, has Sharpe "
+        f"{sharpe[best]:.2f} against {held:.2f}. Not investment advice."
+    )
+    return {
+        "trials": len(same),
+        "rows": len(dates),
+        "cost_bps": config.cost_bps,
+        "spa": spa,
+        "sharpe": {**sharpe, BENCHMARK: held},
+        "mcs_pvalue": mcs["mcs_pvalue"].to_dict(),
+        "verdict": sentence,
+    }
 
 
 def write_figures(study, out_dir: Path, report: Report) -> list[Path]:
@@ -166,6 +217,8 @@ def result_lines(result: TuneResult) -> list[str]:
             f"  #{row['number']:<4} skill {row['value']:+.4f}  {row['verdict']} the baseline "
             f"({shown}, {row['rows']} rows)  {params}"
         )
+    if result.strategy:
+        lines.append(result.strategy["verdict"])
     lines.append(
         f"wrote {result.out_dir}/ (best.toml, trials.csv, study.json, history.png, importances.png)"
     )
@@ -178,3 +231,4 @@ class TuneResult:
     counts: dict  # trials by state
     best: list[dict]  # the best trials, best first: number, value, params, dm_*
     ran: int  # trials this worker ran
+    strategy: dict | None = None  # the SPA test of all trials' strategies (trials_strategy)

@@ -282,9 +282,8 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
         try:
             config = trial_config(base, values, tune)
             frame, source = frames(config)
-            result = walk_forward(
-                config, frame, tune.folds, tune.fold_length, source, on_fold, models=models
-            )
+            result = walk_forward(config, frame, tune.folds, tune.fold_length, source, on_fold,
+                                  models=models, strategies=False)  # fmt: skip
         except LstmForecastError as e:  # this trial's config does not fit the data: it fails
             trial.set_user_attr("error", str(e))
             raise
@@ -296,9 +295,24 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
                 "baseline": baseline_errors.round(6).tolist(),
             },
         )
+        trial.set_user_attr("trading", trading_returns(config, result.predictions, frame))
         return skill_from_errors(model_errors, baseline_errors)
 
     return run
+
+
+def trading_returns(config: Config, predictions, frame) -> dict:
+    """A trial's model-strategy and buy-and-hold daily returns after costs ([strategy] of the
+    base config), by date: what the study's SPA test over all trials takes (tune.results)."""
+    from lstm_forecast.strategy.strategies import add_volatility, simulate
+
+    rows = add_volatility(predictions.drop(columns="fold"), frame.iloc[:, 0])
+    returns = simulate(rows, config.strategy).returns
+    return {
+        "dates": [str(date) for date in returns.index],
+        "model": returns["model"].round(10).tolist(),
+        "buy_and_hold": returns["buy_and_hold"].round(10).tolist(),
+    }
 
 
 LIVE_STATES_NAMES = ("COMPLETE", "PRUNED", "RUNNING", "WAITING")  # trials that count or will

@@ -139,13 +139,14 @@ def run_tune(
         )
     me = worker_name()
     ran = sum(trial.user_attrs.get("worker") == me for trial in study.get_trials(deepcopy=False))
-    write_tables(study, base, tune, out_dir, total, storage_url)
+    strategy = write_tables(study, base, tune, out_dir, total, storage_url, final=True)
     write_figures(study, out_dir, report)
     counts = _counts(study)
     if not counts.get("complete") and failed_in_a_row:
         last = study.get_trials(deepcopy=False)[-1].user_attrs.get("error", "")
         raise DataError(f"no trial of the study completed; the last one failed: {last}")
-    return TuneResult(out_dir=out_dir, counts=counts, best=best_trials(study, tune), ran=ran)
+    best = best_trials(study, tune)
+    return TuneResult(out_dir=out_dir, counts=counts, best=best, ran=ran, strategy=strategy)
 
 
 def data_digest(frame: pd.DataFrame) -> dict:

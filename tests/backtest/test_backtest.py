@@ -41,7 +41,8 @@ def test_backtest_writes_folds_predictions_summary_and_plot(tmp_path, tiny_confi
     assert seen == [1, 2, 3]
     names = {p.name for p in (tmp_path / "bt").iterdir()}
     assert names == {
-        "folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png", "run.json"
+        "folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png", "run.json",
+        "strategies.csv", "strategy_returns.csv", "equity.png",
     }  # fmt: skip
     folds = pd.read_csv(tmp_path / "bt" / "folds.csv")
     assert folds["fold"].tolist() == [1, 2, 3]

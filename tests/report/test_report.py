@@ -201,7 +201,10 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
     test = "DM p < 0.001" if pvalue < 0.001 else f"DM p = {pvalue:.3f}"
     assert f"over all 2 folds ({test}): pooled skill " in text
     assert f"pooled skill {summary['pooled_skill']:+.3f} against it" in text
-    assert embedded_pngs(page) == [(tmp_path / "bt" / "backtest.png").read_bytes()]
+    # the equity curves in the trading section, then the backtest's figure
+    pngs = [(tmp_path / "bt" / name).read_bytes() for name in ("equity.png", "backtest.png")]
+    assert embedded_pngs(page) == pngs
+    assert "Trading on the forecasts" in text and "Not investment advice." in text
     assert "Data quality" in text and "Config and versions" in text
     assert "trained (refit" not in text  # a model per fold: nothing to say
     recursive = summary["recursive_intervals"]

@@ -7,17 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_forecast.config.load import config_from_dict
+from lstm_forecast.config.schema import StrategyConfig
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.strategy.evaluate import evaluate_strategies
 from lstm_forecast.strategy.significance import confidence_set, ranking, spa_test
 from lstm_forecast.strategy.strategies import (
-    StrategyConfig,
     add_volatility,
     max_drawdown,
     sharpe_ratio,
     simulate,
     strategy_metrics,
     trial_returns,
+    with_periods,
 )
 
 COST = 5e-4  # the default 5 bps per side
@@ -227,25 +229,26 @@ def test_the_confidence_set_keeps_the_best_and_ties_share_a_pvalue():
         ({"cost_bps": -1}, "[strategy] cost_bps must be from 0 to 9999"),
         ({"target_volatility": 0}, "[strategy] target_volatility must be above 0"),
         ({"leverage_cap": -2.0}, "[strategy] leverage_cap must be above 0"),
-        ({"periods_per_year": 0}, "[strategy] periods_per_year must be at least 1"),
+        ({"periods_per_year": -1}, "[strategy] periods_per_year must be 0 (from the data's step)"),
         ({"bootstrap_reps": 10}, "[strategy] bootstrap_reps must be at least 100"),
         ({"level": 1.5}, "[strategy] level must be between 0 and 1"),
         ({"seed": -1}, "[strategy] seed must be from 0"),
-        ({"cost_bps": float("inf")}, "[strategy] cost_bps must be a finite number"),
-        ({"allow_short": "yes"}, '[strategy] allow_short must be true or false, got "yes"'),
-        ({"periods_per_year": 252.5}, "[strategy] periods_per_year must be a whole number"),
-        ({"cost": 5}, "[strategy]: unknown key 'cost'; valid keys: cost_bps"),
+        ({"cost_bps": float("inf")}, "x.toml: [strategy] cost_bps must be a finite number"),
+        ({"allow_short": "yes"}, 'x.toml: [strategy] allow_short must be true or false, got "yes"'),
+        ({"periods_per_year": 252.5}, "x.toml: [strategy] periods_per_year must be a whole number"),
+        ({"cost": 5}, "x.toml: [strategy]: unknown key 'cost'; valid keys: cost_bps"),
     ],
 )
 def test_bad_config_values_raise_a_one_line_config_error(values, message):
     with pytest.raises(ConfigError) as error:
-        StrategyConfig.from_dict(values)
+        config_from_dict({"strategy": values}, "x.toml")
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
 
 
 def test_a_config_from_toml_values_and_directly():
-    config = StrategyConfig.from_dict({"cost_bps": 2, "allow_short": True, "leverage_cap": 2})
+    toml = {"strategy": {"cost_bps": 2, "allow_short": True, "leverage_cap": 2}}
+    config = config_from_dict(toml).strategy
     assert config == StrategyConfig(cost_bps=2.0, allow_short=True, leverage_cap=2.0)
     with pytest.raises(ConfigError, match="target_volatility"):
         StrategyConfig(target_volatility=float("nan"))
@@ -281,3 +284,35 @@ def test_the_equity_figure_draws_every_strategy_beside_buy_and_hold():
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    ("dates", "periods"),
+    [
+        (pd.bdate_range("2024-01-01", periods=60), 252),
+        (pd.date_range("2024-01-07", periods=60, freq="W-SUN"), 52),
+        (pd.date_range("2020-01-31", periods=40, freq="ME"), 12),
+    ],
+)
+def test_rows_per_year_come_from_the_data_step_unless_given(dates, periods):
+    config = StrategyConfig()
+    assert with_periods(config, dates).periods_per_year == periods
+    assert with_periods(StrategyConfig(periods_per_year=7), dates).periods_per_year == 7
+
+
+def test_weekly_rows_annualise_with_52():
+    prices = random_prices(60, seed=4)
+    table = table_of(prices)
+    table = table.assign(date=pd.date_range("2023-01-06", periods=len(table), freq="W-FRI"))
+    weekly = evaluate_strategies(table, FAST)
+    assert weekly.config.periods_per_year == 52
+    returns = weekly.returns["buy_and_hold"].to_numpy()
+    assert weekly.table.loc["buy_and_hold", "sharpe"] == pytest.approx(sharpe_ratio(returns, 52))
+
+
+def test_too_few_rows_are_scored_but_not_tested():
+    result = evaluate_strategies(table_of(random_prices(8, seed=5)), FAST)
+    # 9 prices, 8 rows traded
+    assert result.verdict.startswith("Too few rows (8) to test the strategies")
+    assert np.isnan(result.spa["consistent"]) and "sharpe" in result.table
+    assert len(result.returns) == 8
