@@ -188,6 +188,10 @@ def write_text(path: Path, text: str) -> Path:
     return write_file(path, lambda temporary: temporary.write_text(text))
 
 
+def write_bytes(path: Path, data: bytes) -> Path:
+    return write_file(path, lambda temporary: temporary.write_bytes(data))
+
+
 def write_json(path: Path, value: Any) -> Path:
     """Indented JSON; NaN is refused (json_safe() turns it into null first)."""
     return write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
