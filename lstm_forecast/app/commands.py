@@ -173,10 +173,13 @@ def predict(
     settings = forecaster.config.data
     source = Path(data) if data else Path(settings.test_path or settings.path)
     if str(out) != "-":
+        # one rule for what a command derives into its own run directory (plot, report, gates
+        # alike): its default file is ours and is replaced; a file named by --out needs --overwrite
+        default = not out
         out = Path(out) if out else run_dir / predicted_file(source.stem)
         metrics_path = out.with_suffix(METRICS_SUFFIX)
         for path in (out, metrics_path):
-            check_new_file(path, overwrite, [source, *run_files(run_dir)])
+            check_new_file(path, overwrite or default, [source, *run_files(run_dir)])
     prices = read_prices(source, forecaster.config, date_column)
     table = forecaster.predict(prices, str(source))
     metrics = {**forecaster.evaluate(table), "step_label": step_label(prices.index)}
@@ -205,6 +208,9 @@ def forecast(
     run_dir = Path(run_dir)
     forecaster = Forecaster.load(run_dir)
     if str(out) != "-":
+        default = (
+            not out
+        )  # the run's own forecast file: replaced, as plot and report replace theirs
         out = Path(out) if out else run_dir / forecast_file(data.stem if data else None)
         if out.suffix == ".json":
             raise OutputError(
@@ -212,7 +218,8 @@ def forecast(
                 "give --out a .csv name"
             )
         for path in (out, out.with_suffix(".json")):
-            check_new_file(path, overwrite, [*([data] if data else []), *run_files(run_dir)])
+            inputs = [*([data] if data else []), *run_files(run_dir)]
+            check_new_file(path, overwrite or default, inputs)
     prices, source = _data_source(run_dir, forecaster, data, date_column)
     settings = {key: value for key, value in settings.items() if value is not None}
     if "samples" in settings and "interval" not in settings:

@@ -13,6 +13,17 @@ import typer
 from lstm_forecast.files.write import csv_text
 
 
+def stopped_early(metrics: dict) -> str:
+    """A line when early stopping ended training before the epochs asked for; '' otherwise."""
+    run, asked = metrics.get("epochs_run"), metrics.get("epochs_asked")
+    if metrics.get("interrupted") or not run or not asked or run >= asked:
+        return ""
+    return (
+        f"early stopping ended training at epoch {run} of {asked}: the held-out loss stopped "
+        "improving ([train] early_stopping_patience); the best epoch's weights are kept"
+    )
+
+
 def report_command(directory: str | Path) -> str:
     """The line `train`, `backtest` and `tune` print: how to see their output as one page (the
     CLI's own: importing the report would load numpy and Jinja2 for `--help`)."""
@@ -62,7 +73,10 @@ def print_metrics(metrics: dict) -> None:
         f"*: the strongest baseline on the training span; skill = 1 - RMSE / its RMSE "
         f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
     )
-    typer.echo(f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f}")
+    typer.echo(
+        f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f} (one test span of "
+        "one seed: `lstm-forecast backtest` is the fairer judge)"
+    )
     typer.echo(lag_verdict(metrics))
 
 
@@ -130,15 +144,12 @@ def show_forecast(result, info: dict, written: Path | None, run_dir: Path) -> No
 
 
 def coverage_warning(coverage: float, level: float, rows: int) -> str:
-    """A line when a band held for significantly fewer rows than its level promises (one-sided
-    binomial test, p < 0.01), else "": errors out of sample larger than those it was
+    """A line when a band held for significantly fewer rows than its level promises
+    (intervals.scores.held_short), else "": errors out of sample larger than those it was
     calibrated on, which a static band cannot follow."""
-    from scipy.stats import binomtest  # statsmodels' own dependency
+    from lstm_forecast.intervals.scores import held_short
 
-    if rows < 1 or coverage != coverage:
-        return ""
-    held = round(coverage * rows)
-    if binomtest(held, rows, level, alternative="less").pvalue >= 0.01:
+    if not held_short(coverage, level, rows):
         return ""
     return (
         f"warning: {100 * coverage:.1f} % is significantly below {100 * level:g} % (binomial "
@@ -160,6 +171,9 @@ def print_run(result) -> None:
         warning = coverage_warning(metrics["coverage"], metrics["level"], metrics.get("rows", 0))
         if warning:
             typer.echo(warning)
+    stopped = stopped_early(metrics)
+    if stopped:
+        typer.echo(stopped)
     print_strategies(metrics.get("strategy"))
     if metrics.get("interrupted"):
         typer.echo(

@@ -5,6 +5,7 @@ within the data's session hours or round the clock. Pure functions, no I/O."""
 from __future__ import annotations
 
 import datetime
+import warnings
 
 import pandas as pd
 
@@ -100,7 +101,12 @@ def _calendar_days(last: pd.Timestamp, count: int, calendar: str) -> pd.Datetime
             "install it with: pip install 'lstm-forecast[calendars]'"
         ) from e
     try:
-        sessions = exchange_calendars.get_calendar(calendar)
+        with warnings.catch_warnings():
+            # exchange_calendars builds its calendars with pandas APIs that pandas 3.1 deprecates
+            # (Series.values on time zones): its warning, not one about the caller's code
+            warnings.filterwarnings("ignore", category=FutureWarning, module="exchange_calendars")
+            warnings.filterwarnings("ignore", message=".*DatetimeTZDtype is deprecated.*")
+            sessions = exchange_calendars.get_calendar(calendar)
     except exchange_calendars.errors.InvalidCalendarName as e:
         raise ConfigError(
             f"unknown exchange calendar {calendar!r}; use a code such as XNYS (New York), "

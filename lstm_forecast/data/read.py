@@ -49,6 +49,7 @@ class PriceSeries:
     # further columns asked for (model features), float64, same index; no columns if none
     extra: pd.DataFrame | None = None
     unordered: bool = False  # the file's rows were in no date order (we sort them oldest first)
+    asked: str = ""  # the target as asked for (--target close finds the file's "Close")
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -67,6 +68,8 @@ class PriceSeries:
             notes.append("file was newest first: sorted oldest first")
         if self.unordered:
             notes.append("rows were not in date order: sorted oldest first")
+        if self.asked and self.asked != self.values.name:
+            notes.insert(0, f"target column {self.values.name!r} (asked for {self.asked!r})")
         extra = f"; {'; '.join(notes)}" if notes else ""
         return f"read {self.rows_read} rows from {self.source}{extra}"
 
@@ -165,6 +168,7 @@ def load_prices(
         newest_first=bool(newest_first),
         extra=table[list(names[1:])] if len(names) > 1 else None,
         unordered=not (increasing or decreasing),
+        asked=target.strip(),
     )
 
 

@@ -10,6 +10,7 @@ the current directory; it replaces a file only when we wrote it (carries_our_mar
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -145,6 +146,28 @@ def check_new_file(path: Path, overwrite: bool, inputs: Iterable[Path] = ()) -> 
         )
 
 
+FIXES = {
+    errno.ENOSPC: "the disk is full: free some space or choose --out on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space or choose --out elsewhere",
+    errno.EROFS: "the file system is read-only: choose --out on a writable disk",
+    errno.EACCES: "no permission to write there: choose --out in a folder of yours",
+    errno.EPERM: "no permission to write there: choose --out in a folder of yours",
+}
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """An operating-system error while writing `path` as one OutputError naming the file and
+    what to do (a full disk says so, with the file it could not write)."""
+    try:
+        yield
+    except OSError as e:
+        if isinstance(e, FileExistsError):
+            raise
+        fix = FIXES.get(e.errno, "choose another --out")
+        raise OutputError(f"{path}: cannot write it ({e.strerror or e}); {fix}") from e
+
+
 def write_file(
     path: Path,
     write: Callable[[Path], object],
@@ -155,18 +178,23 @@ def write_file(
     into place atomically. With replace=False an existing `path` is never replaced, not even one
     that appeared while we wrote (a hard link fails atomically where it exists)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        os.close(handle)
     try:
-        write(Path(temporary))
+        with writing(path):
+            write(Path(temporary))
         if check is not None:
             check(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_umask())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            _move_new(Path(temporary), path)
+        with writing(path):
+            os.chmod(temporary, 0o666 & ~_umask())
+            if replace:
+                os.replace(temporary, path)
+            else:
+                _move_new(Path(temporary), path)
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path
@@ -186,6 +214,10 @@ def _move_new(temporary: Path, path: Path) -> None:
 
 def write_text(path: Path, text: str) -> Path:
     return write_file(path, lambda temporary: temporary.write_text(text))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    return write_file(path, lambda temporary: temporary.write_bytes(data))
 
 
 def write_json(path: Path, value: Any) -> Path:
@@ -230,7 +262,8 @@ def figure_bytes(figure: Any, **savefig: Any) -> bytes:
 def write_model(path: Path, model: Any) -> Path:
     """A Keras model in its native format; inside a staged directory, which makes it atomic
     (Keras wants the .keras suffix, so it cannot be saved to a temporary name)."""
-    model.save(path)
+    with writing(path):
+        model.save(path)
     return Path(path)
 
 
@@ -254,19 +287,23 @@ def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
     """
     directory = Path(directory)
     check_new_directory(directory, overwrite)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    with writing(directory):
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; use the user's umask
+        with writing(directory):
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; use the user's umask
         yield staging
         check_new_directory(directory, overwrite)  # nothing else appeared meanwhile
-        if directory.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-            os.replace(directory, retired / directory.name)
-            os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
+        with writing(directory):
+            if directory.exists():
+                parent = directory.parent
+                retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=parent))
+                os.replace(directory, retired / directory.name)
+                os.replace(staging, directory)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

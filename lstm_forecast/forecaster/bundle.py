@@ -104,6 +104,13 @@ def read_run(directory: str | Path) -> RunFiles:
         if not (directory / name).is_file()
     ]
     if missing:
+        runs = sorted(p.name for p in directory.iterdir() if (p / MODEL_FILE).is_file())
+        if len(missing) == 5 and runs:  # a folder of runs (runs/), not a run
+            shown = ", ".join(runs[:5]) + (f" and {len(runs) - 5} more" if len(runs) > 5 else "")
+            raise BundleError(
+                f"{directory}: a folder of runs, not a run; it holds {shown}: give one of them, "
+                f"e.g. {directory / runs[-1]}"
+            )
         raise BundleError(
             f"{directory}: not a complete run (missing {', '.join(missing)}); train it again"
         )

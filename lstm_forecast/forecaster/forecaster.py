@@ -126,6 +126,7 @@ class Forecaster:
             fit_info={
                 "engine": fitted.engine,
                 "epochs_run": len(fitted.history),
+                "epochs_asked": config.train.epochs,
                 "interrupted": fitted.interrupted,
                 "fit_seconds": fitted.fit_seconds,
                 # the first epoch pays for tracing/compilation; the median is the steady state

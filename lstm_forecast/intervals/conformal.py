@@ -262,6 +262,11 @@ class Calibration:
             raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
         if raw["method"] not in METHODS:
             raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
+        if not errors or not all(errors):  # a step without errors bounds no band
+            raise BundleError(
+                f"{source}: the calibration holds a step without errors; recalibrate the run "
+                "(train it again)"
+            )
         if not all(math.isfinite(e) for step in errors for e in step):
             raise BundleError(f"{source}: calibration errors must be finite numbers")
         if not all(0.0 <= w <= 1.0 for w in calibration.weights):

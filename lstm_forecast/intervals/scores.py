@@ -81,3 +81,17 @@ def band_scores(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, level:
         "width": mean_width(lower, upper),
         "winkler": winkler_score(actual, lower, upper, 1.0 - level),
     }
+
+
+MISSED_P = 0.01  # a band "held short" when the binomial test says so at this level
+
+
+def held_short(coverage: float, level: float, rows: int) -> bool:
+    """Whether a band that covered `coverage` of `rows` rows held significantly less than its
+    `level` promised (one-sided binomial test, p < MISSED_P; scipy, statsmodels' dependency)."""
+    from scipy.stats import binomtest
+
+    if rows < 1 or coverage != coverage:
+        return False
+    held = round(coverage * rows)
+    return bool(binomtest(held, rows, level, alternative="less").pvalue < MISSED_P)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lstm_forecast.files.names import CONFIG_FILE
+from lstm_forecast.intervals.scores import held_short
 from lstm_forecast.numbers import price_format, reference_price
 from lstm_forecast.report.parts import (
     _config_section,
@@ -90,7 +91,7 @@ def run_page(run) -> dict:
         "subtitle": f"{config.data.target} of {Path(config.data.test_path or config.data.path).name}"
         + (f", test {span} ({metrics.get('rows', '?')} rows)" if span else ""),
         "directory": str(run.directory),
-        **_verdict(metrics, fmt),
+        **_one_span(_verdict(metrics, fmt)),
         "tiles": _tiles(metrics, fmt),
         "notes": notes,
         "sections": [section for section in sections if section],
@@ -141,7 +142,14 @@ def _tiles(metrics: dict, fmt) -> list[dict]:
         ("interval coverage", _share(metrics["coverage"]) if "coverage" in metrics else None),
         ("lag (days)", str(metrics["lag"]) if "lag" in metrics else None),
     ]  # fmt: skip
-    return [{"label": label, "value": value} for label, value in tiles if value is not None]
+    shown = [{"label": label, "value": value} for label, value in tiles if value is not None]
+    level, rows = _number(metrics.get("level")), int(metrics.get("rows") or 0)
+    if "coverage" in metrics and level is not None and held_short(metrics["coverage"], level, rows):
+        for tile in shown:  # a band that missed its level looks like a miss
+            if tile["label"] == "interval coverage":
+                tile["mood"] = "bad"
+                tile["value"] += f" of {100 * level:g} %"
+    return shown
 
 
 def _interval_rows(metrics: dict, fmt) -> list[list[str]]:
@@ -189,3 +197,18 @@ def _gates_section(run, notes: list) -> dict | None:
     except LstmForecastError as e:
         notes.append(f"the gates could not be traced: {e}")
         return None
+
+
+ONE_SPAN = (
+    " One test span of one seed: `lstm-forecast backtest` (many folds, one pooled test) is the "
+    "fairer judge."
+)
+
+
+def _one_span(verdict: dict) -> dict:
+    """A run's verdict with its caveat where the verdict is, and never in the colour of a win:
+    one test span of one training seed cannot carry one."""
+    if not verdict.get("verdict"):
+        return verdict
+    mood = "neutral" if verdict.get("mood") == "good" else verdict.get("mood", "neutral")
+    return {**verdict, "verdict": verdict["verdict"] + ONE_SPAN, "mood": mood}

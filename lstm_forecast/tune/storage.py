@@ -4,6 +4,7 @@ machines, with heartbeats so a killed worker's trial is retried)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import warnings
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from lstm_forecast.errors import ConfigError, OutputError
 from lstm_forecast.files.names import JOURNAL_FILE, MARKER_FILE, is_marker
-from lstm_forecast.files.read import read_json
+from lstm_forecast.files.read import read_bytes, read_json
 from lstm_forecast.files.write import check_parent
 
 KIND = "tune"
@@ -24,7 +25,7 @@ CREATE_ATTEMPTS = 3  # opening a new database: workers may race to create its ta
 # what a tune directory may hold: our files, Optuna's journal and its lock, atomic-write temporaries
 TUNE_FILE = re.compile(
     r"^(run\.json|trials\.csv|best\.toml|study\.json|history\.png|importances\.png"
-    r"|journal\.log(\.lock)?|\..+\.tmp)$"
+    r"|journal\.log(\.lock)?|journal\.log\.damaged-\d{8}T\d{6}|report\.html|\..+\.tmp)$"
 )
 
 
@@ -51,17 +52,62 @@ def check_tune_directory(out_dir: Path) -> None:
         )
 
 
-def open_storage(out_dir: Path, storage_url: str | None):
-    """The database at `storage_url`, or the journal file in `out_dir`."""
+def open_storage(out_dir: Path, storage_url: str | None, report=lambda line: None):
+    """The database at `storage_url`, or the journal file in `out_dir`, checked first (and its
+    cut last line repaired, a copy kept) under the lock Optuna appends with."""
     import optuna
 
     if storage_url:
-        storage = rdb_storage(storage_url)
-    else:
-        from optuna.storages.journal import JournalFileBackend
+        return rdb_storage(storage_url)
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
-        storage = optuna.storages.JournalStorage(JournalFileBackend(str(out_dir / JOURNAL_FILE)))
-    return storage
+    path = out_dir / JOURNAL_FILE
+    lock = JournalFileSymlinkLock(str(path))
+    if path.exists():
+        lock.acquire()  # no worker of this study appends while the journal is checked
+        try:
+            check_journal(path, report)
+        finally:
+            lock.release()
+    return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
+
+
+def check_journal(path: Path, report=lambda line: None) -> None:
+    """A study's journal as Optuna reads it: one JSON record per line. A last line cut short (a
+    crash or a full disk mid-write) would have the next record appended onto it, and the study
+    would no longer read: it is dropped, after a copy of the whole file is kept beside it. Any
+    other damage is refused in one line, and nothing is written."""
+    data = read_bytes(path)
+    remedy = "restore journal.log from a copy, or start another study (--out or --study)"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise OutputError(
+            f"{path}: not an Optuna journal (not UTF-8 text at byte {e.start}); {remedy}"
+        ) from None
+    *complete, tail = text.split("\n")
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as e:
+            raise OutputError(f"{path}: line {number} is damaged ({e}); {remedy}") from None
+        if not isinstance(record, dict) or "op_code" not in record:
+            raise OutputError(f"{path}: line {number} is not an Optuna journal record; {remedy}")
+    if tail:  # the last record was cut before its newline
+        from datetime import datetime
+
+        from lstm_forecast.files.write import write_bytes
+
+        copy = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}")
+        write_bytes(copy, data)
+        write_bytes(path, data[: len(data) - len(tail.encode("utf-8"))])
+        report(
+            f"{path}: its last record was cut short (a crash or a full disk); dropped it and "
+            f"resumed from the {len(complete)} complete records (the whole file is kept in "
+            f"{copy.name})"
+        )
 
 
 def rdb_storage(url: str):

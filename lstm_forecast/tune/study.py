@@ -83,10 +83,13 @@ def run_tune(
         return cache[key]
 
     frame, _ = frames(base)  # the data is read and checked before the study is touched
-    storage = open_storage(out_dir, storage_url) if storage_url else None  # before any file
-    make_directory(out_dir)
-    storage = storage or open_storage(out_dir, None)
     shown = hide_password(storage_url) if storage_url else JOURNAL_FILE
+    storage = None
+    if storage_url or (out_dir / JOURNAL_FILE).exists():  # before any file is written
+        storage = open_storage(out_dir, storage_url, report)
+        refuse_another_study(storage, study_name, shown, fingerprint(base, tune), frame)
+    make_directory(out_dir)
+    storage = storage or open_storage(out_dir, None, report)
     write_marker(out_dir, KIND, study=study_name, storage=shown)
     # Optuna logs a failed trial with its traceback; each trial gets our one line instead
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -159,6 +162,27 @@ def data_digest(frame: pd.DataFrame) -> dict:
         "span": [str(frame.index[0]), str(frame.index[-1])],
         "sha256": hashlib.sha256(values).hexdigest()[:16],
     }
+
+
+def refuse_another_study(storage, study_name: str, shown: str, expected: str, frame) -> None:
+    """Resuming or joining an existing study with another base config, [tune] table or data
+    is refused before anything is written (Optuna's create_study appends to a journal even when
+    the study exists)."""
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:  # no such study yet: it will be created
+        return
+    found = study.user_attrs.get("fingerprint")
+    if found is not None and found != expected:
+        raise ConfigError(
+            f"study {study_name!r} in {shown} was started with another base config or "
+            "[tune] table; use the same config to resume it, or another --out / --study"
+        )
+    found = study.user_attrs.get("data")
+    if found is not None and found != data_digest(frame):
+        check_same_data(study, study_name, shown, frame)
 
 
 def check_same_data(study, study_name: str, storage: str, frame: pd.DataFrame) -> None:

@@ -380,3 +380,14 @@ def test_zero_jobs_and_a_pipe_separated_file(tmp_path, tiny_config, prices_csv):
     piped.write_text(prices_csv.read_text().replace(",", "|"))
     result = invoke("inspect", piped)
     assert result.exit_code == 0 and "rows used of 200" in result.stdout, result.output
+
+
+def test_early_stopping_says_it_ended_training():
+    from lstm_forecast.cli.console import stopped_early
+
+    assert stopped_early({"epochs_run": 19, "epochs_asked": 30}).startswith(
+        "early stopping ended training at epoch 19 of 30"
+    )
+    assert stopped_early({"epochs_run": 30, "epochs_asked": 30}) == ""
+    assert stopped_early({"epochs_run": 4, "epochs_asked": 30, "interrupted": True}) == ""
+    assert stopped_early({"epochs_run": 19}) == ""  # a run of an earlier release

@@ -356,3 +356,15 @@ def test_plot_and_report_write_what_their_name_says(run_dir, tmp_path):
     assert result.exit_code == 0 and result.stdout.startswith("<!DOCTYPE html>")
     assert not (tmp_path / "x.svg").exists() and not (tmp_path / "x.pdf").exists()
     assert not Path("-").exists()
+
+
+def test_a_runs_own_default_outputs_are_replaced_as_plot_and_report_replace_theirs(
+    run_dir, prices_csv
+):
+    for _ in range(2):  # the second run replaces the first's files, as plot and report do
+        result = invoke("predict", run_dir, "--steps", "3")
+        assert result.exit_code == 0, result.output
+        result = invoke("predict", run_dir, "--data", prices_csv)
+        assert result.exit_code == 0, result.output
+    assert (run_dir / "forecast.csv").is_file() and (run_dir / "forecast.json").is_file()
+    assert (run_dir / "predicted-prices.csv").is_file()

@@ -635,3 +635,12 @@ def test_a_tab_inside_a_number_is_refused_not_joined(tmp_path):
         load_prices(path, "Open")
     path.write_text('Date,Open\n2020-01-02,"1 229.5"\n2020-01-03,"1\u00a0230.5"\n')
     assert load_prices(path, "Open").values.tolist() == [1229.5, 1230.5]  # spaces group thousands
+
+
+def test_a_target_matched_in_another_case_is_said(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("Date,Open,Close\n2024-01-02,1,2\n2024-01-03,1,2\n")
+    series = load_prices(path, "close")
+    assert series.values.name == "Close"
+    assert "target column 'Close' (asked for 'close')" in series.describe()
+    assert "asked for" not in load_prices(path, "Close").describe()

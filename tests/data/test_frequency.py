@@ -237,3 +237,16 @@ def test_a_steady_step_of_several_days_or_weeks_is_a_frequency():
         str(fortnights[-1] + pd.Timedelta(days=14))
     ]
     assert infer_frequency(prices.resample("3D").last().dropna().index).describe() == "every 3 days"
+
+
+def test_an_exchange_calendar_prints_no_warning_of_its_own():
+    import warnings
+
+    from lstm_forecast.data.calendar import future_timestamps
+    from lstm_forecast.data.frequency import infer_frequency
+
+    index = pd.bdate_range("2024-12-02", periods=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dates = future_timestamps(index[-1], 5, infer_frequency(index), calendar="XNYS")
+    assert len(dates) == 5

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_forecast.forecaster.bundle import _read_series
+from lstm_forecast.errors import BundleError
+from lstm_forecast.forecaster.bundle import _read_series, read_run
 
 
 @pytest.mark.parametrize(
@@ -26,3 +27,15 @@ def test_series_csv_reads_back_the_same_instants(tmp_path, index, dtype):
     assert dtype in str(series.index.dtype)
     assert (series.index == index).all()  # the same instants
     assert series.index.name == "date" and list(series.columns) == ["Open", "Volume"]
+
+
+def test_a_folder_of_runs_names_the_runs_inside(tmp_path):
+    for name in ("2024-a", "2024-b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model.keras").write_bytes(b"x")
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(BundleError) as error:
+        read_run(tmp_path)
+    message = str(error.value)
+    assert "a folder of runs, not a run; it holds 2024-a, 2024-b" in message
+    assert message.endswith(f"e.g. {tmp_path / '2024-b'}") and "\n" not in message

@@ -441,3 +441,11 @@ def test_pooled_calibration_keeps_step_1_and_adds_every_earlier_origin_to_later_
     assert pooled.origins == held_out.origins + earlier
     raw = json.loads(json.dumps(pooled.to_dict()))
     assert Calibration.from_dict(raw) == pooled
+
+
+def test_a_calibration_with_an_empty_step_is_refused_in_one_line():
+    raw = {"level": 0.9, "method": "symmetric", "origins": 3, "errors": [[0.1, -0.1], []]}
+    with pytest.raises(BundleError, match="run/calibration.json: the calibration holds a step"):
+        Calibration.from_dict(raw, "run/calibration.json")
+    with pytest.raises(BundleError, match="a step without errors"):
+        Calibration.from_dict({**raw, "errors": []}, "run/calibration.json")

@@ -329,3 +329,17 @@ def test_cli_report_writes_the_default_and_guards_other_files(run_copy, tmp_path
 def test_values_print_by_their_name(name, value, shown):
     fmt = price_format(2500.0 if name == "rmse" else 1.2)
     assert format_value(name, value, fmt) == shown
+
+
+def test_a_runs_verdict_carries_its_caveat_and_a_missed_band_looks_missed():
+    from lstm_forecast.report.run import _one_span, _tiles
+
+    won = _one_span({"verdict": "The model beats it.", "mood": "good"})
+    assert won["mood"] == "neutral" and "`lstm-forecast backtest`" in won["verdict"]
+    assert _one_span({"verdict": "The model loses to it.", "mood": "bad"})["mood"] == "bad"
+    missed = {"coverage": 0.495, "level": 0.9, "rows": 503, "rmse": 9.0}
+    (tile,) = [t for t in _tiles(missed, str) if t["label"] == "interval coverage"]
+    assert tile["mood"] == "bad" and tile["value"].endswith("of 90 %")
+    held = {"coverage": 0.89, "level": 0.9, "rows": 503}
+    (tile,) = [t for t in _tiles(held, str) if t["label"] == "interval coverage"]
+    assert "mood" not in tile
