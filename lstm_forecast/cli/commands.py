@@ -66,7 +66,7 @@ def train(
     Ctrl-C stops after the current epoch and saves the run with the best weights so far,
     marked interrupted; a second Ctrl-C aborts and leaves nothing.
 
-    Example: lstm-forecast train --config configs/seed.toml --data Train.csv --test Test.csv --out runs/seed
+    Example: lstm-forecast train --config configs/quick.toml --data data/sp500.csv --out runs/quick
     """
     from lstm_forecast.cli.console import print_run
 
@@ -92,7 +92,9 @@ def train(
 
 @app.command()
 def predict(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `train`.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by `train`.")
+    ],
     data: Annotated[
         Path | None, typer.Option(help="CSV to predict; default: the run's data.")
     ] = None,
@@ -151,9 +153,9 @@ def predict(
     predicted is their median. Columns: date, actual, predicted, lower, upper; the first rows
     are the actual prices the forecast started from.
 
-    Example: lstm-forecast predict runs/seed --data Google_Stock_Price_Test.csv --out january.csv
+    Example: lstm-forecast predict runs/quickstart --data data/sp500.csv --out sp500-predicted.csv
 
-    Example: lstm-forecast predict runs/default --steps 30 --out next30.csv
+    Example: lstm-forecast predict runs/quickstart --steps 30 --out next30.csv
     """
     from lstm_forecast.cli.console import show_forecast, show_predictions
 
@@ -178,7 +180,9 @@ def predict(
 
 @app.command()
 def plot(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `train`.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by `train`.")
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -200,9 +204,9 @@ def plot(
     median and its shaded interval. The default PNG is replaced; another existing --out file
     only with --overwrite.
 
-    Example: lstm-forecast plot runs/seed --out seed.png
+    Example: lstm-forecast plot runs/quickstart --out quickstart.png
 
-    Example: lstm-forecast plot runs/default --forecast runs/default/forecast.csv
+    Example: lstm-forecast plot runs/quickstart --forecast runs/quickstart/forecast.csv
     """
     with user_errors():
         if forecast and predictions:
@@ -220,6 +224,7 @@ def backtest(
         list[Path] | None,
         typer.Option(
             "--data",
+            metavar="CSV",
             help="Price CSV; default: the bundled data. Several --data, or a folder of CSVs: "
             "one backtest per series, in parallel, and a league table.",
         ),

@@ -16,7 +16,9 @@ from lstm_forecast.cli.options import OverwriteOption, user_errors
 
 @app.command()
 def gates(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory written by `train`.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by `train`.")
+    ],
     date: Annotated[
         str | None,
         typer.Option(help="Last date of the window to trace (ISO); default: the data's last date."),

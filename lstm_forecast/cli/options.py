@@ -40,7 +40,11 @@ OverwriteOption = Annotated[
 ]
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override any config key: --set section.key=value (repeatable)."),
+    typer.Option(
+        "--set",
+        metavar="SECTION.KEY=VALUE",
+        help="Override any config key: --set section.key=value (repeatable).",
+    ),
 ]
 EngineOption = Annotated[
     str | None,

@@ -32,7 +32,7 @@ from lstm_forecast.cli.options import (
 
 @app.command()
 def inspect(
-    csv: Annotated[Path, typer.Argument(help="Price CSV to check.")],
+    csv: Annotated[Path, typer.Argument(metavar="CSV", help="Price CSV to check.")],
     config: ConfigOption = None,
     target: TargetOption = None,
     date_column: DateColumnOption = None,
@@ -46,7 +46,7 @@ def inspect(
     is read as train reads it: with the [data] settings of --config and --set (for example
     --set data.date_order=dayfirst for dates like 01/11/2017).
 
-    Example: lstm-forecast inspect ../shared/data/Google_Stock_Price_Train.csv --target Close
+    Example: lstm-forecast inspect data/sp500.csv --target Close
     """
     with user_errors():
         from lstm_forecast.app import commands as runs
@@ -61,7 +61,10 @@ def inspect(
 @app.command()
 def fetch(
     ticker: Annotated[
-        str, typer.Argument(help="Yahoo Finance symbol: AAPL, ^GSPC, BTC-USD, EURUSD=X, ...")
+        str,
+        typer.Argument(
+            metavar="TICKER", help="Yahoo Finance symbol: AAPL, ^GSPC, BTC-USD, EURUSD=X, ..."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="CSV file to write.")],
     start: Annotated[
@@ -102,7 +105,10 @@ def fetch(
 @app.command()
 def report(
     directory: Annotated[
-        Path, typer.Argument(help="Run, backtest or tuning-study directory.", show_default=False)
+        Path,
+        typer.Argument(
+            metavar="DIRECTORY", help="Run, backtest or tuning-study directory.", show_default=False
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -121,7 +127,7 @@ def report(
     figures. Figures are embedded: the file can be mailed or opened offline. The default file is
     replaced; another existing --out only with --overwrite.
 
-    Example: lstm-forecast report runs/seed --out seed.html
+    Example: lstm-forecast report runs/quickstart --out quickstart.html
     """
     with user_errors():
         from lstm_forecast.report.page import write_report
