@@ -345,7 +345,7 @@ def test_out_of_memory_is_one_line_and_other_errors_stay_tracebacks(capsys):
     [
         (["train", "--epochs", "abc"], "error: Invalid value for '--epochs': "),
         (["trian"], "error: No such command 'trian'. Did you mean 'train'?"),
-        (["predict"], "error: Missing argument 'run_dir'. (see lstm-forecast predict --help)"),
+        (["predict"], "error: Missing argument 'RUN_DIR'. (see lstm-forecast predict --help)"),
     ],
 )
 def test_a_usage_mistake_is_one_line_too(arguments, message):
