@@ -103,6 +103,8 @@ def print_forecast(result, info: dict) -> None:
     frequency = getattr(result, "frequency", None)
     if frequency is None:
         rows = f"{len(future)} rows"
+    elif frequency.kind == "business_day" and info.get("calendar"):
+        rows = f"{len(future)} {info['calendar']} session{'' if len(future) == 1 else 's'}"
     elif frequency.kind == "business_day":
         rows = f"{len(future)} business day{'' if len(future) == 1 else 's'}"
     else:
@@ -116,6 +118,12 @@ def print_forecast(result, info: dict) -> None:
         else ""
     )
     typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
+    if frequency is not None and frequency.kind == "business_day" and not info.get("calendar"):
+        # say where the dates may be wrong: Monday to Friday, holidays included
+        typer.echo(
+            "dates are Monday to Friday, holidays not skipped: --calendar XNYS (or another "
+            "exchange's code) skips an exchange's holidays"
+        )
 
 
 def show_predictions(table, source: str, metrics: dict, written: Path | None) -> None:

@@ -3,6 +3,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import random_walk
@@ -215,6 +216,7 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
         "forecast of 8 business days after" in outcome.stdout
         and "20 dropout samples" in outcome.stdout
     )
+    assert "holidays not skipped: --calendar XNYS" in outcome.stdout  # said where it matters
     table = pd.read_csv(out)
     assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
     future = table.dropna(subset=["predicted"])
@@ -391,3 +393,22 @@ def test_early_stopping_says_it_ended_training():
     assert stopped_early({"epochs_run": 30, "epochs_asked": 30}) == ""
     assert stopped_early({"epochs_run": 4, "epochs_asked": 30, "interrupted": True}) == ""
     assert stopped_early({"epochs_run": 19}) == ""  # a run of an earlier release
+
+
+def test_a_forecast_on_an_exchange_calendar_counts_its_sessions():
+    from types import SimpleNamespace
+
+    from lstm_forecast.cli.console import print_forecast
+    from lstm_forecast.data.frequency import infer_frequency
+
+    index = pd.bdate_range("2024-12-02", periods=10)
+    table = pd.DataFrame(
+        {"date": [str(d.date()) for d in index], "actual": [1.0] * 5 + [np.nan] * 5,
+         "predicted": [np.nan] * 5 + [1.0] * 5, "lower": np.nan, "upper": np.nan}
+    )  # fmt: skip
+    result = SimpleNamespace(table=table, frequency=infer_frequency(index), level=0.9)
+    info = {"interval": "none", "samples": 0, "origin": "2024-12-06", "source": "x.csv"}
+    with CliRunner().isolation() as streams:
+        print_forecast(result, {**info, "calendar": "XNYS"})
+        said = streams[0].getvalue().decode()
+    assert "forecast of 5 XNYS sessions after 2024-12-06" in said and "holidays" not in said
