@@ -39,8 +39,15 @@ def run_figure(
         2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
     )
     dates = _timestamps(table["date"])
-    prices_axes.plot(dates, table["actual"], color="red", label=f"Real {target} price")
-    prices_axes.plot(dates, table["predicted"], color="blue", label=f"Predicted {target} price")
+    baseline = _baseline(table, metrics)
+    if baseline is not None:  # the baseline the title's skill is measured against
+        prices_axes.plot(dates, baseline[1], color="grey", linestyle="--", linewidth=0.9,
+                         label=f"Baseline: {baseline[0]}", zorder=1)  # fmt: skip
+    prices_axes.plot(dates, table["predicted"], color="blue", linewidth=1.0,
+                     label=f"Predicted {target} price", zorder=2)  # fmt: skip
+    # the real price on top: where the two agree, the prediction must not hide it
+    prices_axes.plot(dates, table["actual"], color="red", linewidth=1.2,
+                     label=f"Real {target} price", zorder=3)  # fmt: skip
     rmse_text = ""
     if {"rmse", "skill"} <= metrics.keys():
         from lstm_forecast.numbers import price_format, reference_price
@@ -63,13 +70,37 @@ def run_figure(
                 history["epoch"], history["val_loss"], marker=".", label="validation loss"
             )
         if (history["loss"] > 0).any():  # a constant series trains to a loss of 0
+            from matplotlib.ticker import FuncFormatter
+
             loss_axes.set_yscale("log")
+            # one plain format for every label: the decades, and 2 and 5 between them
+            loss_axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))
+            loss_axes.yaxis.set_minor_formatter(FuncFormatter(_two_and_five))
         loss_axes.legend()
+    from matplotlib.ticker import MaxNLocator
+
+    loss_axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     loss_axes.set_title("Training loss (scaled units)")
     loss_axes.set_xlabel("Epoch")
     loss_axes.set_ylabel("Loss")
     loss_axes.grid(alpha=0.3)
     return figure
+
+
+def _two_and_five(value: float, _position) -> str:
+    """A log axis' minor label: 0.02 and 0.05 shown, 0.03 and the rest left out."""
+    shown = f"{value:.3g}"
+    return shown if shown.lstrip("0.").startswith(("2", "5")) else ""
+
+
+def _baseline(table: pd.DataFrame, metrics: dict) -> tuple[str, pd.Series] | None:
+    """(label, predictions) of the strongest baseline, when the table can give them."""
+    name, label = metrics.get("baseline"), metrics.get("baseline_label", "")
+    if name == "drift" and "persistence" in table:
+        return label, table["persistence"] + float(metrics.get("drift", 0.0))
+    if name in ("persistence", "previous_close") and name in table:
+        return label, table[name]
+    return None
 
 
 def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""):

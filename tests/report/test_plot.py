@@ -35,3 +35,23 @@ def test_plot_rejects_a_csv_that_is_not_predict_output(trained_run, tmp_path):
     (tmp_path / "other.csv").write_text("date,close\n2020-01-01,1\n")
     with pytest.raises(DataError, match="missing column\\(s\\) actual, predicted"):
         plot_run(result.run_dir, predictions=tmp_path / "other.csv")
+
+
+def test_the_run_figure_draws_the_real_price_on_top_and_the_baseline_it_compares_with():
+    from lstm_forecast.report.plot import run_figure
+
+    dates = pd.bdate_range("2024-01-01", periods=30).strftime("%Y-%m-%d")
+    prices = np.linspace(100, 110, 30)
+    table = pd.DataFrame({"date": dates, "actual": prices, "predicted": prices + 0.1,
+                          "persistence": np.r_[np.nan, prices[:-1]]})  # fmt: skip
+    history = pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.02, 0.005, 0.003]})
+    metrics = {"rmse": 0.1, "skill": 0.01, "baseline": "persistence",
+               "baseline_label": "tomorrow = today"}  # fmt: skip
+    figure = run_figure(table, history, "Close", "x", metrics)
+    prices_axes, loss_axes = figure.axes
+    lines = {line.get_label(): line for line in prices_axes.get_lines()}
+    assert "Baseline: tomorrow = today" in lines
+    assert lines["Real Close price"].get_zorder() > lines["Predicted Close price"].get_zorder()
+    figure.canvas.draw()
+    labels = [t.get_text() for t in loss_axes.get_yticklabels(minor=True) if t.get_text()]
+    assert all("$" not in label and "times" not in label for label in labels)  # plain numbers
