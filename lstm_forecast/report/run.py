@@ -46,6 +46,11 @@ def run_page(run) -> dict:
         sections.append(
             _section("figure", "Predicted over real prices, and the loss", figures=[figure])
         )
+    forecast = _forecast_figure(run, notes)
+    if forecast is not None:
+        sections.append(
+            _section("forecast", "The forecast written into the run", figures=[forecast])
+        )
     if "lag" in metrics:
         lag_rows = [
             [str(k), fmt(value), "best" if k == metrics["lag"] else ""]
@@ -167,10 +172,8 @@ def _run_figure(run, predictions: Path, metrics: dict) -> dict:
     from lstm_forecast.report.run_plots import read_table
 
     table = read_table(predictions, plot.PREDICTION_COLUMNS, "train")
-    # run_figure's title calls the skill "vs persistence": true only when that is the baseline
-    title_metrics = metrics if metrics.get("baseline", "persistence") == "persistence" else {}
     name = Path(run.config.data.test_path or run.config.data.path).stem
-    figure = plot.run_figure(table, run.history, run.config.data.target, name, title_metrics)
+    figure = plot.run_figure(table, run.history, run.config.data.target, name, metrics)
     caption = "Real price (red), one-step-ahead prediction (blue); the loss per epoch below"
     if {"lower", "upper"} <= set(table.columns) and table["lower"].notna().any():
         import pandas as pd
@@ -178,11 +181,37 @@ def _run_figure(run, predictions: Path, metrics: dict) -> dict:
         axes = figure.axes[0]
         level = _number(metrics.get("level"))
         label = f"{100 * level:g} % interval" if level else "prediction interval"
+        # drawn under the lines and strong enough to be seen beside them
         axes.fill_between(pd.to_datetime(table["date"]), table["lower"], table["upper"],
-                          color="blue", alpha=0.15, linewidth=0, label=label)  # fmt: skip
+                          color="tab:blue", alpha=0.35, linewidth=0, label=label, zorder=0)  # fmt: skip
         axes.legend()
         caption += "; the shaded band is the prediction interval"
     return {"caption": caption, "uri": figure_uri(figure), "alt": "predicted over real prices"}
+
+
+def _forecast_figure(run, notes: list) -> dict | None:
+    """The fan chart of the forecast `predict --steps` wrote into the run (forecast.csv), if any."""
+    from lstm_forecast.errors import LstmForecastError
+    from lstm_forecast.files import read as ours
+    from lstm_forecast.files.names import FORECAST_FILE
+    from lstm_forecast.report import plot
+
+    path = run.directory / FORECAST_FILE
+    if not path.is_file():
+        return None
+    try:
+        table = ours.read_table(path)
+        info = ours.read_json(path.with_suffix(".json"), allow_nan=True)
+        level = _number(info.get("level"))
+        shown = f"{100 * level:g} %" if level else ""
+        name = Path(run.config.data.test_path or run.config.data.path).stem
+        figure = plot.forecast_figure(table, run.config.data.target, name, shown)
+    except LstmForecastError as e:  # a forecast file damaged or edited: say so, draw nothing
+        notes.append(f"{FORECAST_FILE} not drawn: {e}")
+        return None
+    steps = int(table["predicted"].notna().sum())
+    caption = f"{FORECAST_FILE}: {steps} rows forecast from {info.get('origin', '?')}"
+    return {"caption": caption, "uri": figure_uri(figure), "alt": "the run's forecast"}
 
 
 def _gates_section(run, notes: list) -> dict | None:

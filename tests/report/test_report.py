@@ -343,3 +343,17 @@ def test_a_runs_verdict_carries_its_caveat_and_a_missed_band_looks_missed():
     held = {"coverage": 0.89, "level": 0.9, "rows": 503}
     (tile,) = [t for t in _tiles(held, str) if t["label"] == "interval coverage"]
     assert "mood" not in tile
+
+
+def test_a_forecast_written_into_the_run_is_in_its_report(run_copy):
+    runner = CliRunner()
+    result = runner.invoke(app, ["predict", str(run_copy), "--steps", "5"])
+    assert result.exit_code == 0, result.output
+    page = parse_self_contained(render(run_page(read_run(run_copy))))
+    text = page.words
+    assert "The forecast written into the run" in text
+    assert "forecast.csv: 5 rows forecast from" in text
+    assert len(embedded_pngs(page)) == 3  # the run's figure, the forecast's fan, the gates
+    (run_copy / "forecast.json").write_text("{not json")  # damaged: said, not fatal
+    page = parse_self_contained(render(run_page(read_run(run_copy))))
+    assert "forecast.csv not drawn:" in page.words
