@@ -290,7 +290,8 @@ LEAGUE_NOTE = (
     "One walk-forward backtest per series with the same config. Skill: 1 - RMSE / the RMSE of "
     "the strongest baseline that series' training rows chose; the verdict is a Diebold-Mariano "
     "test of the pooled out-of-sample errors against that baseline. Coverage: the share of "
-    "actual prices inside the configured one-step interval."
+    "actual prices inside the configured [forecast] interval of each fold's recursive forecast "
+    "from its origin (steps 1 to the fold length), averaged over the folds."
 )
 
 
@@ -320,6 +321,9 @@ def league_page(directory: Path) -> dict:
         if counts["loses to"]
         else "neutral"
     )
+    # what the verdict rests on first, so a narrow page shows it without scrolling
+    first = [c for c in ("series", "skill", "dm_pvalue", "verdict", "coverage") if c in table]
+    table = table[first + [c for c in table.columns if c not in first]]
     rows = []
     for _, row in table.iterrows():
         # each series has its own price scale, which the table does not hold: 4 digits

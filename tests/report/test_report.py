@@ -357,3 +357,25 @@ def test_a_forecast_written_into_the_run_is_in_its_report(run_copy):
     (run_copy / "forecast.json").write_text("{not json")  # damaged: said, not fatal
     page = parse_self_contained(render(run_page(read_run(run_copy))))
     assert "forecast.csv not drawn:" in page.words
+
+
+def test_the_league_page_shows_the_verdict_columns_first_and_says_what_coverage_is(tmp_path):
+    from lstm_forecast.files.write import write_marker
+    from lstm_forecast.report.studies import league_page
+
+    columns = ["series", "rows", "rmse", "persistence_rmse", "baseline", "baseline_rmse",
+               "skill", "dm_pvalue", "verdict", "coverage", "seconds"]  # fmt: skip
+    row = ["a", 100, 1.0, 1.1, "persistence", 1.1, 0.09, 0.2, "no significant difference from",
+           0.85, 3.0]  # fmt: skip
+    pd.DataFrame([row], columns=columns).to_csv(tmp_path / "league.csv", index=False)
+    write_marker(tmp_path, "league", series={"a": "a.csv"})
+    page = league_page(tmp_path)
+    (league,) = [s for s in page["sections"] if s["id"] == "league"]
+    assert league["tables"][0]["headers"][:5] == [
+        "series",
+        "skill",
+        "dm_pvalue",
+        "verdict",
+        "coverage",
+    ]
+    assert "recursive forecast from its origin" in league["paragraphs"][0]
