@@ -87,6 +87,7 @@ def walk_forward(
     on_fold: Callable[[int, dict], object] = lambda fold, metrics: None,
     models: ModelPool | None = None,
     strategies: bool = True,
+    stop: Callable[[], bool] = lambda: False,
 ) -> BacktestResult:
     """Train one model per fold on everything before the fold and predict the fold's rows.
 
@@ -104,7 +105,9 @@ def walk_forward(
     folds between predict with the last one. `on_fold(fold, metrics)` is called as each fold
     finishes. The folds train one after another on one model per architecture (`models`, a
     model.ModelPool, new unless given), so tracing and compiling happen once per shape.
-    With `strategies`, the pooled predictions are also traded (backtest.trading): the summary's
+    `stop()` true ends the fold's training after the current epoch and the backtest with
+    KeyboardInterrupt, outside TensorFlow (tune's first Ctrl-C). With `strategies`, the pooled
+    predictions are also traded (backtest.trading): the summary's
     "strategy" and the result's `strategies`.
     """
     from lstm_forecast.forecaster.forecaster import Forecaster
@@ -123,7 +126,9 @@ def walk_forward(
         history = frame.iloc[:origin]  # everything the fold may learn from
         new_model = trained is None or (refit > 0 and (fold - 1) % refit == 0)
         if new_model:
-            trained = Forecaster.fit(history, config, source=source, models=models)
+            trained = Forecaster.fit(history, config, stop=stop, source=source, models=models)
+            if stop():  # asked to stop (Ctrl-C): training ended after an epoch; end here too
+                raise KeyboardInterrupt
         forecaster = trained.with_data(frame.iloc[: origin + fold_length])
         table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
         table["baseline"] = baseline_column(table, forecaster.baseline, forecaster.drift)

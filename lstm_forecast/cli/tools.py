@@ -25,6 +25,7 @@ from lstm_forecast.cli.options import (
     SetOption,
     TargetOption,
     config_overrides,
+    graceful_stop,
     resolved_config,
     user_errors,
 )
@@ -184,7 +185,10 @@ def tune(
 
         out = out or Path("tunes") / config.stem
         try:
-            result = run_tune(base, space, out, trials, storage, study, report=typer.echo)
+            # the first Ctrl-C ends the running trial after its epoch (a KeyboardInterrupt in
+            # the middle of TensorFlow can surface as another error); a second one aborts
+            with graceful_stop() as stop:
+                result = run_tune(base, space, out, trials, storage, study, typer.echo, stop)
         except KeyboardInterrupt:
             typer.echo(
                 f"interrupted: the finished trials are kept in {out}; run the same command to resume",

@@ -252,7 +252,7 @@ class SurplusTrial(LstmForecastError):
 # ---- the objective ------------------------------------------------------------------------------
 
 
-def objective(base: Config, tune: TuneSettings, total: int, frames, report):
+def objective(base: Config, tune: TuneSettings, total: int, frames, report, stop=lambda: False):
     """The Optuna objective: a walk-forward backtest of one sampled config.
 
     `frames(config)` gives the (frame, source) a config reads (cached by the caller). Each fold
@@ -283,7 +283,7 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report):
             config = trial_config(base, values, tune)
             frame, source = frames(config)
             result = walk_forward(config, frame, tune.folds, tune.fold_length, source, on_fold,
-                                  models=models, strategies=False)  # fmt: skip
+                                  models=models, strategies=False, stop=stop)  # fmt: skip
         except LstmForecastError as e:  # this trial's config does not fit the data: it fails
             trial.set_user_attr("error", str(e))
             raise

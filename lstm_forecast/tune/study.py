@@ -57,6 +57,7 @@ def run_tune(
     storage_url: str | None = None,
     study_name: str = DEFAULT_STUDY,
     report: Report = lambda line: None,
+    stop=lambda: False,
 ) -> TuneResult:
     """Run (or resume, or join) the study until it holds `trials` (default [tune] trials)
     completed or pruned trials, writing the outputs after each trial and at the end."""
@@ -135,7 +136,7 @@ def run_tune(
 
     if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
         study.optimize(
-            objective(base, tune, total, frames, report),
+            objective(base, tune, total, frames, report, stop),
             callbacks=[optuna.study.MaxTrialsCallback(total, states=live_states()), after_trial],
             catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
             gc_after_trial=True,
