@@ -39,6 +39,6 @@ def strategy_summary(result: StrategyResult) -> dict:
             }
             for name in table.index
         },
-        "spa": {key: value for key, value in result.spa.items()},
+        "spa": dict(result.spa),
         "verdict": result.verdict,
     }

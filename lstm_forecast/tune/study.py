@@ -106,15 +106,11 @@ def run_tune(
         load_if_exists=True,
     )
     expected = fingerprint(base, tune)
-    found = study.user_attrs.get("fingerprint")
-    if found is None:
+    same_study(study, study_name, shown, expected, frame)  # a worker that started meanwhile
+    if "fingerprint" not in study.user_attrs:  # a new study: what it runs on, for its resumes
         study.set_user_attr("fingerprint", expected)
-    elif found != expected:
-        raise ConfigError(
-            f"study {study_name!r} in {shown} was started with another base config or "
-            "[tune] table; use the same config to resume it, or another --out / --study"
-        )
-    check_same_data(study, study_name, shown, frame)
+    if "data" not in study.user_attrs:
+        study.set_user_attr("data", data_digest(frame))
     free_dead_local_trials(study, storage_url is None, report)
     failed_in_a_row = 0
 
@@ -175,6 +171,13 @@ def refuse_another_study(storage, study_name: str, shown: str, expected: str, fr
         study = optuna.load_study(study_name=study_name, storage=storage)
     except KeyError:  # no such study yet: it will be created
         return
+    same_study(study, study_name, shown, expected, frame)
+
+
+def same_study(study, study_name: str, shown: str, expected: str, frame: pd.DataFrame) -> None:
+    """A resumed or joined study runs with the base config and [tune] table it started with
+    (`expected`: their fingerprint), and on the same data (its paths may differ between
+    machines, its rows may not): trials scored otherwise cannot be ranked together. Reads only."""
     found = study.user_attrs.get("fingerprint")
     if found is not None and found != expected:
         raise ConfigError(
@@ -183,19 +186,9 @@ def refuse_another_study(storage, study_name: str, shown: str, expected: str, fr
         )
     found = study.user_attrs.get("data")
     if found is not None and found != data_digest(frame):
-        check_same_data(study, study_name, shown, frame)
-
-
-def check_same_data(study, study_name: str, storage: str, frame: pd.DataFrame) -> None:
-    """A resumed or joined study runs on the data it started with (its paths may differ between
-    machines, its rows may not): trials scored on two data sets cannot be ranked together."""
-    found, expected = study.user_attrs.get("data"), data_digest(frame)
-    if found is None:
-        study.set_user_attr("data", expected)
-    elif found != expected:
         first, last = found["span"]
         raise DataError(
-            f"study {study_name!r} in {storage} was run on other data ({found['rows']} rows, "
+            f"study {study_name!r} in {shown} was run on other data ({found['rows']} rows, "
             f"{first} .. {last}); resume it with the same --data, or use another --out / --study"
         )
 
