@@ -58,7 +58,7 @@ class Series:
     def __init__(self, prices: np.ndarray, horizon: int):
         import pandas as pd
 
-        from lstm_forecast.intervals.conformal import volatility
+        from lstm_forecast.intervals.spread import volatility
 
         self.prices, self.horizon = prices, horizon
         log_prices = np.log(prices)

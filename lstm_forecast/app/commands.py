@@ -29,6 +29,7 @@ from lstm_forecast.files.names import (
     CONFIG_FILE,
     FOLDS_FILE,
     METRICS_SUFFIX,
+    PATHS_FILE,
     PREDICTIONS_FILE,
     SUMMARY_FILE,
     forecast_file,
@@ -121,26 +122,36 @@ def _test_span_strategies(config, forecaster, predictions, frame) -> dict:
 
 def one_step_interval(forecaster, predictions: pd.DataFrame, first_row: int) -> dict:
     """The conformal band of each one-step prediction (rows first_row.. of the forecaster's
-    data), added to `predictions` as lower/upper, and how it held: coverage, mean width,
-    Winkler score. Nothing when the run has no calibration."""
-    from lstm_forecast.intervals.band import one_step_band
+    data), adapted online as the test span's actuals arrive ([forecast] online), added to
+    `predictions` as lower/upper, and how it held: coverage, mean width, Winkler score (and
+    the static band's coverage beside it). Nothing when the run has no calibration."""
+    from lstm_forecast.intervals.band import one_step_band, online_band, series
     from lstm_forecast.intervals.scores import band_scores
 
-    calibration, level = forecaster.calibration, forecaster.config.forecast.level
+    calibration, options = forecaster.calibration, forecaster.config.forecast
     if calibration is None:
         return {}
-    prices = forecaster.data.iloc[:, 0].to_numpy()
+    level = options.level
+    prices, base = series(forecaster.data, forecaster.inputs)
     rows = first_row + np.arange(len(predictions))
-    predicted = predictions["predicted"].to_numpy()
-    lower, upper, _ = one_step_band(calibration, predicted, prices, rows, level)
+    actual, predicted = predictions["actual"].to_numpy(), predictions["predicted"].to_numpy()
+    low, high, scale = one_step_band(calibration, predicted, prices, base, rows, level)
+    static = band_scores(actual, low, high, level)
+    lower, upper = online_band(
+        calibration, actual, predicted, scale, level,
+        options.online, options.gamma, options.tracking_rate,
+    )  # fmt: skip
     predictions["lower"], predictions["upper"] = lower, upper
-    scores = band_scores(predictions["actual"], predictions["lower"], predictions["upper"], level)
+    scores = band_scores(actual, lower, upper, level)
     return {
         "interval": "conformal",
         "level": level,
+        "online": options.online,
+        "scale": calibration.scale,
         "coverage": scores["coverage"],
         "mean_width": scores["width"],
         "winkler": scores["winkler"],
+        "coverage_static": static["coverage"],
     }
 
 
@@ -235,6 +246,9 @@ def forecast(
         "frequency": result.frequency.describe(),
         **dataclasses.asdict(used),
     }
+    if used.interval in ("conformal", "adaptive"):  # whose errors the band is made of
+        calibration = forecaster.calibration
+        info["calibration"] = "none" if calibration is None else calibration.source
     if str(out) == "-":
         return result, info, None
     write_csv(out, result.table, index=False, float_format="%.6f")
@@ -253,8 +267,9 @@ def backtest(
     overwrite: bool = False,
     on_fold: Callable[[int, dict], object] = lambda fold, metrics: None,
 ):
-    """Walk-forward backtest of the configured data; writes folds.csv, predictions.csv,
-    summary.json, config.toml and backtest.png into `out_dir`."""
+    """Walk-forward backtest of the configured data; writes folds.csv, predictions.csv (with
+    each row's band), paths.csv (each fold's recursive forecast and band), summary.json,
+    config.toml and backtest.png into `out_dir`."""
     from lstm_forecast.backtest.walk import walk_forward
     from lstm_forecast.report.plot import backtest_figure
 
@@ -265,6 +280,7 @@ def backtest(
     result = walk_forward(config, split.frame, folds, fold_length, sources[0].source, on_fold)
     with staged_directory(out_dir, overwrite) as staging:
         write_csv(staging / FOLDS_FILE, result.folds, index=False, float_format="%.6g")
+        write_csv(staging / PATHS_FILE, result.paths, index=False, float_format="%.6f")
         predictions = result.predictions
         write_csv(staging / PREDICTIONS_FILE, predictions, index=False, float_format="%.6f")
         write_text(staging / SUMMARY_FILE, json.dumps(result.summary, indent=2) + "\n")

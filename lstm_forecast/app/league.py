@@ -31,7 +31,14 @@ from lstm_forecast.evaluate.pooled import (
 
 KIND = "league"
 COLUMNS = ("series", "rows", "rmse", "persistence_rmse", "baseline", "baseline_rmse", "skill",
-           "dm_pvalue", "verdict", "coverage", "seconds")  # fmt: skip
+           "dm_pvalue", "verdict", "coverage", "width", "winkler", "naive_winkler",
+           "one_step_coverage", "one_step_width", "one_step_winkler", "seconds")  # fmt: skip
+# the bands' columns: the configured band of each fold's recursive forecast (coverage, mean
+# width, Winkler score over all its steps; the naive band's Winkler beside it), and of the
+# one-step rows (predictions.csv's lower and upper)
+
+BAND_DETAIL = ("width", "naive_winkler", "one_step_coverage", "one_step_width",
+               "one_step_winkler")  # in league.csv, not in the printed table  # fmt: skip
 
 Report = Callable[[str], object]
 
@@ -39,7 +46,8 @@ Report = Callable[[str], object]
 @dataclass(frozen=True)
 class LeagueResult:
     table: pd.DataFrame  # one row per series, best skill first (COLUMNS)
-    predictions: pd.DataFrame  # series, fold, date, actual, predicted, persistence
+    predictions: pd.DataFrame  # series, fold, date, actual, predicted, persistence, lower, ..
+    paths: pd.DataFrame | None = None  # series, fold, step, date, actual, predicted, bands
     out_dir: Path | None = None
 
 
@@ -76,8 +84,9 @@ def backtest_series(
     fold_length: int,
     source: str,
     baseline: str = DEFAULT_BASELINE,
-) -> tuple[dict, pd.DataFrame]:
-    """One series' walk-forward backtest (runs in a worker): its league row and predictions."""
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """One series' walk-forward backtest (runs in a worker): its league row, predictions and
+    recursive paths."""
     from lstm_forecast.backtest.walk import walk_forward
 
     started = time.perf_counter()
@@ -96,10 +105,31 @@ def backtest_series(
         "skill": skill_from_errors(model_errors, baseline_errors),
         "dm_pvalue": test.pvalue,
         "verdict": test.verdict,
-        "coverage": float(result.folds["coverage"].mean()),
+        **_band_columns(result, config),
         "seconds": time.perf_counter() - started,
     }
-    return row, predictions.assign(series=name)
+    return row, predictions.assign(series=name), result.paths.assign(series=name)
+
+
+def _band_columns(result, config: Config) -> dict:
+    """The league row's band columns (COLUMNS) of one series' backtest."""
+    from lstm_forecast.backtest.bands import configured_band
+    from lstm_forecast.intervals.scores import band_scores
+
+    folds, rows = result.folds, result.predictions
+    one_step = band_scores(rows["actual"], rows["lower"], rows["upper"], config.forecast.level)
+    configured = configured_band(config)
+    configured = configured if f"{configured}_width" in folds else None
+    nan = float("nan")
+    return {
+        "coverage": float(folds["coverage"].mean()),
+        "width": float(folds[f"{configured}_width"].mean()) if configured else nan,
+        "winkler": float(folds[f"{configured}_winkler"].mean()) if configured else nan,
+        "naive_winkler": float(folds["naive_winkler"].mean()),
+        "one_step_coverage": one_step["coverage"],
+        "one_step_width": one_step["width"],
+        "one_step_winkler": one_step["winkler"],
+    }
 
 
 def _rmse(errors: np.ndarray) -> float:
@@ -130,12 +160,13 @@ def league(
         delayed(backtest_series)(name, frame, config, folds, fold_length, source, baseline)
         for name, (frame, source) in frames.items()
     ]
-    rows, tables = [], []
+    rows, tables, paths = [], [], []
 
     def collect(results) -> None:
-        for row, predictions in results:
+        for row, predictions, path in results:
             rows.append(row)
             tables.append(predictions)
+            paths.append(path)
             report(league_line(row))
 
     if scheduler:
@@ -157,8 +188,14 @@ def league(
     )
     columns = ["series", "fold", "date", "actual", "predicted", "persistence"]
     extra = [c for c in predictions.columns if c not in columns]
+    path_table = pd.concat(paths, ignore_index=True).sort_values(
+        ["series", "fold", "step"], key=lambda c: c.map(order) if c.name == "series" else c
+    )
+    path_table = path_table[["series", *(c for c in path_table if c != "series")]]
     return LeagueResult(
-        table=table, predictions=predictions[columns + extra].reset_index(drop=True)
+        table=table,
+        predictions=predictions[columns + extra].reset_index(drop=True),
+        paths=path_table.reset_index(drop=True),
     )
 
 
@@ -201,11 +238,11 @@ def run_league(
     report: Report = lambda line: None,
 ) -> LeagueResult:
     """Read and check every series, backtest them all, write league.csv, predictions.csv,
-    config.toml and the marker into `out_dir` (atomically, at the end)."""
+    paths.csv, config.toml and the marker into `out_dir` (atomically, at the end)."""
     import dataclasses
 
     from lstm_forecast.backtest.walk import fold_origins
-    from lstm_forecast.files.names import CONFIG_FILE, LEAGUE_FILE, PREDICTIONS_FILE
+    from lstm_forecast.files.names import CONFIG_FILE, LEAGUE_FILE, PATHS_FILE, PREDICTIONS_FILE
     from lstm_forecast.files.write import (
         check_new_directory,
         staged_directory,
@@ -236,6 +273,7 @@ def run_league(
         write_csv(staging / LEAGUE_FILE, result.table, index=False, float_format="%.6g")
         predictions = result.predictions
         write_csv(staging / PREDICTIONS_FILE, predictions, index=False, float_format="%.6f")
+        write_csv(staging / PATHS_FILE, result.paths, index=False, float_format="%.6f")
         write_text(staging / CONFIG_FILE, config_to_toml(config))
         series = {name: source for name, (_, source) in frames.items()}
         write_marker(staging, KIND, series=series)
@@ -248,5 +286,5 @@ def table_lines(table: pd.DataFrame) -> list[str]:
         dm_pvalue=table["dm_pvalue"].map(lambda p: "n/a" if p != p else f"{p:.3f}"),
         coverage=table["coverage"].map(lambda c: "-" if c != c else f"{100 * c:.0f} %"),
         skill=table["skill"].map(lambda s: f"{s:+.3f}"),
-    ).drop(columns=["seconds", "verdict"])
+    ).drop(columns=["seconds", "verdict", *BAND_DETAIL])
     return shown.to_string(index=False, float_format=lambda x: f"{x:.4g}").splitlines()

@@ -316,7 +316,7 @@ def backtest(
             )
     print_backtest(result.summary)
     typer.echo(
-        f"wrote {result.out_dir}/ (folds.csv, predictions.csv, summary.json, backtest.png, "
+        f"wrote {result.out_dir}/ (folds.csv, predictions.csv, paths.csv, summary.json, backtest.png, "
         "strategies.csv, strategy_returns.csv, equity.png)"
     )
     typer.echo(report_command(result.out_dir))
@@ -335,4 +335,4 @@ def backtest_league(
                             report=typer.echo)  # fmt: skip
     for line in table_lines(result.table):
         typer.echo(line)
-    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, config.toml)")
+    typer.echo(f"wrote {result.out_dir}/ (league.csv, predictions.csv, paths.csv, config.toml)")

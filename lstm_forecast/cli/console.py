@@ -100,6 +100,10 @@ def print_forecast(result, info: dict) -> None:
     if kind == "dropout":
         kind = f"{info['samples']} dropout samples" if info["samples"] else "dropout off"
     shown = "no interval" if kind == "none" else f"{kind} interval"
+    if info.get("calibration") == "random walk":
+        shown += " (the random walk's errors: the run was too short to calibrate its model's)"
+    elif info.get("calibration") == "none":
+        shown = "no interval (the run was too short to calibrate one)"
     frequency = getattr(result, "frequency", None)
     if frequency is None:
         rows = f"{len(future)} rows"

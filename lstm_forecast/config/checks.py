@@ -18,7 +18,9 @@ from lstm_forecast.config.schema import (
     INTERVALS,
     LOSSES,
     MAX_SEED,
+    ONLINE,
     OPTIMIZERS,
+    SCALES,
     TARGET_TRANSFORMS,
     Config,
 )
@@ -127,8 +129,21 @@ def validate(config: Config, source: str = "config") -> None:
         f"[forecast] interval must be one of {', '.join(INTERVALS)}, got {forecast.interval!r}",
     )
     require(
-        forecast.interval_scale in ("volatility", "none"),
-        f'[forecast] interval_scale must be "volatility" or "none", got {forecast.interval_scale!r}',
+        forecast.interval_scale in ("", "volatility", "none"),
+        f'[forecast] interval_scale (the old name of scale) must be "volatility" or "none", '
+        f"got {forecast.interval_scale!r}",
+    )
+    require(
+        forecast.online in ONLINE,
+        f"[forecast] online must be one of {', '.join(ONLINE)}, got {forecast.online!r}",
+    )
+    require(
+        0.0 <= forecast.tracking_rate < 1.0,
+        f"[forecast] tracking_rate must be in [0, 1), got {forecast.tracking_rate}",
+    )
+    require(
+        forecast.scale in SCALES,
+        f"[forecast] scale must be one of {', '.join(SCALES)}, got {forecast.scale!r}",
     )
     require(
         forecast.calibration_origins in ("all", "held-out"),

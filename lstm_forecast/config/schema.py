@@ -16,6 +16,8 @@ from lstm_forecast.errors import ConfigError
 TARGET_TRANSFORMS = ("level", "return", "log_return", "diff", "residual")
 BASES = ("auto", "persistence", "previous_close")
 INTERVALS = ("conformal", "adaptive", "dropout", "none")
+SCALES = ("ewma-garch", "ewma", "garch", "none")  # intervals/spread.py: the spread models
+ONLINE = ("aci", "track", "none")  # intervals/band.py online_band: how one-step bands adapt
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ENGINES = ("auto", "fast", "keras")
@@ -140,13 +142,26 @@ class ForecastConfig:
     # Forecast steps the conformal calibration measures errors for (longer forecasts widen the
     # last step's band by sqrt(steps / calibration_steps)).
     calibration_steps: int = 20
-    # Step size of the adaptive interval's level updates (Gibbs & Candes's value).
+    # How a one-step band adapts as actuals arrive (the test span, `predict` on new data, every
+    # backtest row): "aci" = adaptive conformal inference moves its level by `gamma` after each
+    # miss or hit (Gibbs & Candes 2021); "track" = the quantile tracker of conformal PID
+    # control moves the quantile by `tracking_rate` (Angelopoulos et al. 2023; bands stay
+    # finite); "none" = the static band. benchmarks/results/bands.md chose "aci".
+    online: str = "aci"
+    # Step size of the adaptive level's updates (Gibbs & Candes's value), here and for
+    # interval = "adaptive".
     gamma: float = 0.005
-    # Conformal scores: "volatility" = errors divided by the price's volatility at their origin
-    # (an exponentially weighted average of squared log returns, RiskMetrics' 0.94), and each
-    # band scaled by the volatility at its own origin, so it widens when the market turns;
-    # "none" = raw log errors.
-    interval_scale: str = "volatility"
+    # Step size of the quantile tracker (online = "track"), times the largest recent score.
+    tracking_rate: float = 0.003
+    # What a band is scaled by (and conformal scores divided by) at its origin, from the rows up
+    # to it only (intervals/spread.py): "ewma-garch" = step 1 by the exponentially weighted
+    # volatility (RiskMetrics' 0.94) of the price over the base its prediction builds on, the
+    # later steps by a GARCH(1,1) of the target's returns whose forecast reverts to the long run;
+    # "ewma" or "garch" = that model at every step; "none" = raw log errors.
+    scale: str = "ewma-garch"
+    # The old name of `scale`: "volatility" (the EWMA of the target's returns) or "none". When
+    # set, it is used as before (runs and configs made before `scale` keep their bands).
+    interval_scale: str = ""
     # Origins the conformal scores of steps 2.. come from: "all" = the model's held-out origins
     # and, before them, every origin of the training span with the errors of the random walk (the
     # target's last value held: no parameters, so out of sample everywhere;

@@ -46,6 +46,7 @@ def forecast_file(source_stem: str | None) -> str:
 # a backtest, league or tune directory
 SUMMARY_FILE = "summary.json"
 FOLDS_FILE = "folds.csv"
+PATHS_FILE = "paths.csv"  # each fold's recursive forecast, a row per step, with its bands
 BACKTEST_FIGURE = "backtest.png"
 LEAGUE_FILE = "league.csv"
 TRIALS_FILE = "trials.csv"
@@ -59,7 +60,7 @@ HISTORY_FIGURE = "history.png"
 IMPORTANCES_FIGURE = "importances.png"
 
 # what a backtest, league or tune directory is made of (a run's files are in its checksums)
-STUDY_FILES = frozenset({SUMMARY_FILE, FOLDS_FILE, LEAGUE_FILE, PREDICTIONS_FILE, CONFIG_FILE,
+STUDY_FILES = frozenset({SUMMARY_FILE, FOLDS_FILE, PATHS_FILE, LEAGUE_FILE, PREDICTIONS_FILE, CONFIG_FILE,
                          TRIALS_FILE, BEST_CONFIG_FILE, STUDY_FILE, JOURNAL_FILE,
                          STRATEGIES_FILE, STRATEGY_RETURNS_FILE})  # fmt: skip
 
@@ -67,7 +68,7 @@ STUDY_FILES = frozenset({SUMMARY_FILE, FOLDS_FILE, LEAGUE_FILE, PREDICTIONS_FILE
 # outputs `predict`, `plot`, `gates` and `report` write there by default
 OUR_FILE = re.compile(
     r"^(model\.keras|scaler\.json|config\.toml|metrics\.json|history\.csv|predictions\.csv"
-    r"|series\.csv|calibration\.json|folds\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
+    r"|series\.csv|calibration\.json|folds\.csv|paths\.csv|summary\.json|trials\.csv|best\.toml|league\.csv"
     r"|strategies\.csv|strategy_returns\.csv"
     r"|predicted-.*\.(csv|metrics\.json)|forecast.*\.(csv|json|png)|.*\.png|report\.html|gates.*\.csv)$"
 )

@@ -40,16 +40,19 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
     held-out windows were never trained on), their log errors per step."""
     from lstm_forecast.forecaster.origins import point_paths
-    from lstm_forecast.intervals.conformal import Calibration, min_origins, volatility
+    from lstm_forecast.intervals.conformal import Calibration, min_origins
+    from lstm_forecast.intervals.spread import Spread, scales
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
     origins = rows - 1  # each forecast starts on the row before a held-out row
     # step h has an error from every origin but the last h - 1: keep the steps with enough
     level = config.forecast.level
     steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
-    if steps < 1 or np.any(prices <= 0):
-        report(f"note: no conformal intervals: {origins.size} held-out rows are too few")
+    if np.any(prices <= 0):
+        report("note: no conformal intervals: a log-price band needs prices above zero")
         return None
+    if steps < 1:
+        return random_walk_calibration(config, frame, origins.size, report)
     inputs = Inputs.from_config(config)
     forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
     actual = _actuals(prices, origins, steps)
@@ -58,29 +61,75 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
         last = prices[origins][:, None]
         forecasts = last * np.exp(np.asarray(weights) * np.log(forecasts / last))
     errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
-    scale = config.forecast.interval_scale
-    if scale == "volatility":
-        errors = errors / volatility(prices)[origins][:, None]
+    kind = config.forecast.interval_scale or config.forecast.scale  # the old name first
+    base = inputs.base_values(frame) if inputs.base else None
+    # the spread model knows the rows before the held-out tail, as the network does
+    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=int(rows[0]))
+
+    def scale(target: np.ndarray, at: np.ndarray) -> np.ndarray:
+        return scales(kind, spread, target, base, at, steps)
+
+    errors = errors / scale(prices, origins)
     if config.forecast.calibration_origins == "all":
         walk = random_walk_errors(config, frame, origins[0], steps, scale)
         errors = np.concatenate([walk, errors])
     for usable in range(steps, 0, -1):  # the longest calibration its origins bound
         try:
             calibration = Calibration.from_errors(errors[:, :usable], level)
-            return dataclasses.replace(calibration, scale=scale, weights=weights[:usable])
+            return dataclasses.replace(
+                calibration, scale=kind, weights=weights[:usable], spread=spread
+            )
         except DataError as e:
             reason = e
     report(f"note: no conformal intervals for this run: {reason}")
     return None
 
 
+def random_walk_calibration(config: Config, frame, held_out: int, report):
+    """The band a run too short to calibrate its model (a monthly series, a small
+    validation_fraction) can still honestly give: the random walk's errors (the last price
+    held), at every origin of the training data and every step, scaled by the spread model as
+    the model's would be. Step 1 of a residual target (an Open over the previous Close) is then
+    wider than the model's own would be: the random walk holds the last Open. With one note
+    line; None (and a note) when even these are too few."""
+    from lstm_forecast.intervals.conformal import Calibration
+    from lstm_forecast.intervals.spread import Spread, scales
+
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    inputs, level = Inputs.from_config(config), config.forecast.level
+    kind = config.forecast.interval_scale or config.forecast.scale
+    base = inputs.base_values(frame) if inputs.base else None
+    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=len(prices))
+    steps = config.forecast.calibration_steps
+    origins = np.arange(1, len(prices) - 1)  # a scale needs one move before its origin
+    if origins.size:
+        errors = np.log(_actuals(prices, origins, steps)) - np.log(prices[origins])[:, None]
+        errors = errors / scales(kind, spread, prices, base, origins, steps)
+        for usable in range(steps, 0, -1):
+            try:
+                calibration = Calibration.from_errors(errors[:, :usable], level)
+            except DataError:
+                continue
+            report(
+                f"note: {held_out} held-out rows are too few to calibrate the model's own errors; "
+                f"its bands are the random walk's (the last price held) at {origins.size} "
+                "origins of the training data, steps 1 to "
+                f"{usable} (train on more rows or a larger validation_fraction for the model's)"
+            )
+            return dataclasses.replace(calibration, scale=kind, spread=spread, source="random walk")
+    report(f"note: no conformal intervals: {len(prices)} rows are too few even for the random "
+           "walk's band")  # fmt: skip
+    return None
+
+
 WALK_ORIGINS = 5000  # about 20 years of daily rows: a calibration.json of about 1 MB at most
 
 
-def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) -> np.ndarray:
+def random_walk_errors(config: Config, frame, end: int, steps: int, scale) -> np.ndarray:
     """(origins, steps) log errors of the random walk (the target's last value held) at every
     origin before `end` from which the model could forecast (a full window behind it), scaled as
-    the model's errors are; step 1 is NaN: its band keeps the model's own held-out errors.
+    the model's errors are (scale(target, origins): (origins, steps) divisors); step 1 is NaN: its band
+    keeps the model's own held-out errors.
 
     Why: a 20-step error is one draw per 20 rows, so the held-out tail (about 450 origins on the
     bundled S&P 500, 64 on the five-year reference Google file) holds only a handful of
@@ -93,8 +142,6 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
     Close is not split-adjusted before April 2014) would otherwise make every early score huge.
     Rounded to 6 decimals, and at most WALK_ORIGINS origins spread evenly over the span (every
     k-th, the newest kept: neighbours share all but one of their moves), to keep the run small."""
-    from lstm_forecast.intervals.conformal import volatility
-
     target = frame.iloc[:, 0].to_numpy(np.float64)
     first = config.window.length - 1  # the first origin with a full window behind it
     stride = max(1, -(-(end - first) // WALK_ORIGINS))
@@ -103,8 +150,7 @@ def random_walk_errors(config: Config, frame, end: int, steps: int, scale: str) 
         return np.empty((0, steps))
     errors = np.log(_actuals(target, origins, steps)) - np.log(target[origins])[:, None]
     errors[:, 0] = np.nan  # step 1: the model's own errors alone
-    if scale == "volatility":
-        errors = errors / volatility(target)[origins][:, None]
+    errors = errors / scale(target, origins)
     return np.round(errors, 6)
 
 

@@ -24,7 +24,13 @@ from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
 from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
-from lstm_forecast.intervals.band import adaptive_level, origin_scale, path_band, volatility_before
+from lstm_forecast.intervals.band import (
+    adaptive_level,
+    origin_scale,
+    path_band,
+    scale_before,
+    series,
+)
 from lstm_forecast.prep.scaling import scaler_to_dict
 from lstm_forecast.prep.windows import CLOSE, Inputs, model_columns, same_columns
 
@@ -234,19 +240,16 @@ class Forecaster:
         options = config.forecast
         row = origin_row(frame.iloc[:, 0], origin, source)
         band, level = None, options.level
-        if options.interval in ("conformal", "adaptive"):
-            if self.calibration is None:
-                raise DataError(
-                    "this run has no conformal calibration (its held-out tail was too short); "
-                    "forecast with --interval dropout or none (interval='dropout' in Python), "
-                    "or train on more data"
-                )
+        # a run without a calibration (prices at or below zero, or a handful of rows: even the
+        # random walk's band could not be made) forecasts without a band: its info says "none"
+        if options.interval in ("conformal", "adaptive") and self.calibration is not None:
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)
 
-            scale = origin_scale(self.calibration, frame.iloc[:, 0].to_numpy(), row + 1)
+            target, base = series(frame, self.inputs)
 
             def band(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                scale = origin_scale(self.calibration, target, base, row + 1, len(point))
                 return path_band(self.calibration, point, level, scale)
 
         return forecast_series(
@@ -287,8 +290,8 @@ class Forecaster:
         if rows.size == 0:
             return options.level
         predicted = predict_rows(self.model, self.scaler, frame, rows, self.inputs, self.shrinkage)
-        prices = frame.iloc[:, 0].to_numpy()
-        scale = volatility_before(self.calibration, prices, rows)
+        prices, base = series(frame, self.inputs)
+        scale = scale_before(self.calibration, prices, base, rows)
         calibration, level, gamma = self.calibration, options.level, options.gamma
         return adaptive_level(calibration, prices[rows], predicted, scale, level, gamma)
 

@@ -17,9 +17,8 @@ All errors live in log-price space, e = log(actual) - log(forecast), so a band i
   (k + 1)-th for k < n (numpy places q at index q * (n - 1)), i.e. one order statistic too wide
   (at n = 19 and 90 %: 95 % coverage instead of 90 %). `method="inverted_cdf"` is the k-th; we take
   the order statistic directly, which is exact and free of floating-point rounding in k / n.
-- Adaptive conformal inference (Gibbs & Candès 2021) on these bands: adaptive_conformal.py.
-- Scores: coverage, mean width, Winkler (interval) score; the naive random-walk band to beat:
-  interval_scores.py.
+- What scores are divided by (the spread at their origin): spread.py; online adaptation:
+  adaptive.py, tracking.py, band.py; scores and the naive band: scores.py.
 - `rolling_origin_errors` collects calibration errors from any point forecaster.
 """
 
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from lstm_forecast.errors import BundleError, ConfigError, DataError
+from lstm_forecast.intervals.spread import SCALES, Spread, scales
 
 METHODS = ("symmetric", "asymmetric")
 # |e| pools both tails: a bounded 90 % band from 9 origins instead of 19, and a steadier quantile;
@@ -127,12 +127,20 @@ class Calibration:
     method: str = DEFAULT_METHOD
     # forecast origins the errors came from (step h has at most this many errors)
     origins: int = 0
-    # "volatility": each error was divided by the price's volatility at its origin
-    # (volatility_at), and a band is scaled by the volatility at its own origin; "none": raw
+    # how each error was divided, and each band is scaled, at its origin: a spread model's kind
+    # (spread.SCALES: "ewma-garch", "ewma", "garch"), with `spread` holding its parameters;
+    # "volatility": the EWMA volatility of the target's returns at every step (runs trained
+    # before the spread models); "none": raw log errors
     scale: str = "none"
     # weights[h - 1]: how much of the model's step-h move away from the last price the point
     # forecast keeps (combine); the errors are those of the combined forecast. () = all of it
     weights: tuple[float, ...] = ()
+    # the fitted spread model of the scale kinds of spread.SCALES (None for the others)
+    spread: Spread | None = None
+    # whose errors: "model" (the run's held-out forecasts, with the random walk's for steps 2..
+    # when calibration_origins = "all"), or "random walk" alone (a run too short for the model's:
+    # calibrate.random_walk_calibration)
+    source: str = "model"
 
     @classmethod
     def from_errors(
@@ -199,10 +207,23 @@ class Calibration:
             upper = np.concatenate([upper, upper[-1] * growth])
         return lower, upper
 
+    def scales(
+        self, target: np.ndarray, base: np.ndarray | None, origins: np.ndarray, steps: int
+    ) -> np.ndarray:
+        """(origins, steps) what the step-h error of a forecast from each origin row of
+        `target` is divided by (and its band multiplied by): the spread at that origin, from the
+        rows up to it only. `base`: the residual target's base column (None: the target)."""
+        return scales(self.scale, self.spread, target, base, origins, steps)
+
     def band(
-        self, point_forecast: np.ndarray, level: float | None = None, volatility: float = 1.0
+        self,
+        point_forecast: np.ndarray,
+        level: float | None = None,
+        volatility: float | np.ndarray = 1.0,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(lower, upper) prices, each (steps,), around a point forecast of prices (steps,)."""
+        """(lower, upper) prices, each (steps,), around a point forecast of prices (steps,);
+        `volatility`: the scale of each step's offsets (`scales()` at the origin), one number or
+        (steps,)."""
         point_forecast = np.asarray(point_forecast, dtype=np.float64)
         if point_forecast.ndim != 1 or point_forecast.size == 0:
             raise DataError(
@@ -215,7 +236,7 @@ class Calibration:
                 "in log-price space needs finite prices above 0"
             )
         lower, upper = self.offsets(level, point_forecast.size)
-        if self.scale == "volatility":  # scores were errors / volatility at their origin
+        if self.scale != "none":  # scores were errors / the spread at their origin
             lower, upper = lower * volatility, upper * volatility
         return point_forecast * np.exp(lower), point_forecast * np.exp(upper)
 
@@ -239,6 +260,8 @@ class Calibration:
             "origins": self.origins,
             "scale": self.scale,
             "weights": list(self.weights),
+            **({} if self.spread is None else {"spread": self.spread.to_dict()}),
+            "source": self.source,
             "errors": [list(step) for step in self.errors],
         }
 
@@ -248,6 +271,13 @@ class Calibration:
         missing = [key for key in ("level", "method", "origins", "errors") if key not in raw]
         if missing:
             raise BundleError(f"{source}: missing {', '.join(missing)}; recalibrate the run")
+        scale = str(raw.get("scale", "none"))
+        spread = None
+        if scale in SCALES and scale != "none":
+            spread = Spread.from_dict(raw.get("spread", {"kind": scale, "step_one": None,
+                                                         "path": None}), source)  # fmt: skip
+        elif scale not in ("volatility", "none"):
+            raise BundleError(f"{source}: scale {scale!r} is unknown; train the run again")
         try:
             errors = tuple(tuple(float(e) for e in step) for step in raw["errors"])
             calibration = cls(
@@ -255,11 +285,15 @@ class Calibration:
                 level=float(raw["level"]),
                 method=str(raw["method"]),
                 origins=int(raw["origins"]),
-                scale=str(raw.get("scale", "none")),
+                scale=scale,
                 weights=tuple(float(w) for w in raw.get("weights", ())),
+                spread=spread,
+                source=str(raw.get("source", "model")),
             )
         except (TypeError, ValueError) as e:
             raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
+        if calibration.source not in ("model", "random walk"):
+            raise BundleError(f"{source}: source {calibration.source!r} is unknown; train again")
         if raw["method"] not in METHODS:
             raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
         if not errors or not all(errors):  # a step without errors bounds no band
@@ -272,29 +306,6 @@ class Calibration:
         if not all(0.0 <= w <= 1.0 for w in calibration.weights):
             raise BundleError(f"{source}: combination weights must be in [0, 1]")
         return calibration
-
-
-EWMA_DECAY = 0.94  # RiskMetrics' daily decay of the volatility estimate (J.P. Morgan, 1996)
-
-
-def volatility(prices: np.ndarray) -> np.ndarray:
-    """(rows,) the exponentially weighted volatility of one-step log returns up to each row
-    (row t uses rows up to t only), floored so that no score is divided by zero.
-
-    Normalised conformal scores (Papadopoulos et al. 2008; Lei et al. 2018, "locally weighted"
-    conformal): errors divided by the volatility at their origin are far closer to exchangeable
-    across calm and turbulent spells than raw errors, so a band calibrated in calm months widens
-    when the market turns (scale = "volatility").
-    """
-    import pandas as pd
-
-    returns = pd.Series(np.log(np.asarray(prices, dtype=np.float64))).diff()
-    variance = (returns**2).ewm(alpha=1.0 - EWMA_DECAY, min_periods=2).mean()
-    sigma = np.sqrt(variance.to_numpy())
-    if not np.isfinite(sigma).any():  # fewer than three prices: no volatility to measure
-        return np.full(len(sigma), np.nan)
-    floor = np.nanmedian(sigma) * 1e-3
-    return np.nan_to_num(np.maximum(sigma, max(floor, 1e-12)), nan=np.nanmedian(sigma))
 
 
 def _check_level(level: float) -> None:

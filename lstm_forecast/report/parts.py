@@ -18,7 +18,7 @@ FIGURE_DPI = 100  # 11 x 8 in figures -> 1100 x 800 px, sharp on a phone, ~100 K
 GAPS_SHOWN = 10
 # metric names by how they print: price-scaled, share as percent, signed skill
 PRICE_NAME = re.compile(r"(^|_)(rmse|mae|drift|mean_width|winkler|width)$")
-SHARE_NAME = re.compile(r"(directional_accuracy|coverage|level)$")
+SHARE_NAME = re.compile(r"(directional_accuracy|coverage|coverage_static|level)$")
 SKILL_NAME = re.compile(r"(^|_)skill")
 
 

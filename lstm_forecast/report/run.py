@@ -158,7 +158,8 @@ def _tiles(metrics: dict, fmt) -> list[dict]:
 
 
 def _interval_rows(metrics: dict, fmt) -> list[list[str]]:
-    names = ("interval", "level", "coverage", "mean_width", "winkler")
+    names = ("interval", "level", "scale", "online", "coverage", "coverage_static", "mean_width",
+             "winkler")  # fmt: skip
     rows = _key_values(metrics, names, fmt)
     if "coverage" in metrics and "level" in metrics and _number(metrics["level"]) is not None:
         rows.append(["nominal vs actual", f"{_share(metrics['level'])} interval held for "

@@ -82,7 +82,7 @@ def causal_volatility(prices: np.ndarray) -> np.ndarray:
     there it fills in a value measured on later rows, and too few returns are known anyway. (Its
     floor, 1e-3 of the median over all rows, is the one other use of later rows: it binds only
     on a price that does not move, whose exposure is the cap at any floor that small.)"""
-    from lstm_forecast.intervals.conformal import volatility
+    from lstm_forecast.intervals.spread import volatility
 
     sigma = volatility(prices)
     sigma[:VOLATILITY_WARMUP_ROWS] = np.nan

@@ -41,14 +41,25 @@ def test_backtest_writes_folds_predictions_summary_and_plot(tmp_path, tiny_confi
     assert seen == [1, 2, 3]
     names = {p.name for p in (tmp_path / "bt").iterdir()}
     assert names == {
-        "folds.csv", "predictions.csv", "summary.json", "config.toml", "backtest.png", "run.json",
-        "strategies.csv", "strategy_returns.csv", "equity.png",
+        "folds.csv", "predictions.csv", "paths.csv", "summary.json", "config.toml",
+        "backtest.png", "run.json", "strategies.csv", "strategy_returns.csv", "equity.png",
     }  # fmt: skip
+    # each fold's recursive path with its band (dropout here) and the naive band, per step
+    paths = pd.read_csv(tmp_path / "bt" / "paths.csv")
+    assert list(paths.columns) == ["fold", "step", "date", "actual", "predicted", "lower",
+                                   "upper", "naive_lower", "naive_upper"]  # fmt: skip
+    assert paths["fold"].tolist() == [1] * 5 + [2] * 5 + [3] * 5
+    assert paths["step"].tolist() == [1, 2, 3, 4, 5] * 3
+    assert (paths["naive_lower"] < paths["naive_upper"]).all()
+    assert (paths["lower"] <= paths["upper"]).all()
     folds = pd.read_csv(tmp_path / "bt" / "folds.csv")
     assert folds["fold"].tolist() == [1, 2, 3]
     assert folds["train_rows"].tolist() == [75, 80, 85]
     predictions = pd.read_csv(tmp_path / "bt" / "predictions.csv")
     assert len(predictions) == 15 and predictions["predicted"].notna().all()
+    # no calibration in folds this short: each row still gets a band, the naive one
+    assert (predictions["lower"] < predictions["upper"]).all()
+    assert {"one_step_coverage", "one_step_width", "one_step_winkler"} <= set(folds)
     expected_dates = frame["Date"].iloc[75:].dt.strftime("%Y-%m-%d").tolist()
     assert predictions["date"].tolist() == expected_dates
     for row in folds.itertuples():  # each fold trained strictly before its first prediction
@@ -210,7 +221,7 @@ def test_a_negative_refit_is_refused(tiny_config):
 
 
 def test_winkler_against_the_naive_band_counts_folds_and_tests_them():
-    from lstm_forecast.backtest.walk import winkler_against
+    from lstm_forecast.backtest.bands import winkler_against
 
     naive = np.full(10, 100.0)
     better = winkler_against(naive - np.arange(1, 11), naive)  # lower in every fold

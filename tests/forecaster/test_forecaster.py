@@ -183,3 +183,26 @@ def test_api_misuse_is_one_lstm_forecast_error(forecaster, prices):
         forecaster.evaluate(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(DataError, match="^data: no rows of prices"):
         forecaster.predict(prices.iloc[:0])
+
+
+def test_a_run_too_short_to_calibrate_still_forecasts_with_the_random_walks_band(
+    forecaster, prices
+):
+    """validation_fraction = 0.05 of about 90 training windows: too few held-out origins for
+    the model's own errors. The run is not refused a band: it takes the random walk's errors at
+    every origin of its data (one note line says so), and its forecast has a finite band."""
+    from lstm_forecast.config.load import with_overrides
+
+    notes = []
+    config = with_overrides(forecaster.config, train__validation_fraction=0.05)
+    short = Forecaster.fit(prices[:"2020-05-15"], config, report=notes.append)
+    assert short.calibration is not None and short.calibration.source == "random walk"
+    assert any("its bands are the random walk's" in note for note in notes)
+    table = short.forecast(5).table.dropna(subset=["predicted"])
+    assert np.isfinite(table[["lower", "upper"]].to_numpy()).all()
+    assert (table["lower"] < table["predicted"]).all() and (
+        table["predicted"] < table["upper"]
+    ).all()
+    # its width grows with the step, as the random walk's errors do
+    width = (table["upper"] - table["lower"]).to_numpy()
+    assert width[-1] > width[0]

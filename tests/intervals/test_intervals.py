@@ -370,13 +370,19 @@ def _frame(opens, closes):
 def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_model():
     from lstm_forecast.config.load import config_from_dict
     from lstm_forecast.forecaster.calibrate import random_walk_errors
-    from lstm_forecast.intervals.conformal import volatility
+    from lstm_forecast.intervals.spread import scales, volatility
+
+    def none(target, at):
+        return np.ones((len(at), 3))
+
+    def ewma(target, at):  # the target's EWMA volatility at each origin, every step
+        return scales("volatility", None, target, None, at, 3)
 
     opens = np.array([10.0, 11, 12, 13, 14, 15, 16])
     # a Close that disagrees with the Open (not split-adjusted): the random walk ignores it
     frame = _frame(opens, opens * 2)
     config = config_from_dict({"window": {"length": 3, "base": "previous_close"}})
-    errors = random_walk_errors(config, frame, end=5, steps=3, scale="none")
+    errors = random_walk_errors(config, frame, end=5, steps=3, scale=none)
     # origins: rows 2..4 (a full window of 3 behind each), before the held-out tail at row 5
     assert errors.shape == (3, 3)
     assert np.isnan(errors[:, 0]).all()  # step 1 is the model's alone
@@ -385,11 +391,11 @@ def test_random_walk_errors_by_hand_from_the_target_with_step_1_left_to_the_mode
     # origin row 4 (14): step 2 -> row 6 (16); step 3 would be row 7, past the data
     np.testing.assert_allclose(errors[2, 1], round(np.log(16 / 14), 6))
     assert np.isnan(errors[2, 2])
-    scaled = random_walk_errors(config, frame, end=5, steps=3, scale="volatility")
+    scaled = random_walk_errors(config, frame, end=5, steps=3, scale=ewma)
     np.testing.assert_allclose(
         scaled[1, 1], round(np.log(15 / 13) / volatility(opens)[3], 6), rtol=1e-6
     )
-    assert random_walk_errors(config, frame, end=2, steps=3, scale="none").shape == (0, 3)
+    assert random_walk_errors(config, frame, end=2, steps=3, scale=none).shape == (0, 3)
 
 
 def test_random_walk_origins_are_thinned_evenly_to_at_most_walk_origins(monkeypatch):
@@ -400,7 +406,9 @@ def test_random_walk_origins_are_thinned_evenly_to_at_most_walk_origins(monkeypa
     frame = _frame(np.exp(logs), np.exp(logs))
     config = config_from_dict({"window": {"length": 3}})
     monkeypatch.setattr(calibrate, "WALK_ORIGINS", 5)
-    errors = calibrate.random_walk_errors(config, frame, end=22, steps=2, scale="none")
+    errors = calibrate.random_walk_errors(
+        config, frame, end=22, steps=2, scale=lambda target, at: np.ones((len(at), 2))
+    )
     # origins 2..21 (20 of them) -> every 4th, the newest kept: 5, 9, 13, 17, 21
     expected = [logs[o + 2] - logs[o] for o in (5, 9, 13, 17, 21)]
     np.testing.assert_allclose(errors[:, 1], np.round(expected, 6))
