@@ -66,16 +66,20 @@ KINDS = ("target-ewma", "ewma", "garch", "ewma-garch")
 Z = NormalDist().inv_cdf((1 + LEVEL) / 2)
 
 
-def series() -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+COMMAND = ["python benchmarks/bands.py"]  # as run, for the results' first line
+
+
+def series(rows: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """{name: (target, base or None)}: strategy_league's ten series, the bundled S&P 500 as the
     quick start reads it (Open over the previous Close) in place of its Close."""
     import strategy_league
 
+    rows = rows or MAX_ROWS
     out = {}
     sp500 = pd.read_csv(ROOT / "data" / "sp500.csv", thousands=",")
     out["S&P 500 open over close (bundled)"] = (
-        sp500["Open"].to_numpy(float)[-MAX_ROWS:],
-        sp500["Close"].to_numpy(float)[-MAX_ROWS:],
+        sp500["Open"].to_numpy(float)[-rows:],
+        sp500["Close"].to_numpy(float)[-rows:],
     )
     for name in strategy_league.SERIES:
         if name.startswith("S&P 500"):
@@ -86,7 +90,7 @@ def series() -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
             print(f"skipped {name}: {e}", file=sys.stderr)
             continue
         prices = prices[~prices.index.duplicated(keep="last")].sort_index()
-        prices = prices[np.isfinite(prices) & (prices > 0)].to_numpy()[-MAX_ROWS:]
+        prices = prices[np.isfinite(prices) & (prices > 0)].to_numpy()[-rows:]
         out[name] = (prices, None)
     return out
 
@@ -336,13 +340,13 @@ def model_bands(data: dict, config_overrides: dict) -> None:
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     pooled = []
     for name, (target, base) in data.items():
-        frame = pd.DataFrame({"Price": target[-MODEL_ROWS:]},
-                             index=pd.bdate_range("2000-01-03", periods=min(MODEL_ROWS, target.size)))  # fmt: skip
-        overrides = {"data__target": "Price", "backtest__refit": MODEL_REFIT,
+        column = "Price" if base is None else "Open"  # an Open beside a Close: the quick start
+        dates = pd.bdate_range("2000-01-03", periods=min(MODEL_ROWS, target.size))
+        frame = pd.DataFrame({column: target[-MODEL_ROWS:]}, index=dates)
+        overrides = {"data__target": column, "backtest__refit": MODEL_REFIT,
                      "forecast__samples": 0, **config_overrides}  # fmt: skip
         if base is not None:
             frame["Close"] = base[-MODEL_ROWS:]
-            overrides["window__base"] = "previous_close"
         config = with_overrides(Config(), **overrides)
         folds = (len(frame) - WARMUP) // HORIZON
         began = time.perf_counter()
@@ -374,7 +378,7 @@ def model_bands(data: dict, config_overrides: dict) -> None:
                  "| | |")  # fmt: skip
     print("# The default's own bands: the tool's walk-forward backtest on", len(data), "series")
     print()
-    print(f"Command: `python benchmarks/bands.py --model`; each series' newest {MODEL_ROWS} rows, "
+    print(f"Command: `{COMMAND[0]}`; each series' newest {MODEL_ROWS} rows, "
           f"the first {WARMUP} train only, then every {HORIZON}-row fold; a new model every "
           f"{MODEL_REFIT} folds; the default config (overrides: {config_overrides or 'none'}). "
           "Scored from the bands the backtest writes (predictions.csv: each one-step row's band, "
@@ -385,15 +389,21 @@ def model_bands(data: dict, config_overrides: dict) -> None:
 
 
 def main() -> None:
+    global MAX_ROWS, MODEL_ROWS  # noqa: PLW0603  (one setting for the whole script)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", nargs="*", help="names containing these words only")
     parser.add_argument("--no-statsforecast", action="store_true")
     parser.add_argument("--model", action="store_true", help="score the tool's own backtest")
+    parser.add_argument("--max-rows", type=int, help="each series' newest rows (3000; "
+                        "--model: 1500)")  # fmt: skip
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="--model: a config override")  # fmt: skip
     arguments = parser.parse_args()
+    if arguments.max_rows:
+        MAX_ROWS = MODEL_ROWS = arguments.max_rows
     begin = time.perf_counter()
-    data = series()
+    data = series() if not arguments.model else series(rows=max(MAX_ROWS, MODEL_ROWS))
+    COMMAND[0] = " ".join(["python benchmarks/bands.py", *sys.argv[1:]])
     if arguments.series:
         data = {k: v for k, v in data.items() if any(w in k for w in arguments.series)}
     if arguments.model:
@@ -414,7 +424,7 @@ def main() -> None:
 def print_tables(results: dict, benches: dict, seconds: float) -> None:
     print("# Bands through change: every 20-row fold of", len(results), "daily series")
     print()
-    print("Command: `python benchmarks/bands.py > benchmarks/results/bands.md`; nominal 90 %.",
+    print(f"Command: `{COMMAND[0]}`; nominal 90 %.",
           f"Each series' newest {MAX_ROWS} rows, the first {WARMUP} warm-up;",
           f"{sum(len(b.origins) for b in benches.values())} folds in all;",
           f"{seconds / 60:.1f} minutes.")  # fmt: skip
@@ -422,15 +432,19 @@ def print_tables(results: dict, benches: dict, seconds: float) -> None:
     print("\n## Pooled over the series (mean of the per-series figures)\n")
     print(
         "| method | step 1 | step 20 | steps 1-20 | worst 60-row (min) | Winkler 1 / naive "
-        "| Winkler 1-20 / naive | series 85-95 % (step 1, step 20) | series Winkler 1-20 < naive |"
+        "| Winkler 1-20 / naive | series 85-95 % (step 1, step 20) | series Winkler 1-20 < naive "
+        "| series worst 60-row above / at least target-ewma's |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for method in methods:
         per = [r[method] for r in results.values() if method in r]
         naive = [r["naive"] for r in results.values() if method in r]
         ok1 = sum(0.85 <= p["step1"] <= 0.95 for p in per)
         ok20 = sum(0.85 <= p["step20"] <= 0.95 for p in per)
         better = sum(p["winkler"] < q["winkler"] for p, q in zip(per, naive, strict=True))
+        static = [r["target-ewma"]["worst60"] for r in results.values() if method in r]
+        above = sum(p["worst60"] > q for p, q in zip(per, static, strict=True))
+        level = sum(p["worst60"] >= q for p, q in zip(per, static, strict=True))
         w1 = np.mean([p["winkler1"] / q["winkler1"] for p, q in zip(per, naive, strict=True)])
         w = np.mean([p["winkler"] / q["winkler"] for p, q in zip(per, naive, strict=True)])
         print(
@@ -438,7 +452,8 @@ def print_tables(results: dict, benches: dict, seconds: float) -> None:
             f"| {100 * np.mean([p['step20'] for p in per]):.1f} % "
             f"| {100 * np.mean([p['path'] for p in per]):.1f} % "
             f"| {100 * np.nanmin([p['worst60'] for p in per]):.0f} % "
-            f"| {w1:.3f} | {w:.3f} | {ok1}, {ok20} of {len(per)} | {better} of {len(per)} |"
+            f"| {w1:.3f} | {w:.3f} | {ok1}, {ok20} of {len(per)} | {better} of {len(per)} "
+            f"| {above} / {level} of {len(per)} |"
         )
     print("\n## Per series\n")
     print(

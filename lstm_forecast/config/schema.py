@@ -16,7 +16,7 @@ from lstm_forecast.errors import ConfigError
 TARGET_TRANSFORMS = ("level", "return", "log_return", "diff", "residual")
 BASES = ("auto", "persistence", "previous_close")
 INTERVALS = ("conformal", "adaptive", "dropout", "none")
-SCALES = ("ewma-garch", "ewma", "garch", "none")  # intervals/spread.py: the spread models
+SCALES = ("ewma", "ewma-garch", "garch", "none")  # intervals/spread.py: the spread models
 ONLINE = ("aci", "track", "none")  # intervals/band.py online_band: how one-step bands adapt
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -154,11 +154,12 @@ class ForecastConfig:
     # Step size of the quantile tracker (online = "track"), times the largest recent score.
     tracking_rate: float = 0.003
     # What a band is scaled by (and conformal scores divided by) at its origin, from the rows up
-    # to it only (intervals/spread.py): "ewma-garch" = step 1 by the exponentially weighted
-    # volatility (RiskMetrics' 0.94) of the price over the base its prediction builds on, the
-    # later steps by a GARCH(1,1) of the target's returns whose forecast reverts to the long run;
-    # "ewma" or "garch" = that model at every step; "none" = raw log errors.
-    scale: str = "ewma-garch"
+    # to it only (intervals/spread.py): "ewma" = the exponentially weighted volatility
+    # (RiskMetrics' 0.94) of the price over the base its prediction builds on at step 1, and of
+    # the target's returns at the later steps; "garch" = GARCH(1,1) models of the same, whose
+    # forecast reverts to the long run; "ewma-garch" = the EWMA at step 1, GARCH later;
+    # "none" = raw log errors. benchmarks/results/bands.md chose "ewma".
+    scale: str = "ewma"
     # The old name of `scale`: "volatility" (the EWMA of the target's returns) or "none". When
     # set, it is used as before (runs and configs made before `scale` keep their bands).
     interval_scale: str = ""
