@@ -23,6 +23,7 @@ from lstm_forecast.config.load import as_config, with_overrides
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
+from lstm_forecast.forecaster.bands import add_fan, one_step_bands
 from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
 from lstm_forecast.intervals.band import (
     adaptive_level,
@@ -165,7 +166,8 @@ class Forecaster:
 
         Each row is predicted from the actual prices before it; when `prices` continues or
         overlaps the known data, the first windows take their history from it. Returns a
-        DataFrame: date, actual, predicted, persistence, in_sample (a row it trained on).
+        DataFrame: date, actual, predicted, persistence, in_sample (a row it trained on), and
+        with a calibration each row's one-step band, lower and upper (bands.one_step_bands).
         """
         from lstm_forecast.data.frequency import same_day_keys
         from lstm_forecast.forecaster.predict import history_before, predict_series
@@ -190,6 +192,8 @@ class Forecaster:
         )
         trained_on = training.reindex(new_keys).to_numpy()  # the table's rows are new's rows
         table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
+        if self.calibration is not None:
+            table["lower"], table["upper"] = one_step_bands(self, new, table)
         return table
 
     def evaluate(self, predictions: pd.DataFrame) -> dict:
@@ -240,19 +244,17 @@ class Forecaster:
         options = config.forecast
         row = origin_row(frame.iloc[:, 0], origin, source)
         band, level = None, options.level
-        # a run without a calibration (prices at or below zero, or a handful of rows: even the
-        # random walk's band could not be made) forecasts without a band: its info says "none"
+        # no calibration (even the random walk's band could not be made): no band, info "none"
         if options.interval in ("conformal", "adaptive") and self.calibration is not None:
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)
-
             target, base = series(frame, self.inputs)
 
-            def band(point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            def band(point: np.ndarray, at: float = level) -> tuple[np.ndarray, np.ndarray]:
                 scale = origin_scale(self.calibration, target, base, row + 1, len(point))
-                return path_band(self.calibration, point, level, scale)
+                return path_band(self.calibration, point, at, scale)
 
-        return forecast_series(
+        result = forecast_series(
             self.model,
             self.scaler,
             frame,
@@ -271,6 +273,9 @@ class Forecaster:
             if self.calibration is not None and options.interval != "dropout"
             else None,
         )
+        if band is not None and options.interval in ("conformal", "adaptive"):
+            add_fan(result.table, band, level)
+        return result
 
     def gates(self, window_end=None) -> pd.DataFrame:
         """Gate and state traces of every recurrent layer over one input window (default: the

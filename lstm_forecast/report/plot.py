@@ -33,12 +33,23 @@ def run_figure(
     name: str,
     metrics: dict,
 ):
-    """Real (red) and predicted (blue) prices over dates, and the loss per epoch below."""
+    """Real (red) and predicted (blue) prices over dates, the one-step band shaded with the
+    actual prices it missed marked, and the loss per epoch below."""
     plt = _pyplot()
     figure, (prices_axes, loss_axes) = plt.subplots(
         2, 1, figsize=(11, 8), height_ratios=(3, 1.3), layout="constrained"
     )
     dates = _timestamps(table["date"])
+    if {"lower", "upper"} <= set(table.columns) and table["lower"].notna().any():
+        level = metrics.get("level")
+        shown = f"{100 * level:g} % interval" if isinstance(level, float) else "prediction interval"
+        # drawn under the lines and strong enough to be seen beside them
+        prices_axes.fill_between(dates, table["lower"], table["upper"], color="tab:blue",
+                                 alpha=0.3, linewidth=0, label=shown, zorder=0)  # fmt: skip
+        missed = (table["actual"] < table["lower"]) | (table["actual"] > table["upper"])
+        prices_axes.scatter(dates[missed.to_numpy()], table["actual"][missed], marker="x", s=18,
+                            color="black", zorder=4,
+                            label=f"outside the band ({int(missed.sum())} of {int(table['lower'].notna().sum())})")  # fmt: skip
     baseline = _baseline(table, metrics)
     if baseline is not None:  # the baseline the title's skill is measured against
         prices_axes.plot(dates, baseline[1], color="grey", linestyle="--", linewidth=0.9,
@@ -126,10 +137,17 @@ def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""
             table["lower"][future],
             table["upper"][future],
             color="blue",
-            alpha=0.2,
+            alpha=0.15,
             linewidth=0,
             label=f"{level} prediction interval" if level else "prediction interval",
         )
+    # the fan: the same band at narrower levels (lower_50/upper_50, ...), darker toward the middle
+    fans = (c for c in table.columns if c.startswith("lower_") and c[6:].isdigit())
+    for column in sorted(fans, key=lambda c: -int(c[6:])):  # 80 %, then 50 % over it
+        inner = column.removeprefix("lower_")
+        if f"upper_{inner}" in table and table[column].notna().any():
+            axes.fill_between(dates[future], table[column][future], table[f"upper_{inner}"][future],
+                              color="blue", alpha=0.15, linewidth=0, label=f"{inner} %")  # fmt: skip
     origin_row = int(future.argmax()) - 1 if future.argmax() > 0 else 0
     axes.axvline(dates[origin_row], color="grey", linewidth=0.8, linestyle=":")
     from lstm_forecast.data.frequency import timestamp_string

@@ -177,16 +177,7 @@ def _run_figure(run, predictions: Path, metrics: dict) -> dict:
     figure = plot.run_figure(table, run.history, run.config.data.target, name, metrics)
     caption = "Real price (red), one-step-ahead prediction (blue); the loss per epoch below"
     if {"lower", "upper"} <= set(table.columns) and table["lower"].notna().any():
-        import pandas as pd
-
-        axes = figure.axes[0]
-        level = _number(metrics.get("level"))
-        label = f"{100 * level:g} % interval" if level else "prediction interval"
-        # drawn under the lines and strong enough to be seen beside them
-        axes.fill_between(pd.to_datetime(table["date"]), table["lower"], table["upper"],
-                          color="tab:blue", alpha=0.35, linewidth=0, label=label, zorder=0)  # fmt: skip
-        axes.legend()
-        caption += "; the shaded band is the prediction interval"
+        caption += "; the shaded band is the prediction interval, × the prices outside it"
     return {"caption": caption, "uri": figure_uri(figure), "alt": "predicted over real prices"}
 
 

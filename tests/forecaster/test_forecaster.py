@@ -35,8 +35,13 @@ def test_the_readme_flow(forecaster, prices, tmp_path):
     later = prices["2020-05-18":]
     table = forecaster.predict(later)
     assert list(table.columns) == [
-        "date", "actual", "predicted", "persistence", "previous_close", "in_sample"
+        "date", "actual", "predicted", "persistence", "previous_close", "in_sample", "lower",
+        "upper",
     ]  # fmt: skip
+    # each new row's one-step band, adapted as the rows' actuals arrive
+    assert (table["lower"] < table["predicted"]).all() and (
+        table["predicted"] < table["upper"]
+    ).all()
     assert len(table) == len(later) and table["predicted"].notna().all()  # history from the fit
     assert not table["in_sample"].any()
     future = forecaster.forecast(7, interval="none").table.dropna(subset=["predicted"])
@@ -206,3 +211,11 @@ def test_a_run_too_short_to_calibrate_still_forecasts_with_the_random_walks_band
     # its width grows with the step, as the random walk's errors do
     width = (table["upper"] - table["lower"]).to_numpy()
     assert width[-1] > width[0]
+    # the fan chart's inner bands: the same band at 50 % and 80 %, nested inside the 90 % one
+    assert (table["lower"] <= table["lower_80"]).all() and (
+        table["lower_80"] <= table["lower_50"]
+    ).all()
+    assert (table["upper_50"] <= table["upper_80"]).all() and (
+        table["upper_80"] <= table["upper"]
+    ).all()
+    assert (table["lower_50"] < table["upper_50"]).all()
