@@ -195,38 +195,22 @@ def score(bench: Bench, methods: dict) -> dict[str, dict]:
             for o in bench.origins
         ]
     )
-    # naive band
-    sigma1 = bench.log_std[rows - 2]
-    path_sigma = bench.log_std[bench.origins - 1][:, None] * np.sqrt(np.arange(1, HORIZON + 1))
-    record(
-        "naive",
-        forecast * np.exp(-Z * sigma1),
-        forecast * np.exp(Z * sigma1),
-        paths_flat * np.exp(-Z * path_sigma),
-        paths_flat * np.exp(Z * path_sigma),
-    )
+    def symmetric(name, one_radius, path_radius):  # log half-widths (rows,), (folds, HORIZON)
+        record(name, forecast * np.exp(-one_radius), forecast * np.exp(one_radius),
+               paths_flat * np.exp(-path_radius), paths_flat * np.exp(path_radius))  # fmt: skip
+
+    steps = np.sqrt(np.arange(1, HORIZON + 1))
+    sigma = bench.log_std  # the naive band: sigma of every log return so far, times sqrt(h)
+    symmetric("naive", Z * sigma[rows - 2], Z * sigma[bench.origins - 1][:, None] * steps)
     # GARCH's own Gaussian band
-    g1 = np.sqrt(bench.garch_variance[rows - 1])
-    gp = np.sqrt(bench.garch_paths[bench.origins])
-    record(
-        "garch-normal",
-        forecast * np.exp(-Z * g1),
-        forecast * np.exp(Z * g1),
-        paths_flat * np.exp(-Z * gp),
-        paths_flat * np.exp(Z * gp),
-    )
+    symmetric("garch-normal", Z * np.sqrt(bench.garch_variance[rows - 1]),
+              Z * np.sqrt(bench.garch_paths[bench.origins]))  # fmt: skip
     for kind in KINDS:
         scale = bench.scales[kind]
         q_static = statics[kind]  # (folds, HORIZON)
         one_q = q_static[fold_of, 0] * scale[rows - 1, 0]
         path_q = q_static * scale[bench.origins]
-        record(
-            kind,
-            forecast * np.exp(-one_q),
-            forecast * np.exp(one_q),
-            paths_flat * np.exp(-path_q),
-            paths_flat * np.exp(path_q),
-        )
+        symmetric(kind, one_q, path_q)
         if kind == "target-ewma":
             continue
         if methods.get("aci", True):

@@ -137,7 +137,7 @@ def forecast_figure(table: pd.DataFrame, target: str, name: str, level: str = ""
             table["lower"][future],
             table["upper"][future],
             color="blue",
-            alpha=0.15,
+            alpha=0.2,
             linewidth=0,
             label=f"{level} prediction interval" if level else "prediction interval",
         )
