@@ -13,8 +13,8 @@ Bands (nominal 90 %), each from the rows up to its origin only:
 - `target-ewma`: the conformal band before issue 28: scores divided by the EWMA volatility of
   the target's returns at every step;
 - `ewma`, `garch`, `ewma-garch`: the spread models of intervals.spread (step 1 scaled by the
-  naive one-step error's own volatility; GARCH(1,1) refitted every 250 rows; `ewma-garch`, the
-  default, step 1 by the EWMA and the path by GARCH) around static conformal quantiles;
+  naive one-step error's own volatility; GARCH(1,1) refitted every 250 rows; `ewma-garch` step 1
+  by the EWMA and the path by GARCH; `ewma` is the default) around static conformal quantiles;
 - `+aci g`: adaptive conformal inference on the step-1 level (gamma g; the default's online
   one-step band, gamma 0.005), the path static;
 - `+track lr`: the quantile tracker of conformal PID control (intervals.tracking), step h fed

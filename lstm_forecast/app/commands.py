@@ -90,7 +90,9 @@ def train(
     forecaster = Forecaster.fit(
         split.train_frame, config, verbose, report, stop, source=sources[0].source
     ).with_data(split.frame)
-    predictions = forecaster.predict(split.frame.iloc[split.n_train :], sources[-1].source)
+    # its bands: one_step_interval() below, with the static band's coverage beside
+    test = split.frame.iloc[split.n_train :]
+    predictions = forecaster.predict(test, sources[-1].source, bands=False)
     predictions = predictions.drop(columns="in_sample")
     from lstm_forecast.evaluate.metrics import evaluate_table
 

@@ -102,22 +102,26 @@ def one_step_rows(config: Config, forecaster, table: pd.DataFrame) -> dict:
         rows["scale"] = scale
         rows["calibration"] = calibration
         rows["conformal"] = (lower, upper)
+        low, high = calibration.offsets(level, 1)  # this fold's static step-1 offsets
+        rows["offsets"] = (np.full(len(table), low[0]), np.full(len(table), high[0]))
     return rows
 
 
 def online_rows(config: Config, folds: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """The one-step band of every row of all folds, adapted online as the rows' actuals
-    arrive ([forecast] online), from the first fold's calibration; the naive band where the
-    folds have no calibration."""
+    arrive ([forecast] online): each fold's static band (its own calibration, its own scale),
+    moved by one online pass over all rows (ACI's scores start from the first fold's
+    calibration); the naive band where the folds have no calibration."""
     from lstm_forecast.intervals.band import online_band
 
     options = config.forecast
     if not all("calibration" in f for f in folds):
         return tuple(np.concatenate([f["naive"][i] for f in folds]) for i in (0, 1))
     actual, predicted, scale = (np.concatenate([f[key] for f in folds]) for key in ROW_KEYS)
+    offsets = tuple(np.concatenate([f["offsets"][i] for f in folds]) for i in (0, 1))
     return online_band(
         folds[0]["calibration"], actual, predicted, scale, options.level,
-        options.online, options.gamma, options.tracking_rate,
+        options.online, options.gamma, options.tracking_rate, offsets,
     )  # fmt: skip
 
 

@@ -137,7 +137,8 @@ def walk_forward(
             if stop():  # asked to stop (Ctrl-C): training ended after an epoch; end here too
                 raise KeyboardInterrupt
         forecaster = trained.with_data(frame.iloc[: origin + fold_length])
-        table = forecaster.predict(frame.iloc[origin : origin + fold_length], source)
+        # each row's band: online_rows() below, one pass over all folds
+        table = forecaster.predict(frame.iloc[origin : origin + fold_length], source, bands=False)
         table["baseline"] = baseline_column(table, forecaster.baseline, forecaster.drift)
         metrics = forecaster.evaluate(table)
         recursive, path = recursive_scores(config, forecaster, frame, origin, fold_length, one_step)

@@ -103,7 +103,7 @@ def print_forecast(result, info: dict) -> None:
     if info.get("calibration") == "random walk":
         shown += " (the random walk's errors: the run was too short to calibrate its model's)"
     elif info.get("calibration") == "none":
-        shown = "no interval (the run was too short to calibrate one)"
+        shown = "no interval (the run has no calibration: its train said why)"
     frequency = getattr(result, "frequency", None)
     if frequency is None:
         rows = f"{len(future)} rows"
@@ -166,7 +166,8 @@ def coverage_warning(coverage: float, level: float, rows: int) -> str:
     return (
         f"warning: {100 * coverage:.1f} % is significantly below {100 * level:g} % (binomial "
         f"test, {rows} rows): the test rows' errors outgrew the held-out rows' the band was "
-        "calibrated on; `predict --interval adaptive` follows the errors it sees"
+        'calibrated on, faster than its online level followed ([forecast] online = "track" '
+        "moves the quantile itself)"
     )
 
 
@@ -176,7 +177,13 @@ def print_run(result) -> None:
     print_metrics(metrics)
     if "coverage" in metrics:
         typer.echo(
-            f"{100 * metrics['level']:g} % conformal interval, one step ahead: held for "
+            f"{100 * metrics['level']:g} % conformal interval, one step ahead"
+            + (
+                f" (adapted online: {metrics['online']})"
+                if metrics.get("online", "none") != "none"
+                else ""
+            )
+            + ": held for "
             f"{100 * metrics['coverage']:.1f} % of the test rows (mean width "
             f"{metrics['mean_width']:.4g}, Winkler {metrics['winkler']:.4g})"
         )

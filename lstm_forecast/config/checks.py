@@ -142,6 +142,11 @@ def validate(config: Config, source: str = "config") -> None:
         f"[forecast] tracking_rate must be in [0, 1), got {forecast.tracking_rate}",
     )
     require(
+        not forecast.interval_scale or forecast.scale == "ewma",
+        f"[forecast] sets both scale = {forecast.scale!r} and interval_scale = "
+        f"{forecast.interval_scale!r}, its old name; keep only scale",
+    )
+    require(
         forecast.scale in SCALES,
         f"[forecast] scale must be one of {', '.join(SCALES)}, got {forecast.scale!r}",
     )

@@ -101,10 +101,12 @@ def random_walk_calibration(config: Config, frame, held_out: int, report):
     base = inputs.base_values(frame) if inputs.base else None
     spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=len(prices))
     steps = config.forecast.calibration_steps
-    origins = np.arange(1, len(prices) - 1)  # a scale needs one move before its origin
+    # a scale needs two moves before its origin; at most WALK_ORIGINS, the newest kept
+    stride = max(1, -(-(len(prices) - 3) // WALK_ORIGINS))
+    origins = np.arange(len(prices) - 2, 1, -stride)[::-1]
     if origins.size:
         errors = np.log(_actuals(prices, origins, steps)) - np.log(prices[origins])[:, None]
-        errors = errors / scales(kind, spread, prices, base, origins, steps)
+        errors = np.round(errors / scales(kind, spread, prices, base, origins, steps), 6)
         for usable in range(steps, 0, -1):
             try:
                 calibration = Calibration.from_errors(errors[:, :usable], level)

@@ -202,6 +202,12 @@ class Forecast:
     level: float  # of the lower..upper interval
     frequency: Frequency | None = None  # the data's step, which the forecast dates continue
 
+    @property
+    def future(self) -> pd.DataFrame:
+        """The forecast rows alone, numbered from 0 (`table` starts with the history rows the
+        forecast continues, which have no prediction: they are there to be drawn)."""
+        return self.table[self.table["predicted"].notna()].reset_index(drop=True)
+
 
 def forecast_series(
     model,

@@ -161,13 +161,13 @@ class Forecaster:
 
     # ---- using it ------------------------------------------------------------------------------
 
-    def predict(self, prices: pd.DataFrame | pd.Series | None = None, source: str = "data"):
-        """One-step-ahead predictions for every row of `prices` (default: the data it knows).
-
-        Each row is predicted from the actual prices before it; when `prices` continues or
-        overlaps the known data, the first windows take their history from it. Returns a
+    def predict(self, prices: pd.DataFrame | pd.Series | None = None, source="data", bands=True):
+        """One-step-ahead predictions for every row of `prices` (default: the data it knows),
+        each from the actual prices before it; when `prices` continues or overlaps the known
+        data, the first windows take their history from it. Returns a
         DataFrame: date, actual, predicted, persistence, in_sample (a row it trained on), and
-        with a calibration each row's one-step band, lower and upper (bands.one_step_bands).
+        with a calibration each row's one-step band, lower and upper (bands.one_step_bands;
+        `bands=False`: not, for a caller that builds its own).
         """
         from lstm_forecast.data.frequency import same_day_keys
         from lstm_forecast.forecaster.predict import history_before, predict_series
@@ -192,7 +192,7 @@ class Forecaster:
         )
         trained_on = training.reindex(new_keys).to_numpy()  # the table's rows are new's rows
         table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
-        if self.calibration is not None:
+        if bands and self.calibration is not None:
             table["lower"], table["upper"] = one_step_bands(self, new, table)
         return table
 

@@ -116,19 +116,26 @@ def online_band(
     online: str = "aci",
     gamma: float = 0.005,
     rate: float = 0.003,
+    offsets: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(lower, upper) of one-step predictions in time order whose actuals arrive one by one
     (a test span, new data, a backtest's folds): the calibration's step-1 band, each row scaled
     by its `scale` (scale_before()), adapted online by the misses of the rows before it:
     "aci" moves the level (adaptive conformal inference, `gamma`), "track" the quantile itself
     (conformal PID's quantile tracker, `rate`: intervals.tracking), "none" keeps it static.
-    Rows without a finite actual or prediction keep the static band and teach nothing."""
+    Rows without a finite actual or prediction keep the static band and teach nothing.
+    `offsets`: each row's static (lower, upper) log offsets in score units, when the rows come
+    from several calibrations (a backtest's refits); default the calibration's step 1. ACI
+    works on the scores themselves (from `calibration`'s, then the rows'), whatever they are."""
     from lstm_forecast.intervals.tracking import track
 
     actual, predicted = np.asarray(actual, np.float64), np.asarray(predicted, np.float64)
     scale = np.asarray(scale, np.float64)
-    low, high = calibration.offsets(level, 1)
-    lower, upper = predicted * np.exp(low[0] * scale), predicted * np.exp(high[0] * scale)
+    if offsets is None:
+        first = calibration.offsets(level, 1)
+        offsets = (np.full(actual.size, first[0][0]), np.full(actual.size, first[1][0]))
+    low, high = (np.asarray(o, np.float64) for o in offsets)  # (rows,) each
+    lower, upper = predicted * np.exp(low * scale), predicted * np.exp(high * scale)
     known = np.isfinite(actual) & np.isfinite(predicted) & (actual > 0) & (predicted > 0)
     if online == "none" or not known.any():
         return lower, upper
@@ -136,9 +143,9 @@ def online_band(
     if online == "aci":
         lower[known], upper[known], _ = adaptive_online(calibration, a, p, s, level, gamma)
     else:
-        radius = max(-low[0], high[0])
+        radius = np.maximum(-low[known], high[known])  # (known,) each row's static quantile
         used, _ = track(np.abs(np.log(a) - np.log(p)) / s, radius, level, rate)
         widen = used - radius  # the tracker's correction, added to both tails
-        lower[known] = p * np.exp((low[0] - widen) * s)
-        upper[known] = p * np.exp((high[0] + widen) * s)
+        lower[known] = p * np.exp((low[known] - widen) * s)
+        upper[known] = p * np.exp((high[known] + widen) * s)
     return lower, upper

@@ -274,8 +274,8 @@ class Calibration:
         scale = str(raw.get("scale", "none"))
         spread = None
         if scale in SCALES and scale != "none":
-            spread = Spread.from_dict(raw.get("spread", {"kind": scale, "step_one": None,
-                                                         "path": None}), source)  # fmt: skip
+            default = {"kind": scale, "step_one": None, "path": None}
+            spread = Spread.from_dict(raw.get("spread", default), source, expected=scale)
         elif scale not in ("volatility", "none"):
             raise BundleError(f"{source}: scale {scale!r} is unknown; train the run again")
         try:

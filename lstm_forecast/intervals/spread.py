@@ -63,7 +63,7 @@ def log_moves(values: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
 
 def ewma_variance(moves: np.ndarray) -> np.ndarray:
     """(rows,) the variance forecast of the move after each row, from the moves up to it
-    (pandas' ewm, alpha = 1 - 0.94); rows before the second move take the first estimate."""
+    (pandas' ewm, alpha = 1 - 0.94); NaN before the second move (no estimate yet)."""
     import pandas as pd
 
     variance = (pd.Series(moves) ** 2).ewm(alpha=1.0 - EWMA_DECAY, min_periods=2).mean()
@@ -202,8 +202,9 @@ class Spread:
         }
 
     @classmethod
-    def from_dict(cls, raw: Any, source: str) -> Spread:
-        """Inverse of `to_dict`; BundleError naming `source` when it is damaged."""
+    def from_dict(cls, raw: Any, source: str, expected: str | None = None) -> Spread:
+        """Inverse of `to_dict`; BundleError naming `source` when it is damaged (or not of the
+        `expected` kind, the calibration's scale)."""
         try:
             kind = str(raw["kind"])
             parts = [None if raw[k] is None else Garch(*map(float, raw[k])) for k in
@@ -212,9 +213,9 @@ class Spread:
             raise BundleError(
                 f"{source}: unreadable spread model ({e}); train the run again"
             ) from e
-        if kind not in SCALES or any(
-            g is not None and not (g.omega > 0 and 0 <= g.alpha and 0 <= g.beta
-                                   and g.persistence < 1)
+        if kind not in SCALES or (expected is not None and kind != expected) or any(
+            g is not None and not (math.isfinite(g.omega) and g.omega > 0 and 0 <= g.alpha
+                                   and 0 <= g.beta and g.persistence < 1)
             for g in parts
         ):  # fmt: skip
             raise BundleError(f"{source}: spread model {raw!r} is not valid; train the run again")
@@ -270,11 +271,11 @@ def qlike(variance: np.ndarray, moves: np.ndarray) -> float:
 
 
 def _filled(variance: np.ndarray) -> np.ndarray:
-    """NaN variances (before the second move) take the first estimate; a floor keeps every
-    score finite."""
+    """The variances floored so that no score is divided by zero; NaN stays NaN (the rows
+    before the second move have no estimate, and borrowing a later one would look ahead: their
+    scores are left out and their bands empty)."""
     finite = np.isfinite(variance)
     if not finite.any():
-        return np.ones_like(variance)
-    variance = np.where(finite, variance, variance[finite][0])
-    floor = max(float(np.median(variance)) * 1e-6, 1e-24)
-    return np.maximum(variance, floor)
+        return np.full_like(variance, np.nan)
+    floor = max(float(np.median(variance[finite])) * 1e-6, 1e-24)
+    return np.where(finite, np.maximum(variance, floor), np.nan)

@@ -83,6 +83,13 @@ def test_keys_left_out_keep_their_defaults():
             "#1: cell must be one of lstm, peephole, cifg, gru (or left out), got 'rnn'",
         ),
         ({"forecast": {"samples": -1}}, "[forecast] samples must be >= 0"),
+        ({"forecast": {"scale": "vol"}}, "[forecast] scale must be one of ewma, ewma-garch"),
+        ({"forecast": {"online": "pid"}}, "[forecast] online must be one of aci, track, none"),
+        ({"forecast": {"tracking_rate": 1.5}}, "[forecast] tracking_rate must be in [0, 1)"),
+        (
+            {"forecast": {"scale": "garch", "interval_scale": "volatility"}},
+            "[forecast] sets both scale = 'garch' and interval_scale = 'volatility'",
+        ),
         ({"forecast": {"exogenous": "hold"}}, "unknown key 'exogenous'"),
         ({"data": {"features": "Volume"}}, "[data] features must be a list of strings"),
         ({"data": {"features": ["ema(Close, 3)"]}}, "'ema(Close, 3)' is not a feature"),

@@ -234,3 +234,11 @@ def test_compiled_loop_equals_predict_loop_with_features_and_normalisation():
     held = window.copy()
     held[-1, 2] += 40
     assert not np.allclose(sample_paths(multi, held, 6, 0, scaler, normalized), compiled)
+
+
+def test_future_is_the_forecast_rows_alone(model, prices):
+    result = forecast(model, prices, steps=4)
+    future = result.future
+    assert len(future) == 4 and future["predicted"].notna().all()
+    assert list(future.index) == [0, 1, 2, 3]
+    assert future["date"].tolist() == result.table["date"].iloc[-4:].tolist()

@@ -202,6 +202,8 @@ def test_a_run_too_short_to_calibrate_still_forecasts_with_the_random_walks_band
     config = with_overrides(forecaster.config, train__validation_fraction=0.05)
     short = Forecaster.fit(prices[:"2020-05-15"], config, report=notes.append)
     assert short.calibration is not None and short.calibration.source == "random walk"
+    stored = np.concatenate(short.calibration.errors)
+    np.testing.assert_array_equal(stored, np.round(stored, 6))  # kept small, as the model's
     assert any("its bands are the random walk's" in note for note in notes)
     table = short.forecast(5).table.dropna(subset=["predicted"])
     assert np.isfinite(table[["lower", "upper"]].to_numpy()).all()

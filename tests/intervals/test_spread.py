@@ -37,6 +37,8 @@ def test_ewma_variance_uses_the_rows_up_to_each_row_only():
     later[200:] *= 10  # a storm after row 199 changes nothing up to it
     np.testing.assert_array_equal(ewma_variance(moves)[:200], ewma_variance(later)[:200])
     assert ewma_variance(later)[250] > 10 * ewma_variance(moves)[250]
+    # before the second move there is no estimate: none is borrowed from a later row
+    assert np.isnan(ewma_variance(log_moves(np.array([1.0, 1.1, 1.2, 1.3])))[:2]).all()
 
 
 def test_garch_fit_recovers_a_simulated_process_and_refuses_too_few_rows():
@@ -100,6 +102,11 @@ def test_spread_round_trips_and_damage_is_a_bundle_error():
         Spread.from_dict({"kind": "garch", "step_one": [1.0, 0.5, 0.6], "path": None}, "c.json")
     with pytest.raises(BundleError, match="c.json"):
         Spread.from_dict({"kind": "garch", "step_one": "x"}, "c.json")
+    raw = spread.to_dict()
+    with pytest.raises(BundleError, match="not valid"):  # a spread of another kind than its scale
+        Spread.from_dict(raw, "c.json", expected="ewma")
+    with pytest.raises(BundleError, match="not valid"):  # a parameter that is no number
+        Spread.from_dict({**raw, "path": [float("inf"), 0.1, 0.8]}, "c.json")
     with pytest.raises(ConfigError, match="scale"):
         Spread.fit("vol", prices, None, end=10)
 
@@ -197,6 +204,16 @@ def test_one_step_band_follows_the_spread_of_the_error_not_of_the_target(seed):
     assert 0.82 <= coverage("ewma-garch") <= 0.97
     assert 0.84 <= coverage("ewma-garch", "aci") <= 0.96
     assert 0.84 <= coverage("ewma-garch", "track") <= 0.96
+
+
+def test_online_band_takes_each_rows_own_static_offsets():
+    """A backtest's rows come from several calibrations (one per refit): each keeps its own."""
+    calibration = Calibration.from_errors(np.random.default_rng(13).normal(0, 1, (50, 1)))
+    predicted, scale = np.full(4, 100.0), np.array([1.0, 1.0, 2.0, 2.0])
+    offsets = (np.array([-1.0, -1.0, -3.0, -3.0]), np.array([1.0, 1.0, 3.0, 3.0]))
+    low, high = online_band(calibration, predicted, predicted, scale, 0.9, "none", offsets=offsets)
+    np.testing.assert_allclose(high, 100 * np.exp([1.0, 1.0, 6.0, 6.0]))
+    np.testing.assert_allclose(low, 100 * np.exp([-1.0, -1.0, -6.0, -6.0]))
 
 
 def test_online_band_none_is_the_static_band_and_track_stays_finite():
