@@ -291,8 +291,13 @@ LEAGUE_NOTE = (
     "the strongest baseline that series' training rows chose; the verdict is a Diebold-Mariano "
     "test of the pooled out-of-sample errors against that baseline. Coverage: the share of "
     "actual prices inside the configured [forecast] interval of each fold's recursive forecast "
-    "from its origin (steps 1 to the fold length), averaged over the folds."
+    "from its origin (steps 1 to the fold length), averaged over the folds; winkler and "
+    "naive_winkler: that band's Winkler score and the naive random-walk band's on the same steps "
+    "(lower is better); one_step_coverage: the one-step band of every row. league.csv holds "
+    "every column (widths, the one-step Winkler score, seconds)."
 )
+LEAGUE_SHOWN = ("series", "skill", "dm_pvalue", "verdict", "coverage", "winkler", "naive_winkler",
+                "one_step_coverage", "rows", "rmse", "baseline", "baseline_rmse")  # fmt: skip
 
 
 def league_page(directory: Path) -> dict:
@@ -322,8 +327,7 @@ def league_page(directory: Path) -> dict:
         else "neutral"
     )
     # what the verdict rests on first, so a narrow page shows it without scrolling
-    first = [c for c in ("series", "skill", "dm_pvalue", "verdict", "coverage") if c in table]
-    table = table[first + [c for c in table.columns if c not in first]]
+    table = table[[c for c in LEAGUE_SHOWN if c in table]]
     rows = []
     for _, row in table.iterrows():
         # each series has its own price scale, which the table does not hold: 4 digits

@@ -364,9 +364,10 @@ def test_the_league_page_shows_the_verdict_columns_first_and_says_what_coverage_
     from lstm_forecast.report.studies import league_page
 
     columns = ["series", "rows", "rmse", "persistence_rmse", "baseline", "baseline_rmse",
-               "skill", "dm_pvalue", "verdict", "coverage", "seconds"]  # fmt: skip
+               "skill", "dm_pvalue", "verdict", "coverage", "width", "winkler", "naive_winkler",
+               "one_step_coverage", "one_step_width", "one_step_winkler", "seconds"]  # fmt: skip
     row = ["a", 100, 1.0, 1.1, "persistence", 1.1, 0.09, 0.2, "no significant difference from",
-           0.85, 3.0]  # fmt: skip
+           0.85, 12.0, 20.0, 21.0, 0.9, 3.0, 4.0, 3.0]  # fmt: skip
     pd.DataFrame([row], columns=columns).to_csv(tmp_path / "league.csv", index=False)
     write_marker(tmp_path, "league", series={"a": "a.csv"})
     page = league_page(tmp_path)
@@ -379,3 +380,7 @@ def test_the_league_page_shows_the_verdict_columns_first_and_says_what_coverage_
         "coverage",
     ]
     assert "recursive forecast from its origin" in league["paragraphs"][0]
+    # the bands' Winkler scores beside the naive band's; the detail stays in league.csv
+    headers = league["tables"][0]["headers"]
+    assert {"winkler", "naive_winkler", "one_step_coverage"} <= set(headers)
+    assert not {"one_step_width", "persistence_rmse", "seconds"} & set(headers)
