@@ -184,6 +184,8 @@ def predict(
     run_dir = Path(run_dir)
     forecaster = Forecaster.load(run_dir)
     settings = forecaster.config.data
+    if not (data or settings.test_path or settings.path):  # a run trained in Python, on a frame
+        raise DataError(f"{run_dir}: the run names no data file; pass one with --data CSV")
     source = Path(data) if data else Path(settings.test_path or settings.path)
     if str(out) != "-":
         # one rule for what a command derives into its own run directory (plot, report, gates

@@ -193,6 +193,13 @@ def walk_forward(
         "models_trained": int(fold_table["new_model"].sum()),
         "parameters": int(fold_table["parameters"].iloc[0]),
     }
+    if config.forecast.online == "track":  # the band predictions.csv holds, beside ACI's
+        summary["one_step_intervals"]["tracked"] = (
+            fold_band_scores(config, predictions.assign(fold=0))
+            .iloc[0]
+            .rename(lambda key: key.removeprefix("one_step_"))
+            .to_dict()
+        )
     summary["coverage_pooled"] = (
         summary["recursive_intervals"]
         .get(configured_band(config), {})

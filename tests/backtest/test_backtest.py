@@ -232,3 +232,29 @@ def test_winkler_against_the_naive_band_counts_folds_and_tests_them():
     assert mixed["folds_better"] == 4 and mixed["pvalue"] > 0.5
     # fewer than two folds that differ: no test
     assert np.isnan(winkler_against(np.array([100.0, 90]), np.array([100.0, 100]))["pvalue"])
+
+
+@pytest.mark.parametrize("online", ["none", "track"])
+def test_each_row_keeps_its_folds_band_and_the_written_band_is_scored(tiny_config, online):
+    """Two refits, two calibrations: with online = "none" each row's band in predictions.csv
+    is its own fold's static band (the summary's "conformal"); with "track" the summary scores
+    the tracked band predictions.csv holds."""
+    from lstm_forecast.backtest.walk import walk_forward
+    from lstm_forecast.intervals.scores import band_scores
+
+    config = with_overrides(
+        load_config(tiny_config),
+        train__epochs=1,
+        forecast__samples=0,
+        forecast__online=online,
+        backtest__refit=2,
+    )
+    frame = random_walk(160, seed=8).set_index("Date")[["Open"]]
+    result = walk_forward(config, frame, 4, 5, "x", strategies=False)
+    rows = result.predictions
+    scores = band_scores(rows["actual"], rows["lower"], rows["upper"], 0.9)
+    one_step = result.summary["one_step_intervals"]
+    if online == "none":
+        assert scores == pytest.approx(one_step["conformal"])
+    else:
+        assert scores == pytest.approx(one_step["tracked"])

@@ -30,3 +30,14 @@ def test_a_run_of_the_previous_release_predicts_as_it_did(cell, tmp_path):
     assert len(gates) and gates["value"].between(0, 1).all()
     hidden = traces[traces["gate"] == "hidden"]
     assert len(hidden) and hidden["value"].between(-1, 1).all()
+
+
+def test_predict_on_a_run_that_names_no_data_file_asks_for_one(tmp_path):
+    """A run trained in Python on a frame has no data path: `predict` without --data says so in
+    one line (it read the current directory as a CSV before)."""
+    from lstm_forecast.app.commands import predict
+    from lstm_forecast.errors import DataError
+
+    run = shutil.copytree(OLD_RUNS / "run_lstm", tmp_path / "run")
+    with pytest.raises(DataError, match="the run names no data file; pass one with --data CSV"):
+        predict(run, out="-")
