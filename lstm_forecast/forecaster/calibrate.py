@@ -65,6 +65,9 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     base = inputs.base_values(frame) if inputs.base else None
     # the spread model knows the rows before the held-out tail, as the network does
     spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=int(rows[0]))
+    if spread is not None and "garch" in kind and spread.path is None:
+        report(f"note: {int(rows[0])} rows are too few to fit GARCH(1,1) (or it did not "
+               "converge): the band is scaled by the EWMA instead")  # fmt: skip
 
     def scale(target: np.ndarray, at: np.ndarray) -> np.ndarray:
         return scales(kind, spread, target, base, at, steps)
@@ -89,9 +92,9 @@ def random_walk_calibration(config: Config, frame, held_out: int, report):
     """The band a run too short to calibrate its model (a monthly series, a small
     validation_fraction) can still honestly give: the random walk's errors (the last price
     held), at every origin of the training data and every step, scaled by the spread model as
-    the model's would be. Step 1 of a residual target (an Open over the previous Close) is then
-    wider than the model's own would be: the random walk holds the last Open. With one note
-    line; None (and a note) when even these are too few."""
+    the model's would be; step 1 of a residual target (an Open over the previous Close) is the
+    move over that base, the prediction's own baseline. With one note line; None (and a note)
+    when even these are too few."""
     from lstm_forecast.intervals.conformal import Calibration
     from lstm_forecast.intervals.spread import Spread, scales
 
@@ -106,6 +109,8 @@ def random_walk_calibration(config: Config, frame, held_out: int, report):
     origins = np.arange(len(prices) - 2, 1, -stride)[::-1]
     if origins.size:
         errors = np.log(_actuals(prices, origins, steps)) - np.log(prices[origins])[:, None]
+        if base is not None:  # step 1 builds on the base (the previous Close), as scaled
+            errors[:, 0] = np.log(_actuals(prices, origins, 1)[:, 0]) - np.log(base[origins])
         errors = np.round(errors / scales(kind, spread, prices, base, origins, steps), 6)
         for usable in range(steps, 0, -1):
             try:

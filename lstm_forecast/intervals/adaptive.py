@@ -71,27 +71,45 @@ def adaptive_alphas(
     new_errors = log_errors(actual, forecast)  # (T,)
     if not np.all(np.isfinite(new_errors)):
         raise DataError("adaptive intervals need finite positive actual and forecast prices")
-    calibration = np.asarray(calibration_errors, dtype=np.float64).ravel()
-    scores = np.concatenate([calibration[np.isfinite(calibration)], new_errors])  # (n + T,)
-    start = scores.size - new_errors.size  # scores[:start + t] are known at time t
+    alphas, low, high, next_alpha = aci_offsets(
+        new_errors, calibration_errors, level, gamma, window, method
+    )
+    with np.errstate(over="ignore"):  # an unbounded band: exp(inf)
+        lower, upper = forecast * np.exp(low), forecast * np.exp(high)
+    covered = (lower <= actual) & (actual <= upper)
+    return AdaptiveResult(
+        alphas=alphas, lower=lower, upper=upper, covered=covered, next_alpha=next_alpha
+    )
 
+
+def aci_offsets(
+    new_scores: np.ndarray,
+    calibration_scores: np.ndarray,
+    level: float,
+    gamma: float = DEFAULT_GAMMA,
+    window: int | None = DEFAULT_WINDOW,
+    method: str = DEFAULT_METHOD,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """adaptive_alphas() in score space: (alphas, lower offsets, upper offsets, next alpha),
+    each offset a bound on the score itself (-inf / inf when unbounded), so that scores of any
+    size (a standardized error of 800) never pass through exp()."""
+    new_scores = np.asarray(new_scores, dtype=np.float64)  # (T,)
+    calibration = np.asarray(calibration_scores, dtype=np.float64).ravel()
+    scores = np.concatenate([calibration[np.isfinite(calibration)], new_scores])  # (n + T,)
+    start = scores.size - new_scores.size  # scores[:start + t] are known at time t
     target = 1.0 - level
     alpha_t = target
-    alphas, lower, upper = (np.empty(actual.size) for _ in range(3))
-    for t in range(actual.size):
+    alphas, lower, upper = (np.empty(new_scores.size) for _ in range(3))
+    for t in range(new_scores.size):
         known = scores[: start + t]
         if window is not None:
             known = known[-window:]
         alphas[t] = alpha_t
         clipped = min(max(alpha_t, 0.0), 1.0)
         if clipped <= 0.0:
-            low, high = -math.inf, math.inf
+            lower[t], upper[t] = -math.inf, math.inf
         else:
-            low, high = _offsets_1d(known, 1.0 - clipped, method)
-        lower[t], upper[t] = forecast[t] * math.exp(low), forecast[t] * math.exp(high)
-        miss = not lower[t] <= actual[t] <= upper[t]
+            lower[t], upper[t] = _offsets_1d(known, 1.0 - clipped, method)
+        miss = not lower[t] <= new_scores[t] <= upper[t]
         alpha_t = alpha_t + gamma * (target - miss)
-    covered = (lower <= actual) & (actual <= upper)
-    return AdaptiveResult(
-        alphas=alphas, lower=lower, upper=upper, covered=covered, next_alpha=alpha_t
-    )
+    return alphas, lower, upper, alpha_t

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_forecast.intervals.adaptive import adaptive_alphas
+from lstm_forecast.errors import DataError
+from lstm_forecast.intervals.adaptive import aci_offsets
 from lstm_forecast.intervals.conformal import Calibration
 
 
@@ -42,12 +43,13 @@ def adaptive_online(calibration, actual, predicted, scale, level: float, gamma: 
     with the bands in prices."""
     actual, predicted = np.asarray(actual, np.float64), np.asarray(predicted, np.float64)
     scores = (np.log(actual) - np.log(predicted)) / scale  # what the calibration holds
-    ones = np.ones_like(scores)
-    result = adaptive_alphas(np.exp(scores), ones, np.asarray(calibration.errors[0]), level, gamma)
-    with np.errstate(divide="ignore"):  # an unbounded band's lower end is 0: log is -inf
-        lower = predicted * np.exp(np.log(result.lower) * scale)  # from score units to prices
-        upper = predicted * np.exp(np.log(result.upper) * scale)
-    return lower, upper, result.next_alpha
+    if not np.all(np.isfinite(scores)):
+        raise DataError("adaptive intervals need finite positive actual and forecast prices")
+    _, low, high, next_alpha = aci_offsets(scores, np.asarray(calibration.errors[0]), level, gamma)
+    with np.errstate(over="ignore"):  # an unbounded band: exp(inf)
+        lower = predicted * np.exp(low * scale)  # from score units to prices
+        upper = predicted * np.exp(high * scale)
+    return lower, upper, next_alpha
 
 
 def bounded_level(calibration, level: float) -> float:

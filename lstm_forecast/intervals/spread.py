@@ -46,6 +46,7 @@ from lstm_forecast.errors import BundleError, ConfigError
 
 EWMA_DECAY = 0.94  # RiskMetrics' daily decay (J.P. Morgan, 1996)
 GARCH_PERCENT = 100.0  # arch fits returns in percent: its optimiser is tuned for that range
+STEP_ONE_FLOOR = 1e-3  # the step-1 volatility: at least this share of the target's moves
 _MIN_GARCH_ROWS = 100  # fewer moves than this: the EWMA, GARCH's parameters would be noise
 
 
@@ -163,7 +164,10 @@ class Spread:
         if self.kind == "none":
             return np.ones((target.size, 2))
         first, later = log_moves(target, base), log_moves(target)
-        return np.column_stack([self._one(first, self.step_one), self._one(later, self.path)])
+        step_one, path = self._one(first, self.step_one), self._one(later, self.path)
+        # a base the price sat on for weeks (an Open equal to the previous Close: the bundled
+        # S&P 500 before 2006) has no spread; a floor keeps every score a finite number
+        return np.column_stack([np.fmax(step_one, STEP_ONE_FLOOR**2 * path), path])
 
     @staticmethod
     def _one(moves: np.ndarray, garch: Garch | None) -> np.ndarray:

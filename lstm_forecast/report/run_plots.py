@@ -89,7 +89,8 @@ def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFr
             "date; use the CSV as `lstm-forecast` wrote it"
         )
     table["date"] = dates
-    for column in required[1:]:
+    bands = [c for c in table.columns if c.split("_")[0] in ("lower", "upper")]  # and fans
+    for column in [*required[1:], *(c for c in bands if c not in required)]:
         numbers = pd.to_numeric(table[column], errors="coerce")
         bad = numbers.isna() & table[column].notna()
         if bad.any():
@@ -99,6 +100,15 @@ def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFr
                 "a number; use the CSV as `lstm-forecast` wrote it"
             )
         table[column] = numbers
+    for lower in (c for c in bands if c.startswith("lower")):
+        upper = "upper" + lower.removeprefix("lower")
+        crossed = table[lower] > table[upper] if upper in table else pd.Series(False)
+        if crossed.any():
+            row = int(crossed.to_numpy().argmax())
+            raise DataError(
+                f"{path}: line {row + 2}: {lower} {table[lower].iloc[row]:g} is above {upper} "
+                f"{table[upper].iloc[row]:g}; use the CSV as `lstm-forecast` wrote it"
+            )
     return table
 
 

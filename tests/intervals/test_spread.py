@@ -236,3 +236,28 @@ def test_online_band_none_is_the_static_band_and_track_stays_finite():
     actual[-1] = np.nan
     low2, high2 = online_band(calibration, actual, predicted, scale, 0.9, "track", rate=0.01)
     assert high2[-1] == pytest.approx(high[-1])
+
+
+def test_a_base_the_price_sat_on_keeps_a_step_one_spread():
+    """Opens equal to the previous Close for weeks (the bundled S&P 500 before 2006) have no
+    gap to measure: a floor of a thousandth of the path's spread keeps every score finite."""
+    generator = np.random.default_rng(14)
+    closes = 100 * np.exp(np.cumsum(generator.normal(0, 0.01, 300)))
+    opens = np.r_[closes[0], closes[:-1]]  # no gap at all
+    scale = Spread("ewma").scale(opens, closes, np.arange(10, 300), 2)
+    np.testing.assert_allclose(scale[:, 0], 1e-3 * scale[:, 1])
+
+
+def test_aci_on_a_score_of_hundreds_of_sigmas_stays_finite():
+    """A split-like jump is a standardized error of hundreds: ACI works on the scores, never on
+    exp(score) (an OverflowError and a wrong message before)."""
+    from lstm_forecast.intervals.band import adaptive_online
+
+    calibration = Calibration.from_errors(np.random.default_rng(15).normal(0, 1, (100, 1)))
+    predicted = np.full(30, 100.0)
+    actual = predicted.copy()
+    actual[10:] *= 50  # +4900 %: a score of about 780 with scale 0.005
+    lower, upper, _ = adaptive_online(
+        calibration, actual, predicted, np.full(30, 0.005), 0.9, 0.005
+    )
+    assert np.isfinite(lower).all() and (lower > 0).all() and (lower < upper).all()

@@ -55,3 +55,26 @@ def test_the_run_figure_draws_the_real_price_on_top_and_the_baseline_it_compares
     figure.canvas.draw()
     labels = [t.get_text() for t in loss_axes.get_yticklabels(minor=True) if t.get_text()]
     assert all("$" not in label and "times" not in label for label in labels)  # plain numbers
+
+
+def test_plot_refuses_a_forecast_whose_band_is_damaged(tmp_path):
+    """A fan column that is no number, or a lower end above its upper end: one line naming the
+    file, the line and the values, instead of a figure drawn from it."""
+    import pandas as pd
+    import pytest
+
+    from lstm_forecast.errors import DataError
+    from lstm_forecast.report.plot import FORECAST_COLUMNS
+    from lstm_forecast.report.run_plots import read_table
+
+    table = pd.DataFrame({"date": ["2024-01-02", "2024-01-03"], "actual": [1.0, None],
+                          "predicted": [None, 1.0], "lower": [None, 0.9], "upper": [None, 1.1],
+                          "lower_50": [None, "abc"], "upper_50": [None, 1.05]})  # fmt: skip
+    path = tmp_path / "forecast.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(DataError, match="line 3, column 'lower_50': 'abc' is not a number"):
+        read_table(path, FORECAST_COLUMNS, "predict --steps N")
+    table["lower_50"], table["lower"] = [None, 0.95], [None, 1.2]
+    table.to_csv(path, index=False)
+    with pytest.raises(DataError, match="line 3: lower 1.2 is above upper 1.1"):
+        read_table(path, FORECAST_COLUMNS, "predict --steps N")
