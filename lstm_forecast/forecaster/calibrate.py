@@ -41,7 +41,7 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     held-out windows were never trained on), their log errors per step."""
     from lstm_forecast.forecaster.origins import point_paths
     from lstm_forecast.intervals.conformal import Calibration, min_origins
-    from lstm_forecast.intervals.spread import Spread, scales
+    from lstm_forecast.intervals.spread import scales
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
     origins = rows - 1  # each forecast starts on the row before a held-out row
@@ -61,10 +61,8 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
         last = prices[origins][:, None]
         forecasts = last * np.exp(np.asarray(weights) * np.log(forecasts / last))
     errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
-    kind = config.forecast.interval_scale or config.forecast.scale  # the old name first
-    base = inputs.base_values(frame) if inputs.base else None
     # the spread model knows the rows before the held-out tail, as the network does
-    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=int(rows[0]))
+    kind, base, spread = spread_model(config, frame, inputs, end=int(rows[0]))
     if spread is not None and "garch" in kind and spread.path is None:
         report(f"note: {int(rows[0])} rows are too few to fit GARCH(1,1) (or it did not "
                "converge): the band is scaled by the EWMA instead")  # fmt: skip
@@ -88,6 +86,19 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     return None
 
 
+def spread_model(config: Config, frame, inputs: Inputs, end: int):
+    """(kind, base, spread): the configured scale (the old name interval_scale first), the
+    residual target's base column (None: the target), and the spread model fitted on the rows
+    before `end` (None for the old "volatility", which has no parameters)."""
+    from lstm_forecast.intervals.spread import Spread
+
+    kind = config.forecast.interval_scale or config.forecast.scale
+    base = inputs.base_values(frame) if inputs.base else None
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=end)
+    return kind, base, spread
+
+
 def random_walk_calibration(config: Config, frame, held_out: int, report):
     """The band a run too short to calibrate its model (a monthly series, a small
     validation_fraction) can still honestly give: the random walk's errors (the last price
@@ -96,13 +107,11 @@ def random_walk_calibration(config: Config, frame, held_out: int, report):
     move over that base, the prediction's own baseline. With one note line; None (and a note)
     when even these are too few."""
     from lstm_forecast.intervals.conformal import Calibration
-    from lstm_forecast.intervals.spread import Spread, scales
+    from lstm_forecast.intervals.spread import scales
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
     inputs, level = Inputs.from_config(config), config.forecast.level
-    kind = config.forecast.interval_scale or config.forecast.scale
-    base = inputs.base_values(frame) if inputs.base else None
-    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=len(prices))
+    kind, base, spread = spread_model(config, frame, inputs, end=len(prices))
     steps = config.forecast.calibration_steps
     # a scale needs two moves before its origin; at most WALK_ORIGINS, the newest kept
     stride = max(1, -(-(len(prices) - 3) // WALK_ORIGINS))
