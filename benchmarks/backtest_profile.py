@@ -174,7 +174,7 @@ def report(timings, warm, read_seconds, total, peak_megabytes, arguments, config
         ("first epoch (graph tracing + first pass)", mean("first_epoch")),
         (f"later epochs ({mean('epochs') - 1:.1f} on average)", mean("later_epochs")),
         ("rest of train.fit (engine setup, weights copy)", fit_other),
-        ("shrinkage (model.predict on the held-out windows)", mean("shrinkage")),
+        ("shrinkage (the model on the held-out windows)", mean("shrinkage")),
         ("conformal calibration (recursive paths from every held-out origin)", mean("calibrate")),
         ("one-step predictions of the fold", mean("predict")),
         ("recursive forecasts + intervals of the fold", mean("forecast")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,12 @@ early_stopping_patience = 0
 validation_fraction = 0.0
 jit_compile = false
 """
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto` (pyproject's addopts): a worker per core, at most 4: each imports TensorFlow
+    (about half a gigabyte), and the tests' tiny models gain nothing from more."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def random_walk(rows: int, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:

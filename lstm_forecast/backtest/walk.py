@@ -109,7 +109,8 @@ def walk_forward(
     width, Winkler score): conformal, adaptive conformal, Monte-Carlo dropout (samples > 0) and
     the naive random-walk band; "coverage" is the configured [forecast] interval's.
     `[backtest] refit` = N trains a new model every N folds (0: once, before the first); the
-    folds between predict with the last one. `on_fold(fold, metrics)` is called as each fold
+    folds between predict with the last one. `[backtest] refit_from` = "previous" starts each
+    new model from the last one's weights (a warm start), "scratch" from fresh weights. `on_fold(fold, metrics)` is called as each fold
     finishes. The folds train one after another on one model per architecture (`models`, a
     model.ModelPool, new unless given), so tracing and compiling happen once per shape.
     `stop()` true ends the fold's training after the current epoch and the backtest with
@@ -133,7 +134,16 @@ def walk_forward(
         history = frame.iloc[:origin]  # everything the fold may learn from
         new_model = trained is None or (refit > 0 and (fold - 1) % refit == 0)
         if new_model:
-            trained = Forecaster.fit(history, config, stop=stop, source=source, models=models)
+            # the pool lends one model object per architecture: the previous fold's weights are
+            # read before the pool puts the initial ones back
+            warm = (
+                trained
+                if trained is not None and config.backtest.refit_from == "previous"
+                else None
+            )
+            trained = Forecaster.fit(
+                history, config, stop=stop, source=source, models=models, warm_start=warm
+            )
             if stop():  # asked to stop (Ctrl-C): training ended after an epoch; end here too
                 raise KeyboardInterrupt
         forecaster = trained.with_data(frame.iloc[: origin + fold_length])
@@ -151,6 +161,7 @@ def walk_forward(
                 "train_rows": forecaster.train_rows,
                 "train_end": str(forecaster.train_span[1].date()),
                 "new_model": new_model,
+                "warm_start": new_model and forecaster.fit_info["warm_start"],
                 **_flat(metrics),
                 "shrinkage": forecaster.shrinkage,
                 "parameters": forecaster.fit_info["parameters"],
@@ -190,6 +201,7 @@ def walk_forward(
         "interval_level": config.forecast.level,
         "samples": config.forecast.samples,
         "refit": config.backtest.refit,
+        "refit_from": config.backtest.refit_from,
         "models_trained": int(fold_table["new_model"].sum()),
         "parameters": int(fold_table["parameters"].iloc[0]),
     }

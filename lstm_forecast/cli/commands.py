@@ -249,6 +249,14 @@ def backtest(
         int | None,
         typer.Option(help="Train a new model every N folds; 0 = once, before the first fold."),
     ] = None,
+    refit_from: Annotated[
+        str | None,
+        typer.Option(
+            "--refit-from",
+            help='A refit starts from "previous" (the last model\'s weights, the default) or '
+            '"scratch" (fresh weights every fold).',
+        ),
+    ] = None,
     cost_bps: Annotated[
         float | None,
         typer.Option(help="Strategies: cost per side in basis points; default [strategy] (5)."),
@@ -295,13 +303,14 @@ def backtest(
         return backtest_league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
                        target=target, date_column=date_column, sep=sep, decimal=decimal,
                        epochs=epochs, seed=seed, samples=samples, level=level, cell=cell,
-                       engine=engine, refit=refit, cost_bps=cost_bps,
+                       engine=engine, refit=refit, refit_from=refit_from, cost_bps=cost_bps,
                        allow_short=allow_short)  # fmt: skip
     with user_errors():
         resolved = resolved_config(config, settings, data=data[0] if data else None,
                                    target=target, date_column=date_column, sep=sep,
                                    decimal=decimal, epochs=epochs, seed=seed, samples=samples,
                                    level=level, cell=cell, engine=engine, refit=refit,
+                                   refit_from=refit_from,
                                    cost_bps=cost_bps, allow_short=allow_short)  # fmt: skip
         from lstm_forecast.app import commands as runs
 

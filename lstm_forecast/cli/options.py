@@ -142,6 +142,7 @@ OPTION_KEYS = {
     "samples": "forecast__samples",
     "level": "forecast__level",
     "refit": "backtest__refit",
+    "refit_from": "backtest__refit_from",
     "cost_bps": "strategy__cost_bps",
     "allow_short": "strategy__allow_short",
 }

@@ -161,6 +161,11 @@ def validate(config: Config, source: str = "config") -> None:
         f"[backtest] refit must be >= 0 (0 = train once), got {config.backtest.refit}",
     )
     require(
+        config.backtest.refit_from in ("previous", "scratch"),
+        f'[backtest] refit_from must be "previous" or "scratch", '
+        f"got {config.backtest.refit_from!r}",
+    )
+    require(
         0.0 <= forecast.gamma < 1.0, f"[forecast] gamma must be in [0, 1), got {forecast.gamma}"
     )
     cells = ", ".join(CELLS)
@@ -201,6 +206,7 @@ def validate(config: Config, source: str = "config") -> None:
     require(train.epochs >= 1, f"[train] epochs must be at least 1, got {train.epochs}")
     require(train.batch_size >= 1, f"[train] batch_size must be at least 1, got {train.batch_size}")
     require(train.early_stopping_patience >= 0, "[train] early_stopping_patience must be >= 0")
+    require(train.warm_start_patience >= 1, "[train] warm_start_patience must be >= 1")
     require(
         0.0 <= train.validation_fraction < 1.0,
         f"[train] validation_fraction must be in [0, 1), got {train.validation_fraction}",

@@ -118,6 +118,10 @@ class TrainConfig:
     batch_size: int = 32
     # Stop after this many epochs without improvement of the monitored loss; 0 = never stop early.
     early_stopping_patience: int = 5
+    # The patience instead when training starts from an earlier model's weights (a warm refit of
+    # a backtest or tune, Forecaster.fit(warm_start=...)) and early stopping is on: the model
+    # starts near an optimum for nearly the same rows, not from random weights.
+    warm_start_patience: int = 2
     # Share of the newest training windows held out to monitor early stopping; 0 = monitor train loss.
     validation_fraction: float = 0.1
     # Seed for weights, dropout masks and shuffling.
@@ -192,6 +196,12 @@ class BacktestConfig:
     # 1 = every fold (the strict default); 0 = once, before the first fold: a model that is
     # trained once and then used for folds * fold_length rows, as `train` then `predict` is.
     refit: int = 1
+    # What a refit starts from: "previous" = the last trained model's weights (the first fold:
+    # fresh ones), trained on every row before its fold until early stopping, as a model in
+    # production is retrained; "scratch" = fresh initial weights every time, so each fold
+    # measures what one training on its history gives, independent of the folds before it.
+    # benchmarks/results/warm_refits.md compares the verdicts of both.
+    refit_from: str = "previous"
 
 
 BASIS_POINTS = 1e4  # basis points per unit

@@ -50,3 +50,23 @@ def add_fan(table: pd.DataFrame, band, level: float) -> None:
         for name, values in ((f"lower_{fan * 100:g}", lower), (f"upper_{fan * 100:g}", upper)):
             table[name] = np.nan
             table.loc[future, name] = values
+
+
+def adaptive_forecast_level(forecaster, frame: pd.DataFrame, row: int, options) -> float:
+    """The interval level adapted to the one-step errors on the rows after the training span
+    up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
+    when there are none. Capped where the calibration's origins still bound the band."""
+    from lstm_forecast.forecaster.predict import predict_rows
+    from lstm_forecast.intervals.band import adaptive_level, scale_before
+
+    first = max(forecaster.train_rows, forecaster.inputs.history_rows)
+    rows = np.arange(first, row + 1)
+    if rows.size == 0:
+        return options.level
+    predicted = predict_rows(
+        forecaster.model, forecaster.scaler, frame, rows, forecaster.inputs, forecaster.shrinkage
+    )
+    prices, base = series(frame, forecaster.inputs)
+    scale = scale_before(forecaster.calibration, prices, base, rows)
+    calibration, level, gamma = forecaster.calibration, options.level, options.gamma
+    return adaptive_level(calibration, prices[rows], predicted, scale, level, gamma)

@@ -23,13 +23,13 @@ def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs)
     """
     if not inputs.target_transform.log_ratio or rows.size == 0:
         return 1.0
-    from lstm_forecast.forecaster.predict import PREDICT_BATCH_SIZE
+    from lstm_forecast.forecaster.predict import model_outputs
     from lstm_forecast.prep.scaling import scale, unscale
 
     matrix = inputs.matrix(frame)
     windows, divisor = inputs.windows(matrix, rows)
     scaled = scale(fitted.scaler, windows).astype(np.float32)
-    outputs = fitted.model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    outputs = model_outputs(fitted.model, scaled)
     predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
     actual = matrix[rows, 0]
     power = float(np.sum(predicted**2))

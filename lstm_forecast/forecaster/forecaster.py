@@ -25,13 +25,7 @@ from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
 from lstm_forecast.forecaster.bands import add_fan, one_step_bands
 from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
-from lstm_forecast.intervals.band import (
-    adaptive_level,
-    origin_scale,
-    path_band,
-    scale_before,
-    series,
-)
+from lstm_forecast.intervals.band import origin_scale, path_band, series
 from lstm_forecast.prep.scaling import scaler_to_dict
 from lstm_forecast.prep.windows import CLOSE, Inputs, model_columns, same_columns
 
@@ -91,6 +85,7 @@ class Forecaster:
         stop: Callable[[], bool] = lambda: False,
         source: str = "training data",
         models: ModelPool | None = None,
+        warm_start: Forecaster | None = None,
     ) -> Forecaster:
         """Train on every row of `prices` (by date; the target column and any feature columns).
 
@@ -99,6 +94,8 @@ class Forecaster:
         `report` gets notes such as an engine fallback; `stop()` is asked after every epoch.
         `models`: a model.ModelPool to take the Keras model from, for fits that run one after
         another (walk-forward folds): the Forecaster is then valid until the pool's next fit.
+        `warm_start`: a Forecaster of the same model and window whose weights training starts
+        from (retraining on more data), instead of fresh initial weights.
         """
         from lstm_forecast.evaluate.baselines import choose_baseline
         from lstm_forecast.model.train import fit, held_out_rows
@@ -119,7 +116,9 @@ class Forecaster:
                 f"the data has {', '.join(map(str, frame.columns))}"
             )
         Inputs.from_config(config).check_prices(frame, source)
-        fitted = fit(config, frame, source, verbose, report, stop, models)
+        # read now: a pool lends the warm start's own model object, and resets its weights
+        weights = None if warm_start is None else _weights_of(warm_start)
+        fitted = fit(config, frame, source, verbose, report, stop, models, weights)
         rows, in_sample = held_out_rows(config, fitted, frame)
         shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
         calibration = calibrate(config, fitted, frame, rows, shrinkage, report)
@@ -142,6 +141,7 @@ class Forecaster:
                 "parameters": int(fitted.model.count_params()),
                 "held_out_rows": len(rows),
                 "held_out_in_sample": in_sample,
+                "warm_start": warm_start is not None,
             },
             history=fitted.history,
             baseline=baseline,
@@ -285,20 +285,11 @@ class Forecaster:
         return gate_traces(self, window_end)
 
     def adaptive_level(self, frame: pd.DataFrame, row: int, options) -> float:
-        """The interval level adapted to the one-step errors on the rows after the training span
-        up to `row` (adaptive conformal inference, Gibbs & Candes 2021); the configured level
-        when there are none. Capped where the calibration's origins still bound the band."""
-        from lstm_forecast.forecaster.predict import predict_rows
+        """The interval level adapted to the one-step errors after the training span up to `row`
+        (adaptive conformal inference): forecaster.bands.adaptive_forecast_level."""
+        from lstm_forecast.forecaster.bands import adaptive_forecast_level
 
-        first = max(self.train_rows, self.inputs.history_rows)
-        rows = np.arange(first, row + 1)
-        if rows.size == 0:
-            return options.level
-        predicted = predict_rows(self.model, self.scaler, frame, rows, self.inputs, self.shrinkage)
-        prices, base = series(frame, self.inputs)
-        scale = scale_before(self.calibration, prices, base, rows)
-        calibration, level, gamma = self.calibration, options.level, options.gamma
-        return adaptive_level(calibration, prices[rows], predicted, scale, level, gamma)
+        return adaptive_forecast_level(self, frame, row, options)
 
     # ---- files ---------------------------------------------------------------------------------
 
@@ -358,3 +349,9 @@ class Forecaster:
             baseline=str(manifest.get("baseline", "persistence")),
             **parts,
         )
+
+
+def _weights_of(warm_start) -> list:
+    if not isinstance(warm_start, Forecaster):
+        raise ConfigError(f"warm_start takes a Forecaster, got {type(warm_start).__name__}")
+    return warm_start.model.get_weights()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.forecaster.forecast import compiled_paths, to_prices
+from lstm_forecast.forecaster.forecast import _thread_pool, compiled_paths, to_prices
 from lstm_forecast.prep.windows import Inputs
 
 ORIGINS_BUCKET = 64
@@ -31,11 +33,13 @@ def point_paths(
     # window k holds matrix[k : k + length]; the one ending at row o starts at o - length + 1
     starts = sliding_window_view(matrix, inputs.length, axis=0)[origin_rows - inputs.length + 1]
     starts = starts.transpose(0, 2, 1)  # (origins, length, columns)
-    # XLA compiles once per batch shape: padded to a multiple of ORIGINS_BUCKET (repeating the
-    # last window), walk-forward folds whose origin counts differ by a few share one compilation
-    padded = -(-len(starts) // ORIGINS_BUCKET) * ORIGINS_BUCKET
+    # XLA runs a call on one core: the origins go to a thread per core in equal parts. It
+    # compiles once per batch shape: padded to a multiple of ORIGINS_BUCKET per part (repeating
+    # the last window), walk-forward folds whose origin counts differ by a few share one
+    # compilation
+    parts = max(1, min(os.cpu_count() or 1, -(-len(starts) // ORIGINS_BUCKET)))
+    padded = -(-len(starts) // (ORIGINS_BUCKET * parts)) * ORIGINS_BUCKET * parts
     starts = np.concatenate([starts, np.repeat(starts[-1:], padded - len(starts), axis=0)])
-    start = tf.constant(starts, tf.float32)
     normalized = inputs.normalized
     compiled = compiled_paths(model, False, bool(normalized[0]))
     constants = (
@@ -43,7 +47,17 @@ def point_paths(
         tf.constant(scaler.min_, tf.float32),
         tf.constant(normalized),
     )
-    model_paths = compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
+
+    def part_paths(part: np.ndarray) -> np.ndarray:
+        start = tf.constant(part, tf.float32)
+        return compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
+
+    chunks = np.split(starts, parts)
+    model_paths = (
+        part_paths(chunks[0])
+        if parts == 1
+        else np.concatenate(list(_thread_pool().map(part_paths, chunks)))
+    )
     model_paths = model_paths[: len(origin_rows)]
     bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
     return to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)

@@ -11,7 +11,22 @@ from lstm_forecast.prep.scaling import scale, unscale
 from lstm_forecast.prep.split import as_frame
 from lstm_forecast.prep.windows import CLOSE, Inputs
 
-PREDICT_BATCH_SIZE = 256  # windows per forward pass (train and predict use the same)
+# windows per forward pass: Keras's predict_on_batch without its per-call data pipeline (3.5x
+# faster than model.predict for the ~500 held-out windows a fit scores; the same numbers), in
+# chunks that keep the activations of a million-row file small
+PREDICT_CHUNK = 4096
+
+
+def model_outputs(model, scaled: np.ndarray) -> np.ndarray:
+    """The model's output for each of `scaled` (windows, length, inputs): (windows,)."""
+    if len(scaled) == 0:
+        return np.zeros(0, np.float32)
+    return np.concatenate(
+        [
+            np.asarray(model.predict_on_batch(scaled[first : first + PREDICT_CHUNK]))[:, 0]
+            for first in range(0, len(scaled), PREDICT_CHUNK)
+        ]
+    )
 
 
 def predict_rows(
@@ -32,7 +47,7 @@ def predict_rows(
     rows = np.asarray(rows, dtype=np.intp)
     windows, divisor = inputs.windows(inputs.matrix(frame), rows)  # (rows, length, columns)
     scaled = scale(scaler, windows).astype(np.float32)
-    outputs = model.predict(scaled, batch_size=PREDICT_BATCH_SIZE, verbose=0)[:, 0]
+    outputs = model_outputs(model, scaled)
     values = unscale(scaler, outputs) * divisor
     if inputs.target_transform.log_ratio:
         values = shrinkage * values

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,12 +57,16 @@ def fit(
     report: Callable[[str], object] = lambda line: None,
     stop: Callable[[], bool] = lambda: False,
     models: ModelPool | None = None,
+    initial_weights: list | None = None,
 ) -> Fitted:
     """Fit the scaler and the model on `train_frame` alone (nothing after it is seen).
 
     `train_frame`: the target price first, then the columns the features read (a price Series
     for the target alone). `stop()` is asked after every epoch; True ends training there.
     `models`: the pool to take the model from (walk-forward folds share one), else a new model.
+    `initial_weights`: the get_weights() of a model of the same architecture to start from (a
+    warm start) instead of the seed's initial weights, then trained with [train]
+    warm_start_patience; the optimizer starts afresh either way.
     """
     settings = config.train
     inputs = Inputs.from_config(config)
@@ -77,6 +81,10 @@ def fit(
 
     models = models or ModelPool()
     model = models.model(config.model, settings, inputs.length, x.shape[-1], engine == "keras")
+    if initial_weights is not None:
+        model.set_weights(_same_shapes(initial_weights, model))
+        if settings.early_stopping_patience > 0:
+            settings = replace(settings, early_stopping_patience=settings.warm_start_patience)
     # the seed again, so that training draws the same numbers whether the model was lent or built
     keras.utils.set_random_seed(settings.seed)
     started = time.perf_counter()
@@ -98,6 +106,18 @@ def fit(
         drift=float(np.mean(np.diff(as_frame(train_frame).iloc[:, 0].to_numpy()))),
         interrupted=bool(stop()) and len(history) < settings.epochs,
     )
+
+
+def _same_shapes(weights: list, model) -> list:
+    """The warm start's weights, checked against the model they are put into."""
+    shapes = [np.shape(w) for w in weights] if isinstance(weights, list | tuple) else None
+    if shapes != [tuple(w.shape) for w in model.weights]:
+        raise ConfigError(
+            "warm_start: that model's weights do not fit this config's "
+            f"({shapes} vs {[tuple(w.shape) for w in model.weights]}); "
+            "warm-start only from a model of the same [model] layers and inputs"
+        )
+    return list(weights)
 
 
 HELD_OUT_WHEN_NONE = 0.1  # share of the newest windows scored when nothing was held out

@@ -40,11 +40,21 @@ FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ra
 Report = Callable[[str], object]
 
 
+# (section, key, value): a config key added after studies existed, and its value that does what
+# those studies did (their fingerprints lack the key)
+ADDED_KEYS = (("backtest", "refit_from", "scratch"),)
+
+
 def fingerprint(base: Config, tune: TuneSettings) -> str:
     """What a resumed study must share: the base config (its data paths left out, which differ
     between machines) and the [tune] table (its trials left out: a study may be extended)."""
     config = config_to_dict(base)
     config["data"] = {k: v for k, v in config["data"].items() if k not in ("path", "test_path")}
+    # keys added later, at the value that gives what the versions before them did, are left
+    # out: a study those versions started still resumes with them set so
+    for section, key, value in ADDED_KEYS:
+        if config.get(section, {}).get(key, object()) == value:
+            del config[section][key]
     search = {key: value for key, value in tune.raw.items() if key != "trials"}  # may grow
     return json.dumps({"config": config, "tune": search}, sort_keys=True, default=str)
 
@@ -182,7 +192,8 @@ def same_study(study, study_name: str, shown: str, expected: str, frame: pd.Data
     if found is not None and found != expected:
         raise ConfigError(
             f"study {study_name!r} in {shown} was started with another base config or "
-            "[tune] table; use the same config to resume it, or another --out / --study"
+            f"[tune] table{differences(found, expected)}; use the same config to resume it, "
+            "or another --out / --study"
         )
     found = study.user_attrs.get("data")
     if found is not None and found != data_digest(frame):
@@ -191,6 +202,25 @@ def same_study(study, study_name: str, shown: str, expected: str, frame: pd.Data
             f"study {study_name!r} in {shown} was run on other data ({found['rows']} rows, "
             f"{first} .. {last}); resume it with the same --data, or use another --out / --study"
         )
+
+
+def differences(found: str, expected: str, shown: int = 3) -> str:
+    """ " (backtest.refit_from: 'previous' now, not set in the study)": the first keys in which
+    two fingerprints differ, as --set names them; "" when they cannot be read."""
+    try:
+        old, new = (
+            pd.json_normalize(json.loads(text)).iloc[0].to_dict() for text in (found, expected)
+        )
+    except (ValueError, AttributeError, IndexError):
+        return ""
+    changed = [
+        f"{key.split('.', 1)[1]}: {new[key]!r} now, "
+        + (f"{old[key]!r} in the study" if key in old else "not set in the study")
+        for key in sorted(old.keys() | new.keys())
+        if str(old.get(key, "<absent>")) != str(new.get(key, "<absent>")) and key in new
+    ]
+    changed += [f"{key.split('.', 1)[1]}: not set now" for key in sorted(old.keys() - new.keys())]
+    return f" ({'; '.join(changed[:shown])})" if changed else ""
 
 
 def _live(study) -> int:

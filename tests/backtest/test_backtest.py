@@ -167,6 +167,7 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
         train__engine=engine,
         forecast__interval="none",
         forecast__samples=0,
+        backtest__refit_from="scratch",
     )
     frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
     lent, original = [], ModelPool.model
@@ -189,6 +190,64 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
         fresh = Forecaster.fit(frame.iloc[:origin], config).with_data(frame.iloc[: origin + 5])
         expected = fresh.predict(frame.iloc[origin : origin + 5])["predicted"].to_numpy()
         np.testing.assert_allclose(fold(pooled, number), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("engine", ["fast", "keras"])
+def test_warm_refits_start_from_the_previous_folds_weights(tiny_config, engine):
+    """refit_from = "previous" (the default): each fold's model is the previous fold's, trained
+    on from its weights (the pool's one model object must not hand back its initial weights);
+    "scratch" gives other numbers from fold 2 on."""
+    from lstm_forecast.backtest.walk import walk_forward
+    from lstm_forecast.forecaster.forecaster import Forecaster
+
+    config = with_overrides(
+        load_config(tiny_config),
+        train__epochs=2,
+        train__engine=engine,
+        forecast__interval="none",
+        forecast__samples=0,
+    )
+    assert config.backtest.refit_from == "previous"
+    frame = random_walk(90, seed=5).set_index("Date")[["Open"]]
+    warm = walk_forward(config, frame, 3, 5, "x")
+    assert warm.folds["warm_start"].tolist() == [False, True, True]
+    assert warm.summary["refit_from"] == "previous"
+    previous = None
+    for number, origin in enumerate((75, 80, 85), start=1):
+        previous = Forecaster.fit(frame.iloc[:origin], config, warm_start=previous)
+        expected = previous.with_data(frame.iloc[: origin + 5]).predict(
+            frame.iloc[origin : origin + 5]
+        )["predicted"]
+        np.testing.assert_allclose(fold(warm, number), expected.to_numpy(), rtol=1e-5)
+    scratch_config = with_overrides(config, backtest__refit_from="scratch")
+    scratch = walk_forward(scratch_config, frame, 3, 5, "x")
+    assert not scratch.folds["warm_start"].any()
+    np.testing.assert_allclose(fold(scratch, 1), fold(warm, 1), rtol=1e-6)
+    assert not np.allclose(fold(scratch, 3), fold(warm, 3), rtol=1e-6)
+
+
+def test_a_warm_start_of_another_shape_or_kind_is_one_error(tiny_config):
+    from lstm_forecast.errors import ConfigError
+    from lstm_forecast.forecaster.forecaster import Forecaster
+
+    config = load_config(tiny_config)
+    frame = random_walk(60, seed=5).set_index("Date")[["Open"]]
+    small = Forecaster.fit(frame, config)
+    with pytest.raises(ConfigError, match=r"^warm_start: .*same \[model\] layers and inputs$"):
+        Forecaster.fit(frame, apply_units(config, 6), warm_start=small)
+    with pytest.raises(ConfigError, match="warm_start takes a Forecaster, got str"):
+        Forecaster.fit(frame, config, warm_start="runs/x")
+    with pytest.raises(ConfigError, match=r'refit_from must be "previous" or "scratch"'):
+        with_overrides(config, backtest__refit_from="warm")
+
+
+def apply_units(config, units: int):
+    """`config` with its first layer `units` wide."""
+    import dataclasses
+
+    layers = list(config.model.layers)
+    layers[0] = dataclasses.replace(layers[0], units=units)
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, layers=tuple(layers)))
 
 
 @pytest.mark.parametrize(("refit", "new_models"), [(0, [1, 0, 0]), (2, [1, 0, 1]), (1, [1, 1, 1])])

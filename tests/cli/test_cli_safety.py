@@ -7,6 +7,7 @@ changed (checksums of the whole folder before and after).
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import random_walk
+from conftest import TINY_CONFIG, random_walk
 from test_cli import assert_user_error, invoke
 
 from lstm_forecast.files.ours import is_ours
@@ -35,11 +36,25 @@ def unchanged(before: dict, folder: Path) -> bool:
     return all(after.get(name) == digest for name, digest in before.items())
 
 
-@pytest.fixture
-def run_dir(tmp_path, tiny_config, prices_csv) -> Path:
-    out = tmp_path / "run"
-    result = invoke("train", "--config", tiny_config, "--data", prices_csv, "--out", out, "--quiet")
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory) -> Path:
+    """One run trained as run_dir's tests need it (tiny_config on prices_csv's prices)."""
+    folder = tmp_path_factory.mktemp("trained_once")
+    config = folder / "tiny.toml"
+    config.write_text(TINY_CONFIG.format(transform="log_return"))
+    prices = folder / "prices.csv"
+    random_walk(200).to_csv(prices, index=False, date_format="%Y-%m-%d")
+    out = folder / "run"
+    result = invoke("train", "--config", config, "--data", prices, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def run_dir(tmp_path, trained_once) -> Path:
+    """A run of its own for each test: a copy of one trained run (training each is slow)."""
+    out = tmp_path / "run"
+    shutil.copytree(trained_once, out)
     return out
 
 

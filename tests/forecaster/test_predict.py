@@ -14,15 +14,15 @@ from lstm_forecast.prep.windows import Inputs
 class LastValueModel:
     """Predicts the last value of each window: persistence in level space, 'return = last return'."""
 
-    def predict(self, inputs, batch_size=None, verbose=0):
-        return inputs[:, -1, :]  # (rows, 1)
+    def predict_on_batch(self, inputs):  # as keras.Model's: (rows, 1)
+        return inputs[:, -1, :]
 
 
 class ConstantModel:
     def __init__(self, value):
         self.value = value
 
-    def predict(self, inputs, batch_size=None, verbose=0):
+    def predict_on_batch(self, inputs):
         return np.full((len(inputs), 1), self.value, dtype=np.float32)
 
 

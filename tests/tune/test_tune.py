@@ -208,6 +208,32 @@ def test_two_workers_share_one_study_one_is_interrupted_and_it_resumes(study_fil
         assert (out / name).is_file(), name
 
 
+def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_otherwise(
+    study_files,
+):
+    """Studies started before [backtest] refit_from trained every fold from scratch; their
+    fingerprint has no such key. Resumed with refit_from = "scratch" they match; under the new
+    default the refusal names the key."""
+    from types import SimpleNamespace
+
+    from lstm_forecast.tune.study import fingerprint, same_study
+
+    config, data = study_files
+    scratch = load_tune_config(config, ["backtest.refit_from=scratch"])
+    default = load_tune_config(config)
+    old = fingerprint(*scratch)
+    assert "refit_from" not in old and "refit_from" in fingerprint(*default)
+    frame = pd.DataFrame({"x": [1.0]})
+    study = SimpleNamespace(user_attrs={"fingerprint": old})
+    same_study(study, "s", "journal.log", fingerprint(*scratch), frame)  # resumes
+    with pytest.raises(ConfigError) as error:
+        same_study(study, "s", "journal.log", fingerprint(*default), frame)
+    assert "(backtest.refit_from: 'previous' now, not set in the study);" in str(error.value)
+    other = load_tune_config(config, ["train.epochs=3", "backtest.refit_from=scratch"])
+    with pytest.raises(ConfigError, match=r"\(train\.epochs: 3 now, 1 in the study\);"):
+        same_study(study, "s", "journal.log", fingerprint(*other), frame)
+
+
 def test_best_toml_trains(study_files, tmp_path: Path):
     from lstm_forecast.app.commands import train
     from lstm_forecast.config.load import load_config
