@@ -192,18 +192,19 @@ def test_folds_share_one_model_and_get_the_numbers_of_fresh_models(
         np.testing.assert_allclose(fold(pooled, number), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize("engine", ["fast", "keras"])
-def test_warm_refits_start_from_the_previous_folds_weights(tiny_config, engine):
+def test_warm_refits_start_from_the_previous_folds_weights(tiny_config):
     """refit_from = "previous" (the default): each fold's model is the previous fold's, trained
     on from its weights (the pool's one model object must not hand back its initial weights);
-    "scratch" gives other numbers from fold 2 on."""
+    "scratch" gives other numbers from fold 2 on. The fast engine: both engines start from the
+    weights train.fit puts into the pool's model (test_folds_share_one_model... covers Keras's
+    fit on a lent model)."""
     from lstm_forecast.backtest.walk import walk_forward
     from lstm_forecast.forecaster.forecaster import Forecaster
 
     config = with_overrides(
         load_config(tiny_config),
         train__epochs=2,
-        train__engine=engine,
+        train__engine="fast",
         forecast__interval="none",
         forecast__samples=0,
     )
