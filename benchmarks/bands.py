@@ -195,6 +195,7 @@ def score(bench: Bench, methods: dict) -> dict[str, dict]:
             for o in bench.origins
         ]
     )
+
     def symmetric(name, one_radius, path_radius):  # log half-widths (rows,), (folds, HORIZON)
         record(name, forecast * np.exp(-one_radius), forecast * np.exp(one_radius),
                paths_flat * np.exp(-path_radius), paths_flat * np.exp(path_radius))  # fmt: skip

@@ -248,7 +248,9 @@ def apply_units(config, units: int):
 
     layers = list(config.model.layers)
     layers[0] = dataclasses.replace(layers[0], units=units)
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, layers=tuple(layers)))
+    return dataclasses.replace(
+        config, model=dataclasses.replace(config.model, layers=tuple(layers))
+    )
 
 
 @pytest.mark.parametrize(("refit", "new_models"), [(0, [1, 0, 0]), (2, [1, 0, 1]), (1, [1, 1, 1])])
