@@ -253,8 +253,8 @@ def backtest(
         str | None,
         typer.Option(
             "--refit-from",
-            help='A refit starts from "previous" (the last model\'s weights, the default) or '
-            '"scratch" (fresh weights every fold).',
+            help='A new model starts from "previous" (the last model\'s weights) or "scratch" '
+            "(fresh weights); default: the config's [backtest] refit_from (previous).",
         ),
     ] = None,
     cost_bps: Annotated[

@@ -94,8 +94,9 @@ class Forecaster:
         `report` gets notes such as an engine fallback; `stop()` is asked after every epoch.
         `models`: a model.ModelPool to take the Keras model from, for fits that run one after
         another (walk-forward folds): the Forecaster is then valid until the pool's next fit.
-        `warm_start`: a Forecaster of the same model and window whose weights training starts
-        from (retraining on more data), instead of fresh initial weights.
+        `warm_start`: a Forecaster of the same model and inputs whose weights training starts
+        from (retraining on more data), instead of fresh initial weights; only the weights'
+        shapes are checked (a window length or inputs of the same width are not).
         """
         from lstm_forecast.evaluate.baselines import choose_baseline
         from lstm_forecast.model.train import fit, held_out_rows

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
@@ -33,12 +31,10 @@ def point_paths(
     # window k holds matrix[k : k + length]; the one ending at row o starts at o - length + 1
     starts = sliding_window_view(matrix, inputs.length, axis=0)[origin_rows - inputs.length + 1]
     starts = starts.transpose(0, 2, 1)  # (origins, length, columns)
-    # XLA runs a call on one core: the origins go to a thread per core in equal parts. It
-    # compiles once per batch shape: padded to a multiple of ORIGINS_BUCKET per part (repeating
-    # the last window), walk-forward folds whose origin counts differ by a few share one
-    # compilation
-    parts = max(1, min(os.cpu_count() or 1, -(-len(starts) // ORIGINS_BUCKET)))
-    padded = -(-len(starts) // (ORIGINS_BUCKET * parts)) * ORIGINS_BUCKET * parts
+    # XLA runs a call on one core: the origins go in chunks of ORIGINS_BUCKET to the forecast
+    # threads (one per core). Every chunk has one shape (the last padded by repeating its last
+    # window), so XLA compiles once, and the numbers do not depend on the number of cores
+    padded = -(-len(starts) // ORIGINS_BUCKET) * ORIGINS_BUCKET
     starts = np.concatenate([starts, np.repeat(starts[-1:], padded - len(starts), axis=0)])
     normalized = inputs.normalized
     compiled = compiled_paths(model, False, bool(normalized[0]))
@@ -52,12 +48,8 @@ def point_paths(
         start = tf.constant(part, tf.float32)
         return compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
 
-    chunks = np.split(starts, parts)
-    model_paths = (
-        part_paths(chunks[0])
-        if parts == 1
-        else np.concatenate(list(_thread_pool().map(part_paths, chunks)))
-    )
+    chunks = np.split(starts, padded // ORIGINS_BUCKET)
+    model_paths = np.concatenate(list(_thread_pool().map(part_paths, chunks)))
     model_paths = model_paths[: len(origin_rows)]
     bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
     return to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)

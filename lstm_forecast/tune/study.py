@@ -42,7 +42,7 @@ Report = Callable[[str], object]
 
 # (section, key, value): a config key added after studies existed, and its value that does what
 # those studies did (their fingerprints lack the key)
-ADDED_KEYS = (("backtest", "refit_from", "scratch"),)
+ADDED_KEYS = (("backtest", "refit_from", "scratch"), ("train", "warm_start_patience", 2))
 
 
 def fingerprint(base: Config, tune: TuneSettings) -> str:
@@ -211,15 +211,17 @@ def differences(found: str, expected: str, shown: int = 3) -> str:
         old, new = (
             pd.json_normalize(json.loads(text)).iloc[0].to_dict() for text in (found, expected)
         )
-    except (ValueError, AttributeError, IndexError):
+    except (ValueError, AttributeError, IndexError, TypeError):
         return ""
     changed = [
-        f"{key.split('.', 1)[1]}: {new[key]!r} now, "
+        f"{key.removeprefix('config.')}: {new[key]!r} now, "
         + (f"{old[key]!r} in the study" if key in old else "not set in the study")
         for key in sorted(old.keys() | new.keys())
         if str(old.get(key, "<absent>")) != str(new.get(key, "<absent>")) and key in new
     ]
-    changed += [f"{key.split('.', 1)[1]}: not set now" for key in sorted(old.keys() - new.keys())]
+    changed += [
+        f"{key.removeprefix('config.')}: not set now" for key in sorted(old.keys() - new.keys())
+    ]
     return f" ({'; '.join(changed[:shown])})" if changed else ""
 
 

@@ -266,6 +266,8 @@ def test_refit_trains_a_new_model_every_n_folds(tmp_path, tiny_config, refit, ne
     )
     folds = result.folds
     assert folds["new_model"].astype(int).tolist() == new_models
+    # a new model after the first starts from the last one's weights (refit_from "previous")
+    assert folds["warm_start"].astype(int).tolist() == [0, *new_models[1:]]
     # a fold without a new model predicts with the last model: trained before an earlier fold
     last_trained = folds["train_rows"].where(folds["new_model"]).ffill()
     assert folds["train_rows"].tolist() == last_trained.tolist()

@@ -200,7 +200,7 @@ def test_normal_use_prints_no_library_warnings(tmp_path, tiny_config, prices_csv
         ("train", "--config", tiny_config, "--data", prices_csv, "--out", "run", "--quiet"),
         ("predict", "run"),
         ("predict", "run", "--horizon", 5, "--samples", 60),
-        ("backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 5,
+        ("backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 3,
          "--fold-length", 8, "--samples", 10, "--out", "bt"),
     ]  # fmt: skip
     for command in commands:

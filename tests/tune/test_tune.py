@@ -221,7 +221,9 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     config, data = study_files
     scratch = load_tune_config(config, ["backtest.refit_from=scratch"])
     default = load_tune_config(config)
-    old = fingerprint(*scratch)
+    # written by ae903b3, the commit before refit_from, for this same search
+    old = (ROOT / "tests" / "fixtures" / "study_fingerprint_ae903b3.json").read_text()
+    assert old == fingerprint(*scratch)
     assert "refit_from" not in old and "refit_from" in fingerprint(*default)
     frame = pd.DataFrame({"x": [1.0]})
     study = SimpleNamespace(user_attrs={"fingerprint": old})
