@@ -110,8 +110,8 @@ def walk_forward(
     the naive random-walk band; "coverage" is the configured [forecast] interval's.
     `[backtest] refit` = N trains a new model every N folds (0: once, before the first); the
     folds between predict with the last one. `[backtest] refit_from` = "previous" starts each
-    new model from the last one's weights (a warm start), "scratch" from fresh weights. `on_fold(fold, metrics)` is called as each fold
-    finishes. The folds train one after another on one model per architecture (`models`, a
+    new model from the last one's weights (a warm start), "scratch" from fresh weights.
+    `on_fold(fold, metrics)` is called as each fold finishes. The folds train one after another on one model per architecture (`models`, a
     model.ModelPool, new unless given), so tracing and compiling happen once per shape.
     `stop()` true ends the fold's training after the current epoch and the backtest with
     KeyboardInterrupt, outside TensorFlow (tune's first Ctrl-C). With `strategies`, the pooled

@@ -163,7 +163,7 @@ def sample_paths(
     ]
     if len(sizes) <= 1:
         return chunk_paths(0, max(samples, 1))
-    return np.concatenate(list(_thread_pool().map(chunk_paths, range(len(sizes)), sizes)))
+    return np.concatenate(list(thread_pool().map(chunk_paths, range(len(sizes)), sizes)))
 
 
 def _window_columns(window, normalized) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +175,7 @@ def _window_columns(window, normalized) -> tuple[np.ndarray, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=1)
-def _thread_pool():
+def thread_pool():
     from concurrent.futures import ThreadPoolExecutor
 
     return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="forecast")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.forecaster.forecast import _thread_pool, compiled_paths, to_prices
+from lstm_forecast.forecaster.forecast import compiled_paths, thread_pool, to_prices
 from lstm_forecast.prep.windows import Inputs
 
 ORIGINS_BUCKET = 64
@@ -49,7 +49,7 @@ def point_paths(
         return compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
 
     chunks = np.split(starts, padded // ORIGINS_BUCKET)
-    model_paths = np.concatenate(list(_thread_pool().map(part_paths, chunks)))
+    model_paths = np.concatenate(list(thread_pool().map(part_paths, chunks)))
     model_paths = model_paths[: len(origin_rows)]
     bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
     return to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)
