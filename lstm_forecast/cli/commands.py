@@ -155,7 +155,7 @@ def predict(
 
     Example: lstm-forecast predict runs/quickstart --data data/sp500.csv --out sp500-predicted.csv
 
-    Example: lstm-forecast predict runs/quickstart --steps 30 --out next30.csv
+    Example: lstm-forecast predict runs/quickstart --steps 30
     """
     from lstm_forecast.cli.console import show_forecast, show_predictions
 
@@ -295,7 +295,7 @@ def backtest(
 
     Example: lstm-forecast backtest --config configs/quick.toml --folds 5 --fold-length 20 --out bt
 
-    Example: lstm-forecast backtest --config configs/quick.toml --data prices/ --jobs 2 --out league
+    Example: lstm-forecast backtest --config configs/quick.toml --data data/ --folds 5 --jobs 2 --out league
     """
     from lstm_forecast.cli.console import fold_progress, print_backtest
 

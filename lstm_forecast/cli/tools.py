@@ -172,9 +172,10 @@ def tune(
     running the same command again resumes the study. Workers on several machines share one
     study by running the same command with the same --storage URL and --study name.
     Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
-    importances.png.
+    importances.png. configs/tune_quick.toml is a search of a minute or so to try the command;
+    configs/tune.toml searches the default model (`--trials 30`: about seven minutes on 2 cores).
 
-    Example: lstm-forecast tune --config configs/tune.toml --trials 30 --out tunes/quick
+    Example: lstm-forecast tune --config configs/tune_quick.toml --out tunes/quick
     """
     with user_errors():
         from lstm_forecast.tune.results import result_lines
