@@ -9,7 +9,6 @@ Outputs are checked before any work starts and written atomically (lstm_forecast
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from lstm_forecast.files.write import (
     check_new_file,
     staged_directory,
     write_csv,
+    write_json,
     write_marker,
     write_text,
 )
@@ -201,7 +201,7 @@ def predict(
     if str(out) == "-":
         return table, str(source), metrics, None
     write_csv(out, table, index=False, float_format="%.6f")
-    write_text(metrics_path, json.dumps(metrics, indent=2) + "\n")
+    write_json(metrics_path, metrics)
     return table, str(source), metrics, out
 
 
@@ -256,7 +256,7 @@ def forecast(
     if str(out) == "-":
         return result, info, None
     write_csv(out, result.table, index=False, float_format="%.6f")
-    write_text(out.with_suffix(".json"), json.dumps(info, indent=2) + "\n")
+    write_json(out.with_suffix(".json"), info)
     return result, info, out
 
 
@@ -287,7 +287,7 @@ def backtest(
         write_csv(staging / PATHS_FILE, result.paths, index=False, float_format="%.6f")
         predictions = result.predictions
         write_csv(staging / PREDICTIONS_FILE, predictions, index=False, float_format="%.6f")
-        write_text(staging / SUMMARY_FILE, json.dumps(result.summary, indent=2) + "\n")
+        write_json(staging / SUMMARY_FILE, result.summary)
         write_text(staging / CONFIG_FILE, config_to_toml(config))
         figure = backtest_figure(split.prices, result.predictions, config.data.target)
         save_figure(figure, staging / BACKTEST_FIGURE)

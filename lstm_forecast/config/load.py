@@ -5,7 +5,6 @@ checked alike (checks.py)."""
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from lstm_forecast.config.checks import build_section, validate
 from lstm_forecast.config.schema import TUNE_SECTION, Config
 from lstm_forecast.errors import ConfigError
 from lstm_forecast.files.read import read_toml
+from lstm_forecast.files.write import json_safe
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -104,18 +104,6 @@ def apply_settings(config: Config, settings: list[str] | tuple[str, ...]) -> Con
 def config_to_dict(config: Config) -> dict[str, Any]:
     """The config as nested dicts and lists, as TOML holds it."""
     return json_safe(dataclasses.asdict(config))
-
-
-def json_safe(value: Any) -> Any:
-    """Tuples as lists, NaN and infinities as None (null), recursively: what TOML and JSON
-    writers take."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    return value
 
 
 def config_to_toml(config: Config) -> str:

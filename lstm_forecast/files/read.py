@@ -44,8 +44,8 @@ def read_json(
     path: Path, kind: type = dict, remedy: str = "write it again", allow_nan: bool = False
 ) -> Any:
     """One of our JSON files, holding a `kind`. Strict by default (NaN and Infinity are not
-    JSON: a run's files never hold them); allow_nan reads the summaries and sidecars that
-    write a missing number as NaN, as Python's json module does."""
+    JSON; write_json writes a missing number as null); allow_nan also reads the summaries and
+    sidecars of earlier versions, which wrote it as NaN, as Python's json module does."""
     path = Path(path)
     strict = {} if allow_nan else {"parse_constant": _no_constant}
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -220,9 +221,24 @@ def write_bytes(path: Path, data: bytes) -> Path:
     return write_file(path, lambda temporary: temporary.write_bytes(data))
 
 
-def write_json(path: Path, value: Any) -> Path:
-    """Indented JSON; NaN is refused (json_safe() turns it into null first)."""
-    return write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
+def write_json(path: Path, value: Any, default: Callable[[Any], Any] | None = None) -> Path:
+    """Indented, strict JSON: a NaN or an infinity (a metric with nothing to measure) is written
+    as null, never as the bare NaN Python's json module writes and other readers refuse.
+    `default` as for json.dumps (str: any other object as its text)."""
+    text = json.dumps(json_safe(value), indent=2, allow_nan=False, default=default)
+    return write_text(path, text + "\n")
+
+
+def json_safe(value: Any) -> Any:
+    """Tuples as lists, NaN and infinities as None (null), recursively: what TOML and JSON
+    writers take."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def write_csv(

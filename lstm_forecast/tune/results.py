@@ -19,7 +19,7 @@ from lstm_forecast.files.names import (
     STUDY_FILE,
     TRIALS_FILE,
 )
-from lstm_forecast.files.write import write_csv, write_text
+from lstm_forecast.files.write import write_csv, write_json, write_text
 from lstm_forecast.prep.inputs import Report
 from lstm_forecast.tune.search import (
     TuneSettings,
@@ -106,7 +106,7 @@ def write_tables(
     }
     if final:  # the bootstraps once, at the end, over every trial that finished
         summary["strategy"] = trials_strategy(study, base)
-    write_text(out_dir / STUDY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
+    write_json(out_dir / STUDY_FILE, summary, default=str)
     if best:
         config = trial_config(base, best[0]["params"], tune)
         header = (

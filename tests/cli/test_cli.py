@@ -412,3 +412,35 @@ def test_a_forecast_on_an_exchange_calendar_counts_its_sessions():
         print_forecast(result, {**info, "calendar": "XNYS"})
         said = streams[0].getvalue().decode()
     assert "forecast of 5 XNYS sessions after 2024-12-06" in said and "holidays" not in said
+
+
+def test_constant_prices_write_strict_json_that_every_report_reads(tmp_path, tiny_config):
+    """Metrics with nothing to measure (a constant price: no direction, no skill) are null in
+    every JSON the commands write, never the bare NaN other JSON readers refuse."""
+    frame = random_walk(160)
+    frame[["Open", "Close"]] = 100.0
+    csv = tmp_path / "flat.csv"
+    frame.to_csv(csv, index=False, date_format="%Y-%m-%d")
+    run, bt = tmp_path / "run", tmp_path / "bt"
+    assert invoke("train", "--config", tiny_config, "--data", csv, "--out", run).exit_code == 0
+    assert invoke("predict", run, "--data", csv).exit_code == 0
+    assert invoke("predict", run, "--steps", 3).exit_code == 0
+    result = invoke(
+        "backtest", "--config", tiny_config, "--data", csv, "--folds", 2, "--fold-length", 5,
+        "--out", bt,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    def refuse(name):
+        raise ValueError(f"{name} in strict JSON")
+
+    written = sorted([*run.glob("*.json"), *bt.glob("*.json")])
+    assert {"predicted-flat.metrics.json", "forecast.json", "summary.json"} <= {
+        p.name for p in written
+    }
+    for path in written:
+        json.loads(path.read_text(), parse_constant=refuse)
+    assert json.loads((run / "predicted-flat.metrics.json").read_text())["skill"] is None
+    for directory in (run, bt):
+        result = invoke("report", directory)
+        assert result.exit_code == 0, result.output

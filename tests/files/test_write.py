@@ -25,3 +25,26 @@ def test_a_full_disk_names_the_file_and_the_fix(tmp_path, monkeypatch):
     assert "the disk is full: free some space" in message
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_json_is_strict_a_missing_number_is_null(tmp_path):
+    import json
+    import math
+
+    import numpy as np
+
+    from lstm_forecast.files.write import write_json
+
+    path = write_json(
+        tmp_path / "summary.json",
+        {"skill": math.nan, "p": np.float64("inf"), "folds": [{"rmse": -math.inf}, (1.5, 2)]},
+    )
+
+    def refuse(name):
+        raise ValueError(name)
+
+    assert json.loads(path.read_text(), parse_constant=refuse) == {
+        "skill": None,
+        "p": None,
+        "folds": [{"rmse": None}, [1.5, 2]],
+    }
