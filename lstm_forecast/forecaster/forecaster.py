@@ -100,9 +100,11 @@ class Forecaster:
         """
         from lstm_forecast.evaluate.baselines import choose_baseline
         from lstm_forecast.model.train import fit, held_out_rows
+        from lstm_forecast.prep.split import refuse_constant
 
         config = as_config(config)
         frame = model_columns(prices, config, source)
+        refuse_constant(frame, source, "training rows")
         close = CLOSE if CLOSE in frame.columns[1:] else None
         baseline = choose_baseline(frame, frame.columns[0], close, training_drift(frame))
         if config.window.base == "auto":  # the residual's base follows the strongest baseline

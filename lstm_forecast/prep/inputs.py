@@ -15,7 +15,13 @@ from lstm_forecast.data.frequency import infer_frequency, resample, timestamp_st
 from lstm_forecast.data.quality import LONG_WEEKEND_DAYS, quality_report, report_lines
 from lstm_forecast.data.read import PriceSeries, csv_options, load_prices, resolve_data_path
 from lstm_forecast.errors import DataError
-from lstm_forecast.prep.split import Split, join_train_test, split_by_date, split_by_fraction
+from lstm_forecast.prep.split import (
+    Split,
+    join_train_test,
+    refuse_constant,
+    split_by_date,
+    split_by_fraction,
+)
 
 Report = Callable[[str], object]
 
@@ -68,6 +74,7 @@ def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
     else:
         split, sources = split_by_fraction(frame, data.test_fraction, train.source), (train,)
     infer_frequency(split.frame.index, " and ".join(source.source for source in sources))
+    refuse_constant(split.train_frame, train.source, "training rows")
     return split, sources
 
 

@@ -40,6 +40,20 @@ def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
     return data.to_frame() if isinstance(data, pd.Series) else data
 
 
+def refuse_constant(frame: pd.Series | pd.DataFrame, source: str, span: str = "rows") -> None:
+    """DataError when the target (the first column) has one value on every row: the scaling
+    divides by its range, every baseline is exact and no skill is defined, so nothing can be
+    learnt or judged."""
+    target = as_frame(frame).iloc[:, 0]
+    if len(target) > 1 and target.nunique(dropna=True) == 1:
+        first, last = target.index[0], target.index[-1]
+        raise DataError(
+            f"{source}: column {target.name!r} is {target.iloc[0]:g} on all {len(target)} {span} "
+            f"({first.date()} .. {last.date()}); a price that never moves has nothing to learn "
+            "or forecast: check the column (--target) and the file"
+        )
+
+
 def split_by_fraction(prices: pd.Series | pd.DataFrame, test_fraction: float, source: str) -> Split:
     """The newest `test_fraction` of rows (at least one) become the test span."""
     n_test = max(1, round(len(prices) * test_fraction))

@@ -34,7 +34,7 @@ from typing import Any
 
 from lstm_forecast.config.load import apply_settings, config_from_dict, with_overrides
 from lstm_forecast.config.schema import Config
-from lstm_forecast.errors import ConfigError, LstmForecastError
+from lstm_forecast.errors import ConfigError, DataError, LstmForecastError
 from lstm_forecast.evaluate.pooled import (
     DEFAULT_BASELINE,
     RunningSkill,
@@ -274,6 +274,9 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report, stop
 
         def on_fold(fold: int, metrics: dict) -> None:
             skill = running.add(metrics)
+            if math.isnan(skill):  # undefined while the baseline is exact; judged at the end
+                report(f"trial {trial.number} fold {fold}/{tune.folds}: pooled skill undefined")
+                return
             trial.report(skill, fold)
             report(f"trial {trial.number} fold {fold}/{tune.folds}: pooled skill {skill:+.4f}")
             if fold < tune.folds and trial.should_prune():  # after the last fold: keep it
@@ -296,7 +299,16 @@ def objective(base: Config, tune: TuneSettings, total: int, frames, report, stop
             },
         )
         trial.set_user_attr("trading", trading_returns(config, result.predictions, frame))
-        return skill_from_errors(model_errors, baseline_errors)
+        skill = skill_from_errors(model_errors, baseline_errors)
+        if math.isnan(skill):  # Optuna would fail the trial without a word, and sample again
+            error = (
+                f"the pooled skill is undefined: the {tune.baseline!r} baseline predicted all "
+                f"{len(baseline_errors)} rows of the folds exactly (prices that do not move); "
+                "tune on data whose last folds move, or choose another [tune] baseline"
+            )
+            trial.set_user_attr("error", error)
+            raise DataError(error)
+        return skill
 
     return run
 

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 
 from lstm_forecast.errors import ConfigError, OutputError
-from lstm_forecast.files.names import JOURNAL_FILE, MARKER_FILE, is_marker
+from lstm_forecast.files.names import JOURNAL_FILE, MARKER_FILE, STUDY_FILE, TRIALS_FILE, is_marker
 from lstm_forecast.files.read import read_bytes, read_json
 from lstm_forecast.files.write import check_parent
 
@@ -50,6 +50,42 @@ def check_tune_directory(out_dir: Path) -> None:
             f"{out_dir}: holds {strangers[0]!r}, not a file of `lstm-forecast tune`; "
             "choose another --out"
         )
+
+
+def check_same_storage(out_dir: Path, study_name: str, shown: str) -> None:
+    """A tune directory resumes with the study and storage it was started with (run.json names
+    them): another --study or --storage would start a new study whose tables replace the old
+    one's. And a directory holding results whose journal is gone or empty (deleted, emptied) would
+    start afresh over them: refused, so what is left of the study is never overwritten."""
+    marker = out_dir / MARKER_FILE
+    if not marker.exists():
+        return
+    content = read_json(marker, object, remedy="choose another --out")
+    study, storage = content.get("study"), content.get("storage")
+    if isinstance(study, str) and study != study_name:
+        raise OutputError(
+            f"{out_dir}: holds study {study!r}, not {study_name!r}; resume it with --study "
+            f"{study}, or choose another --out for a new study"
+        )
+    if isinstance(storage, str) and storage != shown:
+        how = "without --storage" if storage == JOURNAL_FILE else f"with --storage {storage}"
+        raise OutputError(
+            f"{out_dir}: its study is stored in {storage}, not {shown}; resume it {how}, or "
+            "choose another --out for a new study"
+        )
+    journal = out_dir / JOURNAL_FILE
+    results = [name for name in (TRIALS_FILE, STUDY_FILE) if (out_dir / name).exists()]
+    if shown == JOURNAL_FILE and results and not _has_records(journal):
+        state = "is empty" if journal.exists() else "is missing"
+        raise OutputError(
+            f"{journal}: {state}, yet {out_dir} holds the study's {results[0]}: resuming would "
+            "start a new study over its results; restore journal.log from a copy (a "
+            "journal.log.damaged-* beside it, if any), or choose another --out"
+        )
+
+
+def _has_records(journal: Path) -> bool:
+    return journal.exists() and bool(read_bytes(journal).strip())
 
 
 def open_storage(out_dir: Path, storage_url: str | None, report=lambda line: None):

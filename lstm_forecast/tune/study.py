@@ -32,7 +32,13 @@ from lstm_forecast.tune.search import (
     trial_values,
     worker_name,
 )
-from lstm_forecast.tune.storage import KIND, check_tune_directory, hide_password, open_storage
+from lstm_forecast.tune.storage import (
+    KIND,
+    check_same_storage,
+    check_tune_directory,
+    hide_password,
+    open_storage,
+)
 
 DEFAULT_STUDY = "lstm-forecast"
 FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ranges too wide)
@@ -95,6 +101,7 @@ def run_tune(
 
     frame, _ = frames(base)  # the data is read and checked before the study is touched
     shown = hide_password(storage_url) if storage_url else JOURNAL_FILE
+    check_same_storage(out_dir, study_name, shown)
     storage = None
     if storage_url or (out_dir / JOURNAL_FILE).exists():  # before any file is written
         storage = open_storage(out_dir, storage_url, report)
@@ -132,11 +139,12 @@ def run_tune(
         params = ", ".join(f"{k}={v}" for k, v in trial_values(trial, tune).items())
         report(f"trial {trial.number} {state}{value}  {params}" + (f": {error}" if error else ""))
         write_tables(study, base, tune, out_dir, total, storage_url)
-        failed_in_a_row = failed_in_a_row + 1 if error else 0
+        # a trial fails with our error, or without one (Optuna's: a NaN or no value returned)
+        failed_in_a_row = failed_in_a_row + 1 if state == "fail" else 0
         if failed_in_a_row == FAILED_IN_A_ROW:
             report(
-                f"stopping: {FAILED_IN_A_ROW} trials in a row failed; narrow the [tune.params] "
-                "ranges to values the data allows"
+                f"stopping: {FAILED_IN_A_ROW} trials in a row failed; fix what their errors "
+                "name, or narrow the [tune.params] ranges to values the data allows"
             )
             study.stop()
 

@@ -12,7 +12,7 @@ import pytest
 
 from lstm_forecast.errors import ConfigError, OutputError
 from lstm_forecast.files.write import write_marker
-from lstm_forecast.tune.storage import check_tune_directory, open_storage
+from lstm_forecast.tune.storage import check_same_storage, check_tune_directory, open_storage
 from lstm_forecast.tune.study import data_digest, refuse_another_study
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -86,3 +86,39 @@ def test_a_study_with_its_own_report_inside_still_resumes(tmp_path):
     write_marker(tmp_path, "tune", study="s", storage="journal.log")
     (tmp_path / "report.html").write_text("<html></html>")
     check_tune_directory(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "study", "shown", "message"),
+    [
+        ("delete", "s", "journal.log", "journal.log: is missing, yet"),
+        ("empty", "s", "journal.log", "journal.log: is empty, yet"),
+        (None, "other", "journal.log", "holds study 's', not 'other'; resume it with --study s"),
+        (None, "s", "sqlite:///x.db", "stored in journal.log, not sqlite:///x.db; resume it "
+         "without --storage"),
+    ],
+)  # fmt: skip
+def test_a_resume_that_would_start_afresh_over_a_study_is_refused(
+    tmp_path, damage, study, shown, message
+):
+    journal_study(tmp_path)
+    write_marker(tmp_path, "tune", study="s", storage="journal.log")
+    (tmp_path / "trials.csv").write_text("number,state,value\n0,COMPLETE,0.1\n")
+    journal = tmp_path / "journal.log"
+    if damage == "delete":
+        journal.unlink()
+    elif damage == "empty":
+        journal.write_bytes(b"")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    with pytest.raises(OutputError, match=re.escape(message)) as error:
+        check_same_storage(tmp_path, study, shown)
+    assert "\n" not in str(error.value)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_a_resume_of_the_same_study_and_a_study_killed_before_its_results_pass(tmp_path):
+    write_marker(tmp_path, "tune", study="s", storage="journal.log")
+    check_same_storage(tmp_path, "s", "journal.log")  # no journal, no results yet: starts
+    journal_study(tmp_path)
+    (tmp_path / "trials.csv").write_text("number,state,value\n0,COMPLETE,0.1\n")
+    check_same_storage(tmp_path, "s", "journal.log")  # the journal holds it: resumes

@@ -295,6 +295,64 @@ def test_trials_whose_config_does_not_fit_the_data_fail_in_one_line_each(study_f
     assert states(load_trials(out)) == ["FAIL"] * 10  # failures do not count towards --trials
 
 
+def test_trials_whose_skill_is_undefined_fail_with_the_reason_and_the_worker_stops(
+    study_files, tmp_path, monkeypatch
+):
+    # the folds' prices never move: the persistence baseline is exact, no skill is defined;
+    # Optuna fails a trial that returns NaN without a word, and the worker sampled for ever
+    config, data = study_files
+    prices = pd.read_csv(data)
+    prices.loc[len(prices) - 25 :, ["Open", "Close"]] = prices["Open"].iloc[-26]
+    prices.to_csv(data, index=False)
+    config.write_text(config.read_text().replace("[tune]\n", '[tune]\nbaseline = "persistence"\n'))
+    monkeypatch.setattr("lstm_forecast.tune.study.FAILED_IN_A_ROW", 2)
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=3)[3:])
+    assert "fold 1/2: pooled skill undefined" in result.output
+    failed = [line for line in result.output.splitlines() if re.match(r"trial \d+ fail ", line)]
+    assert len(failed) == 2
+    assert all("the pooled skill is undefined: the 'persistence' baseline" in f for f in failed)
+    assert "stopping: 2 trials in a row failed" in result.output
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert states(load_trials(out)) == ["FAIL"] * 2
+
+
+def test_a_study_whose_journal_was_deleted_is_not_started_afresh_over_its_results(
+    study_files, tmp_path
+):
+    config, data = study_files
+    out = tmp_path / "study"
+    command = tune_command(config, data, out, trials=1)[3:]
+    assert CliRunner().invoke(app, command).exit_code == 0
+    (out / "journal.log").unlink()
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {out / 'journal.log'}: is missing, yet {out} holds")
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("command", ["train", "backtest", "tune"])
+def test_prices_that_never_move_are_refused_before_anything_is_written(
+    study_files, tmp_path, command
+):
+    config, data = study_files
+    prices = pd.read_csv(data).assign(Open=250.0, Close=250.0)
+    prices.to_csv(data, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=1)[3:] if
+                                command == "tune" else
+                                [command, "--config", str(config), "--data", str(data),
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1] == (
+        f"error: {data}: column 'Open' is 250 on all 108 training rows (2020-01-01 .. "
+        "2020-05-29); a price that never moves has nothing to learn or forecast: check the "
+        "column (--target) and the file"
+    )
+    assert not out.exists()
+
+
 def test_zero_trials_and_an_unreachable_database_are_refused_leaving_nothing(study_files, tmp_path):
     config, data = study_files
     out = tmp_path / "study"
