@@ -26,6 +26,10 @@ from lstm_forecast.config.schema import (
 )
 from lstm_forecast.errors import ConfigError
 
+# Monte-Carlo dropout paths per forecast: each is a whole path in memory (a billion were asked
+# once, and the process was killed); the interval's percentiles settle long before this
+MAX_SAMPLES = 10_000
+
 
 def build_section(section_type: type, values: Any, where: str) -> Any:
     if not isinstance(values, dict):
@@ -215,5 +219,9 @@ def validate(config: Config, source: str = "config") -> None:
         data.parsed_features  # noqa: B018 - parsed (and cached) here, so errors surface at load
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from e
-    require(forecast.samples >= 0, f"[forecast] samples must be >= 0, got {forecast.samples}")
+    require(
+        0 <= forecast.samples <= MAX_SAMPLES,
+        f"[forecast] samples must be in [0, {MAX_SAMPLES}] (each is a whole price path held in "
+        f"memory), got {forecast.samples}",
+    )
     require(0.0 < forecast.level < 1.0, f"[forecast] level must be in (0, 1), got {forecast.level}")

@@ -12,6 +12,7 @@ from typing import Any
 from lstm_forecast.config.checks import build_section, validate
 from lstm_forecast.config.schema import TUNE_SECTION, Config
 from lstm_forecast.errors import ConfigError
+from lstm_forecast.files.names import as_path
 from lstm_forecast.files.read import read_toml
 from lstm_forecast.files.write import json_safe
 
@@ -20,7 +21,7 @@ def load_config(path: str | Path | None = None) -> Config:
     """Read a TOML config; keys it leaves out keep their defaults. None gives the defaults."""
     if path is None:
         return Config()
-    return config_from_dict(read_toml(Path(path)), source=str(path))
+    return config_from_dict(read_toml(as_path(path, "load_config's path")), source=str(path))
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "config") -> Config:

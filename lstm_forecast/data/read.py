@@ -29,6 +29,7 @@ from lstm_forecast.data.dialect import (
 )
 from lstm_forecast.data.quality import quality_report  # noqa: F401 (benchmarks import it from here)
 from lstm_forecast.errors import DataError
+from lstm_forecast.files.names import as_path
 
 # The bundled S&P 500 series (see data/README.md), used when no --data is given.
 BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data" / "sp500.csv"
@@ -128,7 +129,7 @@ def load_prices(
     "#N/A", "-") are dropped and counted; repeated dates keep the last row. Anything else that is
     not a date or a finite number raises DataError naming the file, line, column and value.
     """
-    path = Path(path)
+    path = as_path(path, "the prices' path")
     frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns, optional)
     target_name = names[0]
     if decimal:

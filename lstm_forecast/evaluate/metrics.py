@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstm_forecast.errors import DataError
 from lstm_forecast.evaluate.baselines import BASELINE_LABELS, from_previous
 from lstm_forecast.numbers import reference_price
 
@@ -214,7 +215,16 @@ def evaluate_table(table, drift: float = 0.0, baseline: str = "persistence") -> 
     """evaluate() on a predictions table (date, actual, predicted, persistence, and
     previous_close when the target is the Open and the data has a Close), skipping rows without
     a prediction, plus the span of dates scored."""
-    scored = table.dropna(subset=["predicted"])
+    try:
+        numbers = table[["actual", "predicted"]].astype("float64")
+    except (TypeError, ValueError) as e:
+        raise DataError(f"predictions: actual and predicted must be numbers ({e})") from None
+    scored = table[np.isfinite(numbers).all(axis=1)]  # rows without a prediction are skipped
+    if scored.empty:
+        raise DataError(
+            "predictions: no row has both an actual and a predicted price to score "
+            f"({len(table)} rows)"
+        )
     previous_close = scored["previous_close"] if "previous_close" in scored else None
     metrics = evaluate(
         scored["actual"],

@@ -7,10 +7,13 @@ directory only when it holds that marker and nothing but the files named here (o
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from lstm_forecast import __version__
+from lstm_forecast.errors import ConfigError
 
 MARKER_FILE = "run.json"  # every directory we write holds it; its "format" names us
 MARKER_FORMAT = "lstm-forecast"
@@ -94,3 +97,11 @@ def is_marker(content: Any, kind: str | None = None) -> bool:
         and content.get("format") == MARKER_FORMAT
         and (kind is None or content.get("kind") == kind)
     )
+
+
+def as_path(value: Any, what: str) -> Path:
+    """`value` (a str or os.PathLike, as the Python API takes paths) as a Path; else one
+    ConfigError naming the argument, instead of pathlib's TypeError."""
+    if isinstance(value, str | os.PathLike) and str(value) != "":
+        return Path(value)
+    raise ConfigError(f"{what} must be a path (a str or pathlib.Path), got {value!r}")

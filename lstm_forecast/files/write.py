@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstm_forecast.errors import OutputError
+from lstm_forecast.errors import ConfigError, OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
-from lstm_forecast.files.names import MARKER_FILE, marker
+from lstm_forecast.files.names import MARKER_FILE, as_path, marker
 from lstm_forecast.files.ours import carries_our_mark, is_ours, own_files
 
 
@@ -301,7 +301,9 @@ def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
     Nothing is left behind when the block raises (bad data, Ctrl-C, a crash, SIGTERM turned into
     an exception by the CLI). An existing directory of ours is replaced only at the very end.
     """
-    directory = Path(directory)
+    directory = as_path(directory, "the directory")
+    if not isinstance(overwrite, bool):  # "no" would replace a run
+        raise ConfigError(f"overwrite must be True or False, got {overwrite!r}")
     check_new_directory(directory, overwrite)
     with writing(directory):
         directory.parent.mkdir(parents=True, exist_ok=True)

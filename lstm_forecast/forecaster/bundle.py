@@ -30,6 +30,7 @@ from lstm_forecast.files.names import (
     PREDICTIONS_FILE,
     SCALER_FILE,
     SERIES_FILE,
+    as_path,
     is_marker,
 )
 from lstm_forecast.files.read import read_json, read_table, read_toml
@@ -93,7 +94,7 @@ def write_run(directory: Path, parts: dict, manifest: dict) -> None:
 
 def read_run(directory: str | Path) -> RunFiles:
     """Read and check a run directory; every problem is one BundleError naming the file."""
-    directory = Path(directory)
+    directory = as_path(directory, "the run directory")
     if not directory.is_dir():
         raise BundleError(
             f"{directory}: no such run directory; train one with `lstm-forecast train --out`"
@@ -264,8 +265,18 @@ def checked_parts(run: RunFiles, inputs) -> dict:
 
         calibration = Calibration.from_dict(run.calibration, f"{run.directory}/calibration.json")
     shrinkage = manifest.get("shrinkage", 1.0)
-    if not isinstance(shrinkage, int | float) or not 0.0 <= shrinkage <= 1.0:
+    if not _number(shrinkage) or not 0.0 <= shrinkage <= 1.0:
         raise BundleError(f"{run.directory}/run.json: shrinkage must be in [0, 1]")
+    from lstm_forecast.evaluate.baselines import BASELINE_ORDER
+
+    drift, baseline = manifest.get("drift", 0.0), manifest.get("baseline", "persistence")
+    if not _number(drift) or not np.isfinite(drift):
+        raise BundleError(f"{run.directory}/run.json: drift must be a number, got {drift!r}")
+    if baseline not in BASELINE_ORDER:
+        raise BundleError(
+            f"{run.directory}/run.json: baseline must be one of {', '.join(BASELINE_ORDER)}, "
+            f"got {baseline!r}; restore the file or train the run again"
+        )
     return {
         "model": model,
         "scaler": scaler,
@@ -273,7 +284,13 @@ def checked_parts(run: RunFiles, inputs) -> dict:
         "fit_info": {key: manifest[key] for key in fit_keys if key in manifest},
         "shrinkage": float(shrinkage),
         "calibration": calibration,
+        "drift": float(drift),
+        "baseline": baseline,
     }
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def run_files(run_dir: Path) -> list[Path]:

@@ -8,6 +8,7 @@ batch, is one compiled TensorFlow function (XLA), never `model.predict` in a Pyt
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 from collections.abc import Callable
@@ -237,6 +238,7 @@ def forecast_series(
     else `band(point forecast)` (a conformal band), else none. `combine(paths, last price)`
     pulls the price paths toward the last price step by step (Calibration.combine).
     """
+    steps = int(steps)  # a numpy integer from the caller: TensorFlow's loop takes Python ints
     if steps < 1:
         raise ConfigError(f"the forecast needs at least 1 step (--steps), got {steps}")
     frame = as_frame(frame)
@@ -306,9 +308,13 @@ def to_prices(model_paths: np.ndarray, inputs: Inputs, last_base, shrinkage: flo
 def origin_row(prices: pd.Series, origin: str | None, source: str) -> int:
     """Row of the last price on or before `origin` (an ISO date or timestamp, read in the data's
     time zone when it has no offset); None means the last row."""
-    if not origin:
+    if origin is None:
         return len(prices) - 1
+    # a number would be read as nanoseconds since 1970, a bool as 1 ns: only dates are dates
+    dated = isinstance(origin, str | datetime.date | np.datetime64) and origin != ""
     try:
+        if not dated:
+            raise ValueError(origin)
         date = pd.Timestamp(origin)
     except ValueError as e:
         raise DataError(

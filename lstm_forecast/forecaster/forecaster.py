@@ -100,11 +100,9 @@ class Forecaster:
         """
         from lstm_forecast.evaluate.baselines import choose_baseline
         from lstm_forecast.model.train import fit, held_out_rows
-        from lstm_forecast.prep.split import refuse_constant
 
         config = as_config(config)
         frame = model_columns(prices, config, source)
-        refuse_constant(frame, source, "training rows")
         close = CLOSE if CLOSE in frame.columns[1:] else None
         baseline = choose_baseline(frame, frame.columns[0], close, training_drift(frame))
         if config.window.base == "auto":  # the residual's base follows the strongest baseline
@@ -304,7 +302,6 @@ class Forecaster:
         from lstm_forecast.files.write import staged_directory
         from lstm_forecast.forecaster.bundle import write_run
 
-        directory = Path(directory)
         with staged_directory(directory, overwrite) as staging:
             write_run(
                 staging,
@@ -319,7 +316,7 @@ class Forecaster:
                 },
                 self._manifest(),
             )
-        return directory
+        return Path(directory)
 
     def _manifest(self) -> dict:
         first, last = self.train_span
@@ -342,14 +339,11 @@ class Forecaster:
         from lstm_forecast.forecaster.bundle import checked_parts, read_run
 
         run = read_run(directory)
-        manifest = run.manifest
         parts = checked_parts(run, Inputs.from_config(run.config))  # the files checked first
         return cls(
             config=run.config,
             data=run.series,
-            drift=float(manifest.get("drift", 0.0)),
             history=run.history,
-            baseline=str(manifest.get("baseline", "persistence")),
             **parts,
         )
 

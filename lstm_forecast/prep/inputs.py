@@ -18,7 +18,6 @@ from lstm_forecast.errors import DataError
 from lstm_forecast.prep.split import (
     Split,
     join_train_test,
-    refuse_constant,
     split_by_date,
     split_by_fraction,
 )
@@ -74,7 +73,6 @@ def load_split(config: Config) -> tuple[Split, tuple[PriceSeries, ...]]:
     else:
         split, sources = split_by_fraction(frame, data.test_fraction, train.source), (train,)
     infer_frequency(split.frame.index, " and ".join(source.source for source in sources))
-    refuse_constant(split.train_frame, train.source, "training rows")
     return split, sources
 
 

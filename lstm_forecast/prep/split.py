@@ -41,16 +41,16 @@ def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
 
 
 def refuse_constant(frame: pd.Series | pd.DataFrame, source: str, span: str = "rows") -> None:
-    """DataError when the target (the first column) has one value on every row: the scaling
-    divides by its range, every baseline is exact and no skill is defined, so nothing can be
-    learnt or judged."""
+    """DataError when the target (the first column) has one value on every row: every baseline
+    is exact, so no skill is defined and nothing can be judged (`tune` refuses it; a run still
+    trains on it and forecasts it flat)."""
     target = as_frame(frame).iloc[:, 0]
     if len(target) > 1 and target.nunique(dropna=True) == 1:
         first, last = target.index[0], target.index[-1]
         raise DataError(
             f"{source}: column {target.name!r} is {target.iloc[0]:g} on all {len(target)} {span} "
-            f"({first.date()} .. {last.date()}); a price that never moves has nothing to learn "
-            "or forecast: check the column (--target) and the file"
+            f"({first.date()} .. {last.date()}); a price that never moves gives a search "
+            "nothing to judge: check the column (--target) and the file"
         )
 
 

@@ -225,12 +225,28 @@ def model_columns(
     return checked_rows(frame, source)
 
 
+MAX_PRICE = 1e100  # larger: a unit or exponent error (1e300 typed for 300), and errors overflow
+
+
 def checked_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """`frame` as float64 with one row per date, oldest first, every value a finite number, or
     one DataError naming the first offence and how to fix it (the checks the CSV reader makes
     on a file, for prices handed over in Python)."""
     if frame.empty:
         raise DataError(f"{source}: no rows of prices")
+    if frame.columns.duplicated().any():
+        name = frame.columns[frame.columns.duplicated()][0]
+        raise DataError(
+            f"{source}: the column {name!r} appears more than once; keep one, e.g. "
+            "prices.loc[:, ~prices.columns.duplicated()]"
+        )
+    for name, dtype in frame.dtypes.items():  # a string column is parsed below, value by value
+        text = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+        real = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
+        if not (text or real):
+            raise DataError(
+                f"{source}: column {name!r} holds {dtype} values, not prices; give real numbers"
+            )
     index = frame.index
 
     def when(timestamp) -> str:
@@ -261,6 +277,14 @@ def checked_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             f"{source}: column {frame.columns[column]!r} is "
             f"{repr(value) if isinstance(value, str) else value} on {when(index[row])}, not a "
             "finite number; drop or fill such rows (e.g. prices.dropna())"
+        )
+    huge = np.abs(numbers.to_numpy()) >= MAX_PRICE
+    if huge.any():
+        row, column = (int(i[0]) for i in np.nonzero(huge))
+        raise DataError(
+            f"{source}: column {frame.columns[column]!r} is {numbers.iloc[row, column]:g} on "
+            f"{when(index[row])}: no price is that large (squared errors overflow); check the "
+            "file's units or exponents"
         )
     return numbers
 

@@ -187,12 +187,14 @@ def _forecast_figure(run, notes: list) -> dict | None:
     from lstm_forecast.files import read as ours
     from lstm_forecast.files.names import FORECAST_FILE
     from lstm_forecast.report import plot
+    from lstm_forecast.report.run_plots import read_table
 
     path = run.directory / FORECAST_FILE
     if not path.is_file():
         return None
     try:
-        table = ours.read_table(path)
+        # checked as `plot --forecast` checks it: the columns there, the numbers numeric
+        table = read_table(path, plot.FORECAST_COLUMNS, "predict --steps N")
         info = ours.read_json(path.with_suffix(".json"), allow_nan=True)
         level = _number(info.get("level"))
         shown = f"{100 * level:g} %" if level else ""

@@ -80,6 +80,7 @@ def run_tune(
     import optuna
 
     from lstm_forecast.prep.inputs import input_paths, load_split, resolve_paths
+    from lstm_forecast.prep.split import refuse_constant
 
     out_dir = Path(out_dir)
     total = tune.trials if trials is None else trials
@@ -99,7 +100,8 @@ def run_tune(
             cache[key] = (split.frame, sources[0].source)
         return cache[key]
 
-    frame, _ = frames(base)  # the data is read and checked before the study is touched
+    frame, data_source = frames(base)  # the data is read and checked before the study is touched
+    refuse_constant(frame, data_source)  # every trial's skill would be undefined
     shown = hide_password(storage_url) if storage_url else JOURNAL_FILE
     check_same_storage(out_dir, study_name, shown)
     storage = None

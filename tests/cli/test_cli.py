@@ -415,11 +415,10 @@ def test_a_forecast_on_an_exchange_calendar_counts_its_sessions():
 
 
 def test_constant_prices_write_strict_json_that_every_report_reads(tmp_path, tiny_config):
-    """Metrics with nothing to measure (a price that stopped moving: no direction, no skill) are
-    null in every JSON the commands write, never the bare NaN other JSON readers refuse. (A
-    price that never moves at all is refused: see test_tune.)"""
+    """Metrics with nothing to measure (a constant price: no direction, no skill) are null in
+    every JSON the commands write, never the bare NaN other JSON readers refuse."""
     frame = random_walk(160)
-    frame.loc[100:, ["Open", "Close"]] = 100.0
+    frame[["Open", "Close"]] = 100.0
     csv = tmp_path / "flat.csv"
     frame.to_csv(csv, index=False, date_format="%Y-%m-%d")
     run, bt = tmp_path / "run", tmp_path / "bt"

@@ -1,5 +1,6 @@
 """The Forecaster object: the notebook flow of the README, save/load round trips, checks."""
 
+import json
 import re
 
 import numpy as np
@@ -159,6 +160,10 @@ def test_the_forecast_keeps_of_the_models_path_what_the_calibration_weights_say(
             lambda p: p.to_numpy(),
             "must be a pandas DataFrame or Series with dates as the index, got ndarray",
         ),
+        (lambda p: p.rename(columns={"Close": "Open"}), "the column 'Open' appears more than once"),
+        (lambda p: p.assign(Open=p["Open"] + 1j), "column 'Open' holds complex128 values"),
+        (lambda p: p.assign(Open=p.index), "column 'Open' holds datetime64"),
+        (lambda p: p * 1e300, "column 'Open' is 9.951e+301 on 2020-01-01: no price is that"),
     ],
 )
 def test_prices_from_python_are_checked_as_a_file_is(prices, config, damage, message):
@@ -188,6 +193,50 @@ def test_api_misuse_is_one_lstm_forecast_error(forecaster, prices):
         forecaster.evaluate(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(DataError, match="^data: no rows of prices"):
         forecaster.predict(prices.iloc[:0])
+
+
+def test_wrong_argument_types_are_one_lstm_forecast_error(forecaster, prices, tmp_path):
+    assert len(forecaster.forecast(np.int64(3)).table.dropna(subset=["predicted"])) == 3
+    for origin in (5, True, 3.5, ""):
+        with pytest.raises(DataError, match=f"--origin {origin!r} is not a date"):
+            forecaster.forecast(3, origin=origin)
+    table = forecaster.predict()
+    for damaged in (table.iloc[:0], table.assign(predicted=np.nan), table.assign(actual=np.nan)):
+        with pytest.raises(DataError, match="no row has both an actual and a predicted price"):
+            forecaster.evaluate(damaged)
+    with pytest.raises(DataError, match="actual and predicted must be numbers"):
+        forecaster.evaluate(table.assign(predicted="x"))
+    for value in (5, None, b"run"):
+        with pytest.raises(ConfigError, match=f"must be a path .* got {re.escape(repr(value))}"):
+            Forecaster.load(value)
+        with pytest.raises(ConfigError, match="must be a path"):
+            forecaster.save(value)
+        with pytest.raises(ConfigError, match="must be a path"):
+            load_config(value if value is not None else 5)
+        with pytest.raises(ConfigError, match="must be a path"):
+            read_prices(value)
+    run = forecaster.save(tmp_path / "run")
+    with pytest.raises(ConfigError, match="overwrite must be True or False, got 'no'"):
+        forecaster.save(run, overwrite="no")
+    assert Forecaster.load(run).train_rows == forecaster.train_rows  # untouched
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("baseline", "bogus", "baseline must be one of persistence, drift, previous_close"),
+        ("baseline", 5, "baseline must be one of"),
+        ("drift", "x", "drift must be a number, got 'x'"),
+        ("drift", None, "drift must be a number, got None"),
+        ("shrinkage", True, "shrinkage must be in [0, 1]"),
+    ],
+)
+def test_a_hand_edited_run_json_is_one_bundle_error(forecaster, tmp_path, key, value, message):
+    run = forecaster.save(tmp_path / "run")
+    manifest = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**manifest, key: value}))
+    with pytest.raises(BundleError, match=re.escape(message)):
+        Forecaster.load(run)
 
 
 def test_a_run_too_short_to_calibrate_still_forecasts_with_the_random_walks_band(

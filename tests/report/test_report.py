@@ -354,9 +354,18 @@ def test_a_forecast_written_into_the_run_is_in_its_report(run_copy):
     assert "The forecast written into the run" in text
     assert "forecast.csv: 5 rows forecast from" in text
     assert len(embedded_pngs(page)) == 3  # the run's figure, the forecast's fan, the gates
+    info = (run_copy / "forecast.json").read_text()
     (run_copy / "forecast.json").write_text("{not json")  # damaged: said, not fatal
     page = parse_self_contained(render(run_page(read_run(run_copy))))
     assert "forecast.csv not drawn:" in page.words
+    (run_copy / "forecast.json").write_text(info)
+    forecast = run_copy / "forecast.csv"
+    rows = forecast.read_text().splitlines()
+    edited = [rows[0], *rows[1:-1], rows[-1].replace(rows[-1].split(",")[2], "oops", 1)]
+    for text in ("\n".join(edited), "date,value\n2020-01-01,1\n"):  # a value, a column edited
+        forecast.write_text(text)
+        page = parse_self_contained(render(run_page(read_run(run_copy))))
+        assert "forecast.csv not drawn:" in page.words
 
 
 def test_the_league_page_shows_the_verdict_columns_first_and_says_what_coverage_is(tmp_path):

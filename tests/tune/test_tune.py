@@ -332,23 +332,17 @@ def test_a_study_whose_journal_was_deleted_is_not_started_afresh_over_its_result
     assert {path.name: path.read_bytes() for path in out.iterdir()} == before
 
 
-@pytest.mark.parametrize("command", ["train", "backtest", "tune"])
-def test_prices_that_never_move_are_refused_before_anything_is_written(
-    study_files, tmp_path, command
-):
+def test_prices_that_never_move_are_refused_before_a_study_is_started(study_files, tmp_path):
+    # (a run trains on them and forecasts them flat: test_cli_series)
     config, data = study_files
-    prices = pd.read_csv(data).assign(Open=250.0, Close=250.0)
-    prices.to_csv(data, index=False)
+    pd.read_csv(data).assign(Open=250.0, Close=250.0).to_csv(data, index=False)
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, tune_command(config, data, out, trials=1)[3:] if
-                                command == "tune" else
-                                [command, "--config", str(config), "--data", str(data),
-                                 "--out", str(out)])  # fmt: skip
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=1)[3:])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines()[-1] == (
-        f"error: {data}: column 'Open' is 250 on all 108 training rows (2020-01-01 .. "
-        "2020-05-29); a price that never moves has nothing to learn or forecast: check the "
-        "column (--target) and the file"
+        f"error: {data}: column 'Open' is 250 on all 120 rows (2020-01-01 .. 2020-06-16); a "
+        "price that never moves gives a search nothing to judge: check the column (--target) "
+        "and the file"
     )
     assert not out.exists()
 
