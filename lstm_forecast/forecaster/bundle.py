@@ -126,6 +126,14 @@ def read_run(directory: str | Path) -> RunFiles:
     checksums = manifest.get("checksums")
     if not isinstance(checksums, dict):
         raise BundleError(f"{directory / MARKER_FILE}: no checksums; train the run again")
+    unchecked = [
+        n for n in (MODEL_FILE, SCALER_FILE, CONFIG_FILE, SERIES_FILE) if n not in checksums
+    ]
+    if unchecked:  # save() sums every file: an entry removed would let an edit through
+        raise BundleError(
+            f"{directory / MARKER_FILE}: no checksum for {unchecked[0]}; edits to a run are not "
+            "supported: train it again"
+        )
     for name, expected in checksums.items():
         path = directory / name
         if not path.is_file():

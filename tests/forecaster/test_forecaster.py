@@ -96,6 +96,11 @@ def test_a_loaded_run_is_checked_against_its_files(forecaster, tmp_path):
     (run / "config.toml").write_text((run / "config.toml").read_text().replace("5", "6", 1))
     with pytest.raises(BundleError, match="config.toml: changed since the run was saved"):
         Forecaster.load(run)
+    for checksums in ({}, {"model.keras": "x"}):  # the check cannot be switched off
+        manifest = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**manifest, "checksums": checksums}))
+        with pytest.raises(BundleError, match="run.json: no checksum for "):
+            Forecaster.load(run)
 
 
 def test_set_overrides_any_key_with_toml_values(config):
