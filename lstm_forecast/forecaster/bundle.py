@@ -19,7 +19,7 @@ import pandas as pd
 
 from lstm_forecast.config.load import config_from_dict, config_to_toml, json_safe
 from lstm_forecast.config.schema import Config
-from lstm_forecast.errors import BundleError, LstmForecastError
+from lstm_forecast.errors import BundleError, ConfigError, LstmForecastError
 from lstm_forecast.files.names import (
     CALIBRATION_FILE,
     CONFIG_FILE,
@@ -59,12 +59,24 @@ class RunFiles:
         return self.directory / MODEL_FILE
 
 
+# what Forecaster.save always hands write_run
+PARTS = ("model", "scaler_params", "config", "series", "history", "calibration")
+
+
 def write_run(directory: Path, parts: dict, manifest: dict) -> None:
     """Write a run into `directory` (an empty staging folder) and its marker last.
 
     `parts`: model (keras.Model), scaler_params (dict), config (Config), series (DataFrame),
     history (DataFrame or None), metrics (dict or None), predictions (DataFrame or None).
     """
+    import pandas as pd
+
+    for key, kind in (("metrics", dict), ("predictions", pd.DataFrame)):
+        if not isinstance(parts.get(key), kind | None):
+            raise ConfigError(f"save(): {key} must be a {kind.__name__}, got {parts[key]!r:.60}")
+    unknown = sorted(set(parts) - {*PARTS, "metrics", "predictions"})
+    if unknown:
+        raise ConfigError(f"save() takes metrics= and predictions=, not {unknown[0]}=")
     write_model(directory / MODEL_FILE, parts["model"])
     _write_json(directory / SCALER_FILE, parts["scaler_params"])
     write_text(directory / CONFIG_FILE, config_to_toml(parts["config"]))
@@ -166,6 +178,8 @@ def load_model(path: Path):
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # Keras raises several types for a damaged or unsafe file
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if reason.startswith("File not found") and path.is_file():  # Keras says so of any non-zip
+            reason = "not a Keras model archive"
         raise BundleError(f"{path}: cannot load the model ({reason}); train the run again") from e
 
 

@@ -223,7 +223,23 @@ def test_wrong_argument_types_are_one_lstm_forecast_error(forecaster, prices, tm
     run = forecaster.save(tmp_path / "run")
     with pytest.raises(ConfigError, match="overwrite must be True or False, got 'no'"):
         forecaster.save(run, overwrite="no")
+    for evaluation, message in [
+        ({"metrics": 5}, "save(): metrics must be a dict, got 5"),
+        ({"predictions": "x"}, "save(): predictions must be a DataFrame, got 'x'"),
+        ({"bogus": 1}, "save() takes metrics= and predictions=, not bogus="),
+    ]:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            forecaster.save(tmp_path / "other", **evaluation)
+        assert not (tmp_path / "other").exists()
     assert Forecaster.load(run).train_rows == forecaster.train_rows  # untouched
+    from lstm_forecast.forecaster.bundle import _sha256
+
+    (run / "model.keras").write_bytes(b"not a zip")  # and its checksum updated: still said so
+    manifest = json.loads((run / "run.json").read_text())
+    manifest["checksums"]["model.keras"] = _sha256(run / "model.keras")
+    (run / "run.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="model.keras: cannot load the model \\(not a Keras"):
+        Forecaster.load(run)
 
 
 @pytest.mark.parametrize(
