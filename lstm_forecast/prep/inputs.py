@@ -15,12 +15,7 @@ from lstm_forecast.data.frequency import infer_frequency, resample, timestamp_st
 from lstm_forecast.data.quality import LONG_WEEKEND_DAYS, quality_report, report_lines
 from lstm_forecast.data.read import PriceSeries, csv_options, load_prices, resolve_data_path
 from lstm_forecast.errors import DataError
-from lstm_forecast.prep.split import (
-    Split,
-    join_train_test,
-    split_by_date,
-    split_by_fraction,
-)
+from lstm_forecast.prep.split import Split, join_train_test, split_by_date, split_by_fraction
 
 Report = Callable[[str], object]
 

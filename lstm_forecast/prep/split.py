@@ -40,7 +40,7 @@ def as_frame(data: pd.Series | pd.DataFrame) -> pd.DataFrame:
     return data.to_frame() if isinstance(data, pd.Series) else data
 
 
-def refuse_constant(frame: pd.Series | pd.DataFrame, source: str, span: str = "rows") -> None:
+def refuse_constant(frame: pd.Series | pd.DataFrame, source: str) -> None:
     """DataError when the target (the first column) has one value on every row: every baseline
     is exact, so no skill is defined and nothing can be judged (`tune` refuses it; a run still
     trains on it and forecasts it flat)."""
@@ -48,7 +48,7 @@ def refuse_constant(frame: pd.Series | pd.DataFrame, source: str, span: str = "r
     if len(target) > 1 and target.nunique(dropna=True) == 1:
         first, last = target.index[0], target.index[-1]
         raise DataError(
-            f"{source}: column {target.name!r} is {target.iloc[0]:g} on all {len(target)} {span} "
+            f"{source}: column {target.name!r} is {target.iloc[0]:g} on all {len(target)} rows "
             f"({first.date()} .. {last.date()}); a price that never moves gives a search "
             "nothing to judge: check the column (--target) and the file"
         )
