@@ -34,10 +34,10 @@ from lstm_forecast.files.names import (
     forecast_file,
     predicted_file,
 )
+from lstm_forecast.files.staging import staged_directory
 from lstm_forecast.files.write import (
     check_new_directory,
     check_new_file,
-    staged_directory,
     write_csv,
     write_json,
     write_marker,

@@ -243,9 +243,9 @@ def run_league(
 
     from lstm_forecast.backtest.walk import fold_origins
     from lstm_forecast.files.names import CONFIG_FILE, LEAGUE_FILE, PATHS_FILE, PREDICTIONS_FILE
+    from lstm_forecast.files.staging import staged_directory
     from lstm_forecast.files.write import (
         check_new_directory,
-        staged_directory,
         write_csv,
         write_marker,
         write_text,

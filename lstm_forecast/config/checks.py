@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import numbers
 import typing
 from typing import Any
 
@@ -63,12 +64,13 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, got {_shown(value)}")
         return value
+    # numbers.Integral and Real take NumPy's too (a dict built in Python: np.int64(30))
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(f"{where} must be a whole number, got {_shown(value)}")
-        return value
+        return int(value)
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"{where} must be a number, got {_shown(value)}")
         if not math.isfinite(value):  # TOML's inf and nan
             raise ConfigError(f"{where} must be a finite number, got {_shown(value)}")

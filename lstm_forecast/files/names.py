@@ -105,3 +105,11 @@ def as_path(value: Any, what: str) -> Path:
     if isinstance(value, str | os.PathLike) and str(value) != "":
         return Path(value)
     raise ConfigError(f"{what} must be a path (a str or pathlib.Path), got {value!r}")
+
+
+def as_flag(value: Any, what: str) -> bool:
+    """`value` when it is True or False; else one ConfigError naming the argument (a truthy
+    "no" must not switch a thing on)."""
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"{what} must be True or False, got {value!r:.60}")

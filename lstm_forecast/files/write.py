@@ -14,18 +14,17 @@ import errno
 import json
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lstm_forecast.errors import ConfigError, OutputError
+from lstm_forecast.errors import OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
-from lstm_forecast.files.names import MARKER_FILE, as_path, marker
+from lstm_forecast.files.names import MARKER_FILE, marker
 from lstm_forecast.files.ours import carries_our_mark, is_ours, own_files
 
 
@@ -191,7 +190,7 @@ def write_file(
         if check is not None:
             check(Path(temporary))
         with writing(path):
-            os.chmod(temporary, 0o666 & ~_umask())
+            os.chmod(temporary, 0o666 & ~current_umask())
             if replace:
                 os.replace(temporary, path)
             else:
@@ -231,7 +230,9 @@ def write_json(path: Path, value: Any, default: Callable[[Any], Any] | None = No
 
 def json_safe(value: Any) -> Any:
     """Tuples as lists, NaN and infinities as None (null), recursively: what TOML and JSON
-    writers take."""
+    writers take. NumPy scalars and arrays become Python numbers and lists."""
+    if hasattr(value, "dtype") and hasattr(value, "tolist"):  # np.int64(3), np.array([...])
+        return json_safe(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -294,39 +295,7 @@ def write_marker(directory: Path, kind: str, **fields: Any) -> Path:
     return write_json(Path(directory) / MARKER_FILE, marker(kind, **fields))
 
 
-@contextmanager
-def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
-    """A temporary directory beside `directory`, moved into place only if the block succeeds.
-
-    Nothing is left behind when the block raises (bad data, Ctrl-C, a crash, SIGTERM turned into
-    an exception by the CLI). An existing directory of ours is replaced only at the very end.
-    """
-    directory = as_path(directory, "the directory")
-    if not isinstance(overwrite, bool):  # "no" would replace a run
-        raise ConfigError(f"overwrite must be True or False, got {overwrite!r}")
-    check_new_directory(directory, overwrite)
-    with writing(directory):
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
-        with writing(directory):
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it 0700; use the user's umask
-        yield staging
-        check_new_directory(directory, overwrite)  # nothing else appeared meanwhile
-        with writing(directory):
-            if directory.exists():
-                parent = directory.parent
-                retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=parent))
-                os.replace(directory, retired / directory.name)
-                os.replace(staging, directory)
-                shutil.rmtree(retired, ignore_errors=True)
-            else:
-                os.replace(staging, directory)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -35,6 +35,7 @@ from lstm_forecast.files.names import (
 )
 from lstm_forecast.files.read import read_json, read_table, read_toml
 from lstm_forecast.files.write import write_csv, write_json, write_marker, write_model, write_text
+from lstm_forecast.forecaster.run_metrics import checked_metrics, metrics_problem
 
 FORMAT_VERSION = 2  # 1: runs of lstm-forecast 0.1, without this marker
 REMEDY = "train the run again"
@@ -77,6 +78,8 @@ def write_run(directory: Path, parts: dict, manifest: dict) -> None:
     unknown = sorted(set(parts) - {*PARTS, "metrics", "predictions"})
     if unknown:
         raise ConfigError(f"save() takes metrics= and predictions=, not {unknown[0]}=")
+    if parts.get("metrics") is not None:
+        _check_metrics(parts["metrics"])
     write_model(directory / MODEL_FILE, parts["model"])
     _write_json(directory / SCALER_FILE, parts["scaler_params"])
     write_text(directory / CONFIG_FILE, config_to_toml(parts["config"]))
@@ -130,10 +133,12 @@ def read_run(directory: str | Path) -> RunFiles:
     manifest = _read_json(directory / MARKER_FILE, dict)
     if not is_marker(manifest, "run"):
         raise BundleError(f"{directory / MARKER_FILE}: not an lstm-forecast run marker")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION or not isinstance(version, int):
+        shown = f"{version!r} (text, not the number)" if isinstance(version, str) else repr(version)
         raise BundleError(
-            f"{directory / MARKER_FILE}: run format {manifest.get('format_version')!r}, this "
-            f"version of lstm-forecast reads format {FORMAT_VERSION}; train the run again"
+            f"{directory / MARKER_FILE}: run format {shown}, this version of lstm-forecast "
+            f"reads format {FORMAT_VERSION}; train the run again"
         )
     checksums = manifest.get("checksums")
     if not isinstance(checksums, dict):
@@ -162,11 +167,24 @@ def read_run(directory: str | Path) -> RunFiles:
     history = _read_csv(history_path) if history_path.is_file() else None
     metrics_path = directory / METRICS_FILE
     metrics = _read_json(metrics_path, dict) if metrics_path.is_file() else {}
+    checked_metrics(metrics, metrics_path)
     calibration_path = directory / CALIBRATION_FILE
     calibration = _read_json(calibration_path, dict) if calibration_path.is_file() else None
     return RunFiles(
         directory, config, scaler_params, series, history, manifest, metrics, calibration
     )
+
+
+def _check_metrics(metrics: dict) -> None:
+    """save(metrics=...): JSON with the kinds of value the run's readers expect."""
+    import json
+
+    try:
+        json.dumps(json_safe(metrics), allow_nan=False)
+    except (TypeError, ValueError) as e:  # a Timestamp, a set, an object ...
+        raise ConfigError(f"save(): metrics cannot be written as JSON ({e})") from e
+    if problem := metrics_problem(json_safe(metrics)):
+        raise ConfigError(f"save(): metrics {problem}")
 
 
 def load_model(path: Path):
@@ -211,6 +229,8 @@ def _read_series(path: Path) -> pd.DataFrame:
         values = frame.drop(columns="date").set_axis(dates, axis=0).astype("float64")
     except (LstmForecastError, ValueError, TypeError) as e:
         raise BundleError(f"{path}: damaged ({e}); train the run again") from e
+    if not values.index.is_monotonic_increasing or values.index.has_duplicates:
+        raise BundleError(f"{path}: damaged (the dates are not in order); train the run again")
     return values.rename_axis("date")
 
 

@@ -23,6 +23,7 @@ from lstm_forecast.config.load import as_config, with_overrides
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
+from lstm_forecast.files.names import as_flag
 from lstm_forecast.forecaster.bands import add_fan, one_step_bands
 from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
 from lstm_forecast.intervals.band import origin_scale, path_band, series
@@ -193,7 +194,7 @@ class Forecaster:
         )
         trained_on = training.reindex(new_keys).to_numpy()  # the table's rows are new's rows
         table["in_sample"] = np.isclose(trained_on, table["actual"].to_numpy(), rtol=1e-9)
-        if bands and self.calibration is not None:
+        if as_flag(bands, "predict(): bands") and self.calibration is not None:
             table["lower"], table["upper"] = one_step_bands(self, new, table)
         return table
 
@@ -299,7 +300,7 @@ class Forecaster:
 
         `evaluation`: metrics (dict) and predictions (DataFrame) to store beside it.
         """
-        from lstm_forecast.files.write import staged_directory
+        from lstm_forecast.files.staging import staged_directory
         from lstm_forecast.forecaster.bundle import write_run
 
         with staged_directory(directory, overwrite) as staging:

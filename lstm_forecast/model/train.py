@@ -68,6 +68,7 @@ def fit(
     warm start) instead of the seed's initial weights, then trained with [train]
     warm_start_patience; the optimizer starts afresh either way.
     """
+    _check_arguments(verbose, report, stop, models)
     settings = config.train
     inputs = Inputs.from_config(config)
     x, y, scaler = training_windows(train_frame, inputs, source)  # x: (windows, length, columns)
@@ -155,6 +156,20 @@ def resolve_engine(config: Config, report: Callable[[str], object] = lambda line
         report(f"note: this TensorFlow lacks {missing}; training with Keras instead (slower)")
         return "keras"
     return "fast"
+
+
+def _check_arguments(verbose, report, stop, models) -> None:
+    """fit()'s keywords from Python, each its package's error instead of a Keras TypeError
+    several calls down."""
+    from lstm_forecast.model.build import ModelPool
+
+    if verbose not in (0, 1, 2, "auto") or isinstance(verbose, float):  # Keras's values
+        raise ConfigError(f"fit(): verbose must be 0, 1, 2 or 'auto', got {verbose!r:.60}")
+    for name, function in (("report", report), ("stop", stop)):
+        if not callable(function):
+            raise ConfigError(f"fit(): {name} must be a function, got {function!r:.60}")
+    if models is not None and not isinstance(models, ModelPool):
+        raise ConfigError(f"fit(): models must be a ModelPool or None, got {models!r:.60}")
 
 
 def _fit_keras(settings, model, x, y, verbose, stop: Callable[[], bool]) -> pd.DataFrame:

@@ -218,10 +218,8 @@ def model_columns(
             chosen.append(close)
         frame = frame[chosen].rename(columns={close: CLOSE} if close else {})
     elif frame.shape[1] != len(wanted):  # else: target first, then features, under other names
-        raise DataError(
-            f"{source}: prices have columns {', '.join(map(str, frame.columns))}; the config "
-            f"needs {', '.join(wanted)}"
-        )
+        shown = f"columns {', '.join(map(str, frame.columns))}" if frame.shape[1] else "no columns"
+        raise DataError(f"{source}: prices have {shown}; the config needs {', '.join(wanted)}")
     return checked_rows(frame, source)
 
 

@@ -233,6 +233,56 @@ def test_a_damaged_scaler_is_refused_even_with_matching_checksums(run_dir):
             Forecaster.load(run_dir)
 
 
+def _edit_rehashed(run_dir: Path, name: str, edit) -> None:
+    """`edit` applied to a run's file, its checksum in run.json updated too: past the check."""
+    from lstm_forecast.forecaster.bundle import _sha256
+
+    path = run_dir / name
+    if name.endswith(".json"):
+        value = json.loads(path.read_text())
+        edit(value)
+        path.write_text(json.dumps(value))
+    else:
+        edit(path)
+    manifest = json.loads((run_dir / "run.json").read_text())
+    if name != "run.json":
+        manifest["checksums"][name] = _sha256(path)
+        (run_dir / "run.json").write_text(json.dumps(manifest))
+
+
+def _reverse_rows(path: Path) -> None:
+    table = pd.read_csv(path)
+    table.iloc[::-1].to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        ("metrics.json", lambda m: m.update(rmse="x"), "'rmse' is 'x', not a number"),
+        ("metrics.json", lambda m: m.update(rows="many"), "'rows' is 'many', not a whole number"),
+        ("metrics.json", lambda m: m.update(skill_vs="x"), "'skill_vs' is 'x', not a table"),
+        ("metrics.json", lambda m: m.update(skill="0.1"), "'skill' is '0.1', not a number"),
+        ("metrics.json", lambda m: m["baselines"].update(drift="x"), "'baselines.drift' is 'x'"),
+        ("metrics.json", lambda m: m.update(verdict=5), "'verdict' is 5, not text"),
+        ("series.csv", _reverse_rows, "damaged (the dates are not in order)"),
+        ("run.json", lambda m: m.update(format_version="2"), "run format '2' (text, not the"),
+    ],
+)
+def test_a_rehashed_edit_of_a_value_type_is_one_line(run_dir, tmp_path, name, edit, message):
+    _edit_rehashed(run_dir, name, edit)
+    for command in (("plot", run_dir, "--out", tmp_path / "p.png"), ("report", run_dir,
+                    "--out", tmp_path / "r.html"), ("predict", run_dir, "--steps", 3)):  # fmt: skip
+        assert_user_error(invoke(*command), f"{run_dir / name}: {message}")
+    assert not list(tmp_path.glob("[pr].*")) and not (run_dir / "forecast.csv").exists()
+
+
+def test_notes_of_ones_own_in_metrics_json_are_shown(run_dir, tmp_path):
+    _edit_rehashed(run_dir, "metrics.json", lambda m: m.update(my_note="<b>kept</b>"))
+    result = invoke("report", run_dir, "--out", tmp_path / "r.html")
+    assert result.exit_code == 0, result.output
+    assert "&lt;b&gt;kept&lt;/b&gt;" in (tmp_path / "r.html").read_text()
+
+
 def test_a_lambda_layer_is_refused_and_its_code_never_runs(run_dir, tmp_path):
     from lstm_forecast.forecaster.bundle import _sha256
     from lstm_forecast.model.build import keras

@@ -10,6 +10,7 @@ from conftest import TINY_CONFIG, random_walk
 
 from lstm_forecast import Forecaster, load_config, read_prices
 from lstm_forecast.config.load import apply_settings, config_from_dict
+from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import BundleError, ConfigError, DataError
 
 
@@ -89,6 +90,8 @@ def test_prices_need_dates_and_the_configured_columns(config):
     )
     with pytest.raises(DataError, match="columns A, B; the config needs Open"):
         Forecaster.fit(dated, config)
+    with pytest.raises(DataError, match="prices have no columns; the config needs Open"):
+        Forecaster.fit(dated[[]], config)
 
 
 def test_a_loaded_run_is_checked_against_its_files(forecaster, tmp_path):
@@ -227,11 +230,19 @@ def test_wrong_argument_types_are_one_lstm_forecast_error(forecaster, prices, tm
         ({"metrics": 5}, "save(): metrics must be a dict, got 5"),
         ({"predictions": "x"}, "save(): predictions must be a DataFrame, got 'x'"),
         ({"bogus": 1}, "save() takes metrics= and predictions=, not bogus="),
+        ({"metrics": {"rmse": "x"}}, "save(): metrics 'rmse' is 'x', not a number"),
+        ({"metrics": {"rows": 5.5}}, "save(): metrics 'rows' is 5.5, not a whole number"),
+        ({"metrics": {"when": pd.Timestamp(0)}}, "save(): metrics cannot be written as JSON"),
     ]:
         with pytest.raises(ConfigError, match=re.escape(message)):
             forecaster.save(tmp_path / "other", **evaluation)
         assert not (tmp_path / "other").exists()
     assert Forecaster.load(run).train_rows == forecaster.train_rows  # untouched
+    notes = {"rows": np.int64(3), "rmse": np.float32(2.0), "mine": "text", "curve": np.ones(2)}
+    forecaster.save(tmp_path / "noted", metrics=notes)  # NumPy values from a notebook are fine
+    Forecaster.load(tmp_path / "noted")
+    written = json.loads((tmp_path / "noted" / "metrics.json").read_text())
+    assert written == {"rows": 3, "rmse": 2.0, "mine": "text", "curve": [1.0, 1.0]}
     from lstm_forecast.forecaster.bundle import _sha256
 
     (run / "model.keras").write_bytes(b"not a zip")  # and its checksum updated: still said so
@@ -240,6 +251,33 @@ def test_wrong_argument_types_are_one_lstm_forecast_error(forecaster, prices, tm
     (run / "run.json").write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="model.keras: cannot load the model \\(not a Keras"):
         Forecaster.load(run)
+
+
+def test_fits_keywords_and_a_hand_built_config_are_checked(prices, config):
+    import dataclasses
+
+    from lstm_forecast.config.schema import WindowConfig
+
+    train = prices[:"2020-05-15"]
+    for keywords, message in [
+        ({"stop": 5}, "fit(): stop must be a function, got 5"),
+        ({"report": "x"}, "fit(): report must be a function, got 'x'"),
+        ({"models": 5}, "fit(): models must be a ModelPool or None, got 5"),
+        ({"verbose": "bogus"}, "fit(): verbose must be 0, 1, 2 or 'auto', got 'bogus'"),
+        ({"config": Config(window=5)}, "config: [window] must be a table of keys, got 5"),
+        ({"config": dataclasses.replace(config, window=WindowConfig(length=0))},
+         "config: [window] length must be at least 1, got 0"),
+    ]:  # fmt: skip
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            Forecaster.fit(train, **{"config": config, **keywords})
+    raw = {"train": {"epochs": np.int64(1), "learning_rate": np.float32(0.01)}}
+    assert config_from_dict(raw).train.epochs == 1  # a dict built in Python with NumPy numbers
+
+
+def test_predict_takes_bands_as_true_or_false(forecaster):
+    with pytest.raises(ConfigError, match="predict\\(\\): bands must be True or False, got 'x'"):
+        forecaster.predict(bands="x")
+    assert "lower" not in forecaster.predict(bands=False)
 
 
 @pytest.mark.parametrize(
