@@ -101,6 +101,8 @@ def write_tables(
         "trials_by_state": _counts(study),
         "folds": tune.folds,
         "fold_length": tune.fold_length,
+        "pruner": tune.pruner,  # this worker's: workers of one study may differ
+        "sampler": tune.sampler,
         "params": {param.name: tune.raw["params"][param.name] for param in tune.params},
         "best": best,
     }

@@ -75,6 +75,13 @@ class Param:
         return f"{self.name}={toml_value(value)}"
 
 
+# how a study spends its trials (benchmarks/tune_strategies.py compares them): stop a trial whose
+# running skill is below the median of earlier trials at its fold; keep the best third at folds
+# 1+prune_after_folds, 3x that, ... (successive halving); never stop one
+PRUNERS = ("median", "halving", "none")
+SAMPLERS = ("tpe", "random")  # Optuna's TPE (its first 10 trials random), or random throughout
+
+
 @dataclass(frozen=True)
 class TuneSettings:
     """The `[tune]` table."""
@@ -87,9 +94,11 @@ class TuneSettings:
     fold_length: int = 20
     # baseline column of the predictions the skill is measured against
     baseline: str = DEFAULT_BASELINE
-    # MedianPruner: no pruning during the first trials, nor before a trial's first folds
+    # no pruning during the first trials, nor before a trial's first folds
     prune_after_trials: int = 5
     prune_after_folds: int = 1
+    pruner: str = "median"  # PRUNERS; how trials are chosen is not part of the fingerprint
+    sampler: str = "tpe"  # SAMPLERS
     raw: dict = field(default_factory=dict, compare=False)  # the table as read
 
 
@@ -104,7 +113,7 @@ def split_tune_table(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], 
             f'{where}: no search space; add a [tune.params] table, e.g. "window.length" = {{int = [20, 90]}}'
         )
     scalars = {"trials": int, "folds": int, "fold_length": int, "baseline": str}
-    scalars |= {"prune_after_trials": int, "prune_after_folds": int}
+    scalars |= {"prune_after_trials": int, "prune_after_folds": int, "pruner": str, "sampler": str}
     values = {}
     for key, value in table.items():
         if key == "params":
@@ -120,6 +129,11 @@ def split_tune_table(raw: dict[str, Any], source: str) -> tuple[dict[str, Any], 
     for key in ("trials", "folds", "fold_length"):
         if values.get(key, 1) < 1:
             raise ConfigError(f"{where} {key} must be at least 1, got {values[key]}")
+    for key, valid in (("pruner", PRUNERS), ("sampler", SAMPLERS)):
+        if values.get(key, valid[0]) not in valid:
+            raise ConfigError(
+                f"{where} {key} must be one of {', '.join(valid)}, got {values[key]!r}"
+            )
     from lstm_forecast.evaluate.baselines import BASELINE_ORDER
 
     baselines = (DEFAULT_BASELINE, *BASELINE_ORDER)

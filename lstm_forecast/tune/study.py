@@ -61,8 +61,41 @@ def fingerprint(base: Config, tune: TuneSettings) -> str:
     for section, key, value in ADDED_KEYS:
         if config.get(section, {}).get(key, object()) == value:
             del config[section][key]
-    search = {key: value for key, value in tune.raw.items() if key != "trials"}  # may grow
+    # trials: a study may grow; pruner, sampler: how trials are chosen, not what one measures
+    search = {k: v for k, v in tune.raw.items() if k not in ("trials", "pruner", "sampler")}
     return json.dumps({"config": config, "tune": search}, sort_keys=True, default=str)
+
+
+def _pruner(tune: TuneSettings):
+    """The [tune] pruner: none prunes during the first prune_after_trials trials, nor before a
+    trial's fold prune_after_folds (nor after its last fold: objective())."""
+    import optuna
+
+    if tune.pruner == "none":
+        return optuna.pruners.NopPruner()
+    if tune.pruner == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=tune.prune_after_trials, n_warmup_steps=tune.prune_after_folds
+        )
+
+    class AfterTrials(optuna.pruners.BasePruner):
+        """Optuna's successive halving has no startup trials (its bootstrap_count prunes the
+        first ones instead): it ranks every trial at its rungs, its verdicts count later."""
+
+        def __init__(self, wrapped) -> None:
+            self.wrapped = wrapped
+
+        def prune(self, study, trial) -> bool:
+            verdict = self.wrapped.prune(study, trial)  # records the trial's rung values
+            states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            return verdict and len(study.get_trials(False, states)) >= tune.prune_after_trials
+
+    # the best third go on at folds k, 3k, 9k ... (k = prune_after_folds)
+    return AfterTrials(
+        optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=max(1, tune.prune_after_folds), reduction_factor=3
+        )
+    )
 
 
 def run_tune(
@@ -119,9 +152,8 @@ def run_tune(
         storage=storage,
         study_name=study_name,
         direction="maximize",
-        pruner=optuna.pruners.MedianPruner(
-            n_startup_trials=tune.prune_after_trials, n_warmup_steps=tune.prune_after_folds
-        ),
+        pruner=_pruner(tune),
+        sampler=optuna.samplers.RandomSampler() if tune.sampler == "random" else None,  # TPE
         load_if_exists=True,
     )
     expected = fingerprint(base, tune)

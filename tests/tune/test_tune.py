@@ -119,13 +119,47 @@ def test_the_tune_table_is_split_off_and_parsed():
             '[tune]\nbaseline = "nope"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
             "baseline must be one of baseline, persistence, drift, previous_close",
         ),  # fmt: skip
-    ],
+        (
+            '[tune]\npruner = "hyper"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "pruner must be one of median, halving, none, got 'hyper'",
+        ),
+        (
+            '[tune]\nsampler = "grid"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
+            "sampler must be one of tpe, random, got 'grid'",
+        ),
+    ],  # fmt: skip
 )
 def test_a_bad_search_space_is_refused_before_any_trial(tmp_path: Path, table, message):
     path = tmp_path / "bad.toml"
     path.write_text(TINY_CONFIG.format(transform="level") + table)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_tune_config(path)
+
+
+@pytest.mark.parametrize("pruner", ["median", "halving", "none"])
+def test_each_pruner_waits_for_its_first_trials_then_stops_the_weak(pruner):
+    """Trials scored 0.1, 0.2, ... fold by fold, and every third one far worse: the pruners stop
+    only those (and none among the first prune_after_trials), at fold 1; "none" never does."""
+    from lstm_forecast.tune.search import TuneSettings
+    from lstm_forecast.tune.study import _pruner
+
+    tune = TuneSettings(params=(), folds=3, prune_after_trials=4, prune_after_folds=1,
+                        pruner=pruner)  # fmt: skip
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(direction="maximize", pruner=_pruner(tune))
+
+    def objective(trial):
+        skill = -1.0 if trial.number % 3 == 2 else 0.1 * trial.number
+        for fold in range(1, tune.folds + 1):
+            trial.report(skill, fold)
+            if fold < tune.folds and trial.should_prune():
+                raise optuna.TrialPruned()
+        return skill
+
+    study.optimize(objective, n_trials=12)
+    pruned = [t.number for t in study.trials if t.state.name == "PRUNED"]
+    assert pruned == ([] if pruner == "none" else [5, 8, 11])
+    assert all(len(study.trials[n].intermediate_values) == 1 for n in pruned)  # at fold 1
 
 
 @pytest.mark.parametrize(
