@@ -76,15 +76,20 @@ def _identity(directory: Path) -> tuple[int, int] | None:
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """An exclusive lock on `folder` itself (flock on its descriptor: no lock file is left
-    in a user's folder); no lock where the system has none (Windows)."""
+    in a user's folder). Where there is none to take (Windows, a file system without locks, a
+    folder we may write but not read), the identity check still runs, unlocked."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
+
+        descriptor = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
         yield
         return
-    descriptor = os.open(folder, os.O_RDONLY)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError:  # ENOLCK, EOPNOTSUPP: no locks on this file system
+            pass
         yield
     finally:
         os.close(descriptor)  # releases the lock
