@@ -69,3 +69,11 @@ def format_percent(fraction: float | None, decimals: int = 1) -> str:
     if fraction is None or math.isnan(fraction):
         return MISSING
     return f"{100 * fraction:+.{decimals}f} %"
+
+
+def format_skill(value: float | None) -> str:
+    """A skill as the terminal prints it: +0.003; "undefined" where it has no value (a baseline
+    that was exact, a price that never moved)."""
+    if value is None or value != value:
+        return "undefined"
+    return f"{value:+.3f}"

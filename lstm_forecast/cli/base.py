@@ -11,7 +11,7 @@ import sys
 import typer
 
 app = typer.Typer(
-    help="Forecast stock prices with stacked LSTMs, measured against 'tomorrow = today'.",
+    help="Forecast stock prices with stacked LSTMs, measured against the strongest naive baseline.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from lstm_forecast.files.write import csv_text
+from lstm_forecast.numbers import format_skill
 
 
 def stopped_early(metrics: dict) -> str:
@@ -64,7 +65,7 @@ def print_metrics(metrics: dict) -> None:
             money(scores["mae"]),
             f"{scores['mape']:.2f}",
             percent(scores["directional_accuracy"]) if name != "persistence" else "-",
-            f"{metrics['skill_vs'][name]:+.3f}",
+            format_skill(metrics["skill_vs"][name]),
         )
     # at least 100 columns: the table must not be cut when stdout is a file or a pipe
     width = max(100, shutil.get_terminal_size().columns)
@@ -74,7 +75,7 @@ def print_metrics(metrics: dict) -> None:
         f"({metrics['rows']} rows, {metrics['test_start']} .. {metrics['test_end']})"
     )
     typer.echo(
-        f"verdict: {verdict_sentence(metrics)}, skill {metrics['skill']:+.3f} (one test span of "
+        f"verdict: {verdict_sentence(metrics)}, skill {format_skill(metrics['skill'])} (one test span of "
         "one seed: `lstm-forecast backtest` is the fairer judge)"
     )
     typer.echo(lag_verdict(metrics))
@@ -206,7 +207,7 @@ def fold_line(fold: int, metrics: dict) -> str:
     return (
         f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
         f"RMSE {metrics['rmse']:.4g}  {metrics['baseline']} {metrics['baseline_rmse']:.4g}  "
-        f"skill {metrics['skill']:+.3f}  direction {100 * metrics['directional_accuracy']:.0f} %  "
+        f"skill {format_skill(metrics['skill'])}  direction {100 * metrics['directional_accuracy']:.0f} %  "
         f"lag {metrics['lag']}"
         + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
     )
@@ -248,8 +249,8 @@ def print_backtest(summary: dict) -> None:
     pvalue = summary["dm_pvalue"]
     shown = "p < 0.001" if pvalue < 0.001 else f"p = {pvalue:.3f}"
     typer.echo(
-        f"pooled over {folds * length} rows: skill {summary['pooled_skill']:+.3f} against the "
-        f"strongest baseline ({summary['pooled_skill_persistence']:+.3f} against persistence); "
+        f"pooled over {folds * length} rows: skill {format_skill(summary['pooled_skill'])} against the "
+        f"strongest baseline ({format_skill(summary['pooled_skill_persistence'])} against persistence); "
         f"the model {verdict_verb(summary['verdict'])} it (Diebold-Mariano {shown})"
     )
     typer.echo(

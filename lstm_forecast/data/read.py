@@ -132,6 +132,14 @@ def load_prices(
     path = as_path(path, "the prices' path")
     frame, date_name, names, sep = _read_table(path, sep, target, date_column, columns, optional)
     target_name = names[0]
+    # an optional column that holds nothing (an empty Close) is absent, not a reason to drop
+    # every row; a feature's empty column is refused below
+    wanted = {name.strip().lower() for name in columns}
+    names = tuple(
+        name
+        for name in names
+        if name == target_name or name.strip().lower() in wanted or frame[name].notna().any()
+    )
     if decimal:
         check_declared_mark(frame, names, path, decimal)
         marks = dict.fromkeys(names, decimal)
@@ -159,7 +167,13 @@ def load_prices(
     duplicate = table.index.duplicated(keep="last")
     table = table[~duplicate]
     if table.empty:
-        raise DataError(f"{path}: no row has both a date and a {target_name!r} value")
+        empty = [name for name in names if frame[name].isna().all()]
+        if empty and empty[0] != target_name:  # the target is there: a feature's column
+            raise DataError(
+                f"{path}: column {empty[0]!r} is empty, and a feature reads it beside "
+                f"{target_name!r} on every row; fill it, or take that feature out of [data] features"
+            )
+        raise DataError(f"{path}: no row has both a date and a value in {target_name!r}")
     return PriceSeries(
         values=table[target_name],
         source=str(path),

@@ -104,7 +104,9 @@ def as_path(value: Any, what: str) -> Path:
     ConfigError naming the argument, instead of pathlib's TypeError."""
     if isinstance(value, str | os.PathLike) and str(value) != "":
         return Path(value)
-    raise ConfigError(f"{what} must be a path (a str or pathlib.Path), got {value!r}")
+    plain = value is None or isinstance(value, int | float | bytes)
+    shown = f"{value!r:.60}" if plain else f"a {type(value).__name__}"  # a DataFrame's: lines
+    raise ConfigError(f"{what} must be a path (a str or pathlib.Path), got {shown}")
 
 
 def as_flag(value: Any, what: str) -> bool:

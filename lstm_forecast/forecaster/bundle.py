@@ -36,6 +36,7 @@ from lstm_forecast.files.names import (
 from lstm_forecast.files.read import read_json, read_table, read_toml
 from lstm_forecast.files.write import write_csv, write_json, write_marker, write_model, write_text
 from lstm_forecast.forecaster.run_metrics import checked_metrics, metrics_problem
+from lstm_forecast.forecaster.run_parts import checked_scaler, read_history, read_series
 
 FORMAT_VERSION = 2  # 1: runs of lstm-forecast 0.1, without this marker
 REMEDY = "train the run again"
@@ -162,9 +163,10 @@ def read_run(directory: str | Path) -> RunFiles:
             )
     config = _read_config(directory / CONFIG_FILE)
     scaler_params = _read_json(directory / SCALER_FILE, dict)
-    series = _read_series(directory / SERIES_FILE)
+    series = read_series(directory / SERIES_FILE)
+    _check_manifest(manifest, len(series), directory / MARKER_FILE)
     history_path = directory / HISTORY_FILE
-    history = _read_csv(history_path) if history_path.is_file() else None
+    history = read_history(history_path) if history_path.is_file() else None
     metrics_path = directory / METRICS_FILE
     metrics = _read_json(metrics_path, dict) if metrics_path.is_file() else {}
     checked_metrics(metrics, metrics_path)
@@ -216,24 +218,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return read_table(path, remedy=REMEDY)
 
 
-def _read_series(path: Path) -> pd.DataFrame:
-    frame = _read_csv(path)
-    if "date" not in frame.columns or frame.shape[1] < 2:
-        raise BundleError(f"{path}: damaged (no date and price columns); train the run again")
-    from lstm_forecast.data.dialect import parse_dates
-
-    try:
-        # as the loader reads dates: one UTC offset throughout is kept, offsets that change
-        # (a named time zone over daylight saving time) are read as UTC
-        dates = parse_dates(frame["date"].astype(str), path, "date")
-        values = frame.drop(columns="date").set_axis(dates, axis=0).astype("float64")
-    except (LstmForecastError, ValueError, TypeError) as e:
-        raise BundleError(f"{path}: damaged ({e}); train the run again") from e
-    if not values.index.is_monotonic_increasing or values.index.has_duplicates:
-        raise BundleError(f"{path}: damaged (the dates are not in order); train the run again")
-    return values.rename_axis("date")
-
-
 def _write_json(path: Path, value) -> None:
     write_json(path, json_safe(value))
 
@@ -253,28 +237,6 @@ def _version(package: str) -> str | None:
         return None
 
 
-def checked_scaler(params: dict, columns: int, directory: Path):
-    """A scaler from scaler.json, checked: finite bounds, one per model input, min < max."""
-    from lstm_forecast.prep.scaling import scaler_from_dict
-
-    where = f"{directory}/scaler.json"
-    try:
-        low = np.asarray(params["data_min"], dtype=np.float64)
-        high = np.asarray(params["data_max"], dtype=np.float64)
-        scaler = scaler_from_dict(params)
-    except (KeyError, TypeError, ValueError) as e:
-        raise BundleError(f"{where}: damaged ({e}); train the run again") from e
-    if low.shape != (columns,) or high.shape != (columns,):
-        raise BundleError(
-            f"{where}: {low.size} scaled columns, the config has {columns} model inputs; "
-            "train the run again"
-        )
-    # min == max: a constant target (flat prices); sklearn scales a zero range by 1
-    if not (np.isfinite(low).all() and np.isfinite(high).all()) or np.any(low[:1] > high[:1]):
-        raise BundleError(f"{where}: bounds are not finite or min > max; train the run again")
-    return scaler
-
-
 def checked_parts(run: RunFiles, inputs) -> dict:
     """The fields of a Forecaster that a run's files must get right, each checked: the model
     (its window shape), the scaler, train_rows, fit_info, shrinkage and calibration; damage or
@@ -282,9 +244,7 @@ def checked_parts(run: RunFiles, inputs) -> dict:
     manifest = run.manifest
     columns = 1 + len(inputs.features)
     scaler = checked_scaler(run.scaler_params, columns, run.directory)
-    train_rows = manifest.get("train_rows")
-    if not isinstance(train_rows, int) or not 0 < train_rows <= len(run.series):
-        raise BundleError(f"{run.directory}/run.json: train_rows is missing or out of range")
+    train_rows = manifest["train_rows"]  # checked by read_run, as drift, baseline, shrinkage
     model = load_model(run.model_path)
     expected = (None, inputs.length, columns)
     if tuple(model.input_shape) != expected:
@@ -307,18 +267,7 @@ def checked_parts(run: RunFiles, inputs) -> dict:
 
         calibration = Calibration.from_dict(run.calibration, f"{run.directory}/calibration.json")
     shrinkage = manifest.get("shrinkage", 1.0)
-    if not _number(shrinkage) or not 0.0 <= shrinkage <= 1.0:
-        raise BundleError(f"{run.directory}/run.json: shrinkage must be in [0, 1]")
-    from lstm_forecast.evaluate.baselines import BASELINE_ORDER
-
     drift, baseline = manifest.get("drift", 0.0), manifest.get("baseline", "persistence")
-    if not _number(drift) or not np.isfinite(drift):
-        raise BundleError(f"{run.directory}/run.json: drift must be a number, got {drift!r}")
-    if baseline not in BASELINE_ORDER:
-        raise BundleError(
-            f"{run.directory}/run.json: baseline must be one of {', '.join(BASELINE_ORDER)}, "
-            f"got {baseline!r}; restore the file or train the run again"
-        )
     return {
         "model": model,
         "scaler": scaler,
@@ -331,8 +280,39 @@ def checked_parts(run: RunFiles, inputs) -> dict:
     }
 
 
+def _check_manifest(manifest: dict, series_rows: int, path: Path) -> None:
+    """The values of run.json the forecaster uses (predict, report and the rest alike)."""
+    from lstm_forecast.evaluate.baselines import BASELINE_ORDER
+
+    fix = "restore the file or train the run again"
+    train_rows = manifest.get("train_rows")
+    if not isinstance(train_rows, int) or not 0 < train_rows <= series_rows:
+        raise BundleError(
+            f"{path}: train_rows must be 1 to {series_rows}, got {train_rows!r:.40}; {fix}"
+        )
+    shrinkage = manifest.get("shrinkage", 1.0)
+    if not _number(shrinkage) or not 0.0 <= shrinkage <= 1.0:
+        raise BundleError(
+            f"{path}: shrinkage must be a number in [0, 1], got {shrinkage!r:.40}; {fix}"
+        )
+    drift, baseline = manifest.get("drift", 0.0), manifest.get("baseline", "persistence")
+    if not _number(drift) or not np.isfinite(float(drift)):
+        raise BundleError(f"{path}: drift must be a number, got {drift!r:.40}; {fix}")
+    if baseline not in BASELINE_ORDER:
+        raise BundleError(
+            f"{path}: baseline must be one of {', '.join(BASELINE_ORDER)}, got {baseline!r:.40}; {fix}"
+        )
+
+
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number that is a float too (10**400 is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def run_files(run_dir: Path) -> list[Path]:

@@ -203,11 +203,15 @@ class Forecaster:
         (all rows, flagged `in_sample`, when every row is in sample)."""
         from lstm_forecast.evaluate.metrics import evaluate_table
 
-        wanted = ("actual", "predicted", "persistence", "in_sample")
-        if not isinstance(predictions, pd.DataFrame) or not set(wanted) <= set(predictions):
+        wanted = ("date", "actual", "predicted", "persistence", "in_sample")
+        if (
+            not isinstance(predictions, pd.DataFrame)
+            or not set(wanted) <= set(predictions)
+            or predictions["in_sample"].dtype != bool  # "x" or NaN would count as in sample
+        ):
             raise DataError(
-                f"evaluate() takes the table predict() returns (columns {', '.join(wanted)}); "
-                "call forecaster.evaluate(forecaster.predict(prices))"
+                f"evaluate() takes the table predict() returns (columns {', '.join(wanted)}, "
+                "in_sample True or False); call forecaster.evaluate(forecaster.predict(prices))"
             )
         in_sample = predictions["in_sample"].to_numpy(bool)
         out_of_sample = predictions[~in_sample].dropna(subset=["predicted"])

@@ -24,6 +24,9 @@ NUMBER = ("rmse", "mae", "mape", "directional_accuracy", "naive_rmse", "naive_ma
 TEXT = ("baseline", "baseline_label", "verdict", "test_start", "test_end", "step_label",
         "interval", "online", "scale", "engine")  # fmt: skip
 FLAG = ("interrupted", "held_out_in_sample", "warm_start")
+SHARE = ("directional_accuracy", "drift_directional_accuracy", "coverage", "coverage_static",
+         "dm_pvalue", "level")  # fmt: skip
+LARGEST_WHOLE = 2**53  # a count beyond this is no count of rows or epochs
 
 
 def checked_metrics(metrics: dict, path: Path) -> dict:
@@ -41,12 +44,16 @@ def metrics_problem(metrics: dict) -> str | None:
     """What is wrong with `metrics` (a dict read from JSON), or None."""
     for key, value in metrics.items():
         kind = _kind(key)
-        if kind is not None and not _fits(value, kind):
+        if kind is not None and not fits(value, kind):
             return f"{key!r} is {value!r:.60}, not {kind}"
+        if value is None or kind not in ("a number", "a whole number"):
+            continue
+        if key in SHARE and not 0 <= value <= 1 or key == "level" and value in (0, 1):
+            return f"{key!r} is {value!r:.60}, not a share between 0 and 1"
+        if kind == "a whole number" and not 0 <= value < LARGEST_WHOLE:
+            return f"{key!r} is {value!r:.60}, not a count"
     lags = metrics.get("lag_rmse")
-    if lags is not None and not (
-        isinstance(lags, list) and all(_fits(v, "a number") for v in lags)
-    ):
+    if lags is not None and not (isinstance(lags, list) and all(fits(v, "a number") for v in lags)):
         return f"'lag_rmse' is {lags!r:.60}, not a list of numbers"
     skill_vs = metrics.get("skill_vs")
     if skill_vs is not None and not _all_numbers(skill_vs):
@@ -78,7 +85,9 @@ def _kind(key: str) -> str | None:
     return "yes or no (true, false)" if key in FLAG else None
 
 
-def _fits(value, kind: str) -> bool:
+def fits(value, kind: str) -> bool:
+    """Whether a JSON `value` is of `kind`: "a number", "a whole number", "text" or "yes or
+    no ..." (a number may be None: undefined)."""
     if value is None:  # a number that is undefined here (written as null)
         return kind.endswith("number")
     if kind == "text":
@@ -92,4 +101,4 @@ def _fits(value, kind: str) -> bool:
 
 
 def _all_numbers(values) -> bool:
-    return isinstance(values, dict) and all(_fits(v, "a number") for v in values.values())
+    return isinstance(values, dict) and all(fits(v, "a number") for v in values.values())

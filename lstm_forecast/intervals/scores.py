@@ -91,7 +91,7 @@ def held_short(coverage: float, level: float, rows: int) -> bool:
     `level` promised (one-sided binomial test, p < MISSED_P; scipy, statsmodels' dependency)."""
     from scipy.stats import binomtest
 
-    if rows < 1 or coverage != coverage:
+    if rows < 1 or coverage is None or coverage != coverage:  # undefined: not a miss
         return False
     held = round(coverage * rows)
     return bool(binomtest(held, rows, level, alternative="less").pvalue < MISSED_P)

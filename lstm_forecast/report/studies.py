@@ -35,7 +35,10 @@ from lstm_forecast.report.parts import (
     format_value,
     png_figures,
 )
+from lstm_forecast.report.plot import PREDICTION_COLUMNS
+from lstm_forecast.report.run_plots import read_table as checked_table
 from lstm_forecast.report.strategy import strategy_section
+from lstm_forecast.report.summary import INTERVALS_NOTE, checked_summary, interval_rows
 
 BEST_TRIALS_SHOWN = 10
 # objective columns a trials.csv may have, in the order we look for them
@@ -45,9 +48,13 @@ OBJECTIVE_COLUMNS = ("objective", "value", "score", "skill", "val_rmse", "rmse",
 def backtest_page(directory: Path) -> dict:
     """The page of a backtest: verdict, mean and std across folds, the per-fold table and figure."""
 
-    summary = _read_json(directory / SUMMARY_FILE) if (directory / SUMMARY_FILE).is_file() else {}
-    predictions = directory / PREDICTIONS_FILE
-    actual = read_table(predictions)["actual"] if predictions.is_file() else []
+    path, predictions = directory / SUMMARY_FILE, directory / PREDICTIONS_FILE
+    summary = checked_summary(_read_json(path), path) if path.is_file() else {}
+    actual = (
+        checked_table(predictions, PREDICTION_COLUMNS, "backtest")["actual"]
+        if predictions.is_file()
+        else []
+    )
     fmt = price_format(reference_price(actual))
     across = [  # a standard deviation has no sign, even a skill's
         [
@@ -66,7 +73,7 @@ def backtest_page(directory: Path) -> dict:
             _table("", ["", ""], _key_values(summary, others, fmt)),
         ]
         sections.append(_section("summary", "Across folds", [], tables))
-    intervals = _interval_rows(summary, fmt)
+    intervals = interval_rows(summary, fmt)
     if intervals:
         headers = ["forecast", "interval", "coverage", "mean width", "Winkler", "vs the naive band"]
         level = _number(summary.get("interval_level"))
@@ -149,45 +156,6 @@ def _pooled_verdict(summary: dict) -> dict | None:
     )
     mood = {"beats": "good", "loses to": "bad"}.get(summary["verdict"], "neutral")
     return {"verdict": sentence, "mood": mood}
-
-
-INTERVALS_NOTE = (
-    "Coverage: the share of actual prices inside the band; Winkler: its width plus 2/alpha times "
-    "each miss's distance (lower is better). A recursive band is compared with the naive band "
-    "fold by fold (one origin each): the folds where its Winkler score was lower, and the "
-    "Wilcoxon signed-rank p-value of the differences."
-)
-
-
-def _interval_rows(summary: dict, fmt) -> list[list[str]]:
-    """One row per interval of a backtest summary, one-step then recursive."""
-    length = summary.get("fold_length", "?")
-    rows = []
-    for kind, key in (
-        ("one step", "one_step_intervals"),
-        (f"{length} steps", "recursive_intervals"),
-    ):
-        scores = summary.get(key)
-        if not isinstance(scores, dict):
-            continue
-        for method, values in scores.items():
-            against = values.get("against_naive") or {}
-            compared = ""
-            if against:
-                pvalue = _number(against.get("pvalue"))
-                compared = (
-                    f"lower in {against.get('folds_better')} of {against.get('folds')} folds"
-                    + (f", p = {pvalue:.2g}" if pvalue is not None else "")
-                )
-            rows.append([
-                kind,
-                method,
-                format_value("coverage", values.get("coverage"), fmt),
-                format_value("width", values.get("width"), fmt),
-                format_value("winkler", values.get("winkler"), fmt),
-                compared,
-            ])  # fmt: skip
-    return rows
 
 
 def tune_page(directory: Path) -> dict:

@@ -105,7 +105,13 @@ def open_storage(out_dir: Path, storage_url: str | None, report=lambda line: Non
             check_journal(path, report)
         finally:
             lock.release()
-    return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
+    try:  # Optuna replays every record here
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
+    except Exception as e:  # an unknown operation is an AssertionError, a missing field a KeyError
+        raise OutputError(
+            f"{path}: Optuna cannot replay its records ({type(e).__name__}: {e}); restore "
+            "journal.log from a copy, or start another study (--out or --study)"
+        ) from e
 
 
 def check_journal(path: Path, report=lambda line: None) -> None:

@@ -255,6 +255,18 @@ def _reverse_rows(path: Path) -> None:
     table.iloc[::-1].to_csv(path, index=False)
 
 
+def _cell(row: int, column: int, value):
+    """An edit of a CSV: the cell at (row, column) of its table set to `value`."""
+
+    def edit(path: Path) -> None:
+        table = pd.read_csv(path)
+        table[table.columns[column]] = table[table.columns[column]].astype(object)
+        table.iloc[row, column] = value
+        table.to_csv(path, index=False)
+
+    return edit
+
+
 @pytest.mark.parametrize(
     ("name", "edit", "message"),
     [
@@ -266,6 +278,15 @@ def _reverse_rows(path: Path) -> None:
         ("metrics.json", lambda m: m.update(verdict=5), "'verdict' is 5, not text"),
         ("series.csv", _reverse_rows, "damaged (the dates are not in order)"),
         ("run.json", lambda m: m.update(format_version="2"), "run format '2' (text, not the"),
+        ("run.json", lambda m: m.update(shrinkage="x"), "shrinkage must be a number in [0, 1]"),
+        ("metrics.json", lambda m: m.update(level=7), "'level' is 7, not a share between 0 and"),
+        (
+            "metrics.json",
+            lambda m: m.update(rows=10**30),
+            "'rows' is 1000000000000000000000000000000, not a count",
+        ),
+        ("history.csv", _cell(0, 1, "abc"), "line 2, column 'loss': 'abc' is not a number"),
+        ("series.csv", _cell(-1, 1, 1e308), "line 201, column 'Open': 1e+308 is not a price"),
     ],
 )
 def test_a_rehashed_edit_of_a_value_type_is_one_line(run_dir, tmp_path, name, edit, message):
@@ -276,8 +297,17 @@ def test_a_rehashed_edit_of_a_value_type_is_one_line(run_dir, tmp_path, name, ed
     assert not list(tmp_path.glob("[pr].*")) and not (run_dir / "forecast.csv").exists()
 
 
+def test_a_damaged_scaler_bound_is_one_line(run_dir, tmp_path):
+    _edit_rehashed(run_dir, "scaler.json", lambda m: m.update(feature_range=["a"]))
+    message = "scaler.json: damaged (could not convert string to float: 'a')"
+    assert_user_error(invoke("predict", run_dir, "--steps", 3), message)
+
+
 def test_notes_of_ones_own_in_metrics_json_are_shown(run_dir, tmp_path):
-    _edit_rehashed(run_dir, "metrics.json", lambda m: m.update(my_note="<b>kept</b>"))
+    # and a number the tool writes as null when it is undefined
+    _edit_rehashed(
+        run_dir, "metrics.json", lambda m: m.update(my_note="<b>kept</b>", coverage=None)
+    )
     result = invoke("report", run_dir, "--out", tmp_path / "r.html")
     assert result.exit_code == 0, result.output
     assert "&lt;b&gt;kept&lt;/b&gt;" in (tmp_path / "r.html").read_text()

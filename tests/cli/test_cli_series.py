@@ -273,7 +273,7 @@ def test_a_perfect_baseline_gives_no_skill_and_no_traceback(tmp_path, tiny_confi
     result = invoke("backtest", "--config", tiny_config, "--data", data, "--folds", 2,
                     "--fold-length", 5, "--out", tmp_path / "bt")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "pooled over 10 rows: skill +nan against the strongest baseline" in result.output
+    assert "pooled over 10 rows: skill undefined against the strongest baseline" in result.output
     run = tmp_path / "run"
     result = invoke("train", "--config", tiny_config, "--data", data, "--out", run)
     assert result.exit_code == 0, result.output
@@ -293,7 +293,9 @@ def test_constant_prices_train_into_a_run_that_predicts_and_plots(tmp_path, tiny
     data = tmp_path / "flat.csv"
     frame.to_csv(data, index=False, date_format="%Y-%m-%d")
     run = tmp_path / "run"
-    assert invoke("train", "--config", tiny_config, "--data", data, "--out", run).exit_code == 0
+    result = invoke("train", "--config", tiny_config, "--data", data, "--out", run)
+    assert result.exit_code == 0 and "skill undefined" in result.stdout, result.output
+    assert "nan" not in result.stdout.lower(), result.stdout  # undefined numbers say so
     result = invoke("predict", run, "--steps", "3", "--out", "-")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().splitlines()[-1].endswith(",100.000000,100.000000,100.000000")

@@ -189,6 +189,17 @@ def test_a_row_missing_a_feature_value_is_dropped_and_counted(tmp_path):
     assert series.rows_missing == 1 and series.values.tolist() == [1.0, 3.0]
 
 
+def test_an_empty_optional_close_is_absent_and_an_empty_feature_column_is_named(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("Date,Open,Close,Volume\n2020-01-01,1,,\n2020-01-02,2,,\n")
+    series = load_prices(path, "Open", optional=("Close",))  # the previous-close baseline's
+    assert series.values.tolist() == [1.0, 2.0] and series.extra is None
+    with pytest.raises(DataError, match="column 'Volume' is empty, and a feature reads it"):
+        load_prices(path, "Open", columns=("Volume",), optional=("Close",))
+    with pytest.raises(DataError, match="no row has both a date and a value in 'Close'"):
+        load_prices(path, "Close")
+
+
 def test_a_missing_feature_column_names_the_columns_and_the_setting(tmp_path):
     path = tmp_path / "prices.csv"
     path.write_text("Date,Open\n2020-01-01,1\n")

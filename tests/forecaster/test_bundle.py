@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.errors import BundleError
-from lstm_forecast.forecaster.bundle import _read_series, read_run
+from lstm_forecast.forecaster.bundle import read_run
+from lstm_forecast.forecaster.run_parts import read_series
 
 
 @pytest.mark.parametrize(
@@ -23,7 +24,7 @@ def test_series_csv_reads_back_the_same_instants(tmp_path, index, dtype):
     frame = pd.DataFrame({"Open": np.arange(4.0), "Volume": 10.0}, index=index)
     path = tmp_path / "series.csv"
     frame.rename_axis("date").reset_index().to_csv(path, index=False, float_format="%.10g")
-    series = _read_series(path)
+    series = read_series(path)
     assert dtype in str(series.index.dtype)
     assert (series.index == index).all()  # the same instants
     assert series.index.name == "date" and list(series.columns) == ["Open", "Volume"]

@@ -214,6 +214,11 @@ def test_wrong_argument_types_are_one_lstm_forecast_error(forecaster, prices, tm
             forecaster.evaluate(damaged)
     with pytest.raises(DataError, match="actual and predicted must be numbers"):
         forecaster.evaluate(table.assign(predicted="x"))
+    for damaged in (table.drop(columns="date"), table.assign(in_sample="x")):
+        with pytest.raises(DataError, match="evaluate\\(\\) takes the table predict\\(\\) returns"):
+            forecaster.evaluate(damaged)
+    with pytest.raises(ConfigError, match="must be a path .* got a DataFrame$"):
+        read_prices(table)
     for value in (5, None, b"run"):
         with pytest.raises(ConfigError, match=f"must be a path .* got {re.escape(repr(value))}"):
             Forecaster.load(value)
@@ -287,7 +292,7 @@ def test_predict_takes_bands_as_true_or_false(forecaster):
         ("baseline", 5, "baseline must be one of"),
         ("drift", "x", "drift must be a number, got 'x'"),
         ("drift", None, "drift must be a number, got None"),
-        ("shrinkage", True, "shrinkage must be in [0, 1]"),
+        ("shrinkage", True, "shrinkage must be a number in [0, 1], got True"),
     ],
 )
 def test_a_hand_edited_run_json_is_one_bundle_error(forecaster, tmp_path, key, value, message):

@@ -219,6 +219,29 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
     text = parse_self_contained(write_report(once.out_dir).read_text(encoding="utf-8")).words
     assert "1 model trained (refit 0)" in text
 
+    # the folder has no checksums: a hand-edited summary.json or predictions.csv is one line
+    from lstm_forecast.errors import DataError
+
+    bt = tmp_path / "bt"
+    original = json.loads((bt / "summary.json").read_text())
+    for edit, message in [
+        ({"baselines_chosen": ["previous_close"]}, "'baselines_chosen' is ['previous_close']"),
+        ({"verdict": []}, "'verdict' is [], not text"),
+        ({"models_trained": "x"}, "'models_trained' is 'x', not a whole number"),
+        ({"dm_pvalue": 7}, "'dm_pvalue' is 7, not a share"),
+        ({"rmse": {"mean": "x"}}, "'rmse' is {'mean': 'x'}, not a mean and a standard deviation"),
+        ({"recursive_intervals": {"conformal": "x"}}, "'recursive_intervals.conformal' is 'x'"),
+        ({"strategy": {"strategies": {"model": "x"}}}, "'strategy.strategies.model' is 'x'"),
+    ]:
+        (bt / "summary.json").write_text(json.dumps({**original, **edit}))
+        with pytest.raises(DataError, match=re.escape(f"summary.json: {message}")):
+            write_report(bt, overwrite=True)
+    (bt / "summary.json").write_text(json.dumps(original))
+    table = pd.read_csv(bt / "predictions.csv").rename(columns={"actual": "Actual"})
+    table.to_csv(bt / "predictions.csv", index=False)
+    with pytest.raises(DataError, match="predictions.csv: missing column\\(s\\) actual"):
+        write_report(bt, overwrite=True)
+
 
 def test_tuning_study_report_shows_the_best_ten_trials_and_every_figure(tmp_path):
     """A study as `tune` writes it: trials.csv (number, state, value, ...), study.json with the

@@ -50,6 +50,8 @@ def test_a_journal_cut_mid_record_is_repaired_and_the_study_resumes(tmp_path):
         (lambda data: b"\xff\xfe" + data, "not an Optuna journal (not UTF-8 text at byte 0)"),
         (lambda data: data.replace(b"\n", b"\n{broken\n", 1), "line 2 is damaged"),
         (lambda data: b"[1, 2]\n" + data, "line 1 is not an Optuna journal record"),
+        (lambda data: b'{"op_code": 99}\n' + data, "Optuna cannot replay its records"),
+        (lambda data: data + b'{"op_code": 4}\n', "Optuna cannot replay its records"),
     ],
 )
 def test_other_damage_is_refused_in_one_line_and_nothing_is_written(tmp_path, damage, message):
