@@ -79,6 +79,11 @@ def print_metrics(metrics: dict) -> None:
         "one seed: `lstm-forecast backtest` is the fairer judge)"
     )
     typer.echo(lag_verdict(metrics))
+    if metrics.get("shrinkage") == 0:  # forecaster.calibrate.fit_shrinkage
+        typer.echo(
+            "note: the model's predictions added nothing over the baseline on its held-out rows, "
+            "so it predicts the baseline itself (shrinkage 0): train it longer or on more data"
+        )
 
 
 def print_prediction_notes(metrics: dict) -> None:

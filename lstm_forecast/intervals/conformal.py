@@ -187,7 +187,7 @@ class Calibration:
         if steps < 1:
             raise ConfigError(f"a band needs at least 1 step, got {steps}")
         if self.steps == 0:
-            raise DataError("the calibration holds no steps; recalibrate the run")
+            raise DataError("the calibration holds no steps; train the run again")
         pairs = []
         for step, errors in enumerate(self._arrays[:steps], start=1):
             lower, upper = _offsets_1d(errors, level, self.method)
@@ -270,7 +270,7 @@ class Calibration:
         """Inverse of `to_dict`; BundleError naming `source` when a field is missing or wrong."""
         missing = [key for key in ("level", "method", "origins", "errors") if key not in raw]
         if missing:
-            raise BundleError(f"{source}: missing {', '.join(missing)}; recalibrate the run")
+            raise BundleError(f"{source}: missing {', '.join(missing)}; train the run again")
         scale = str(raw.get("scale", "none"))
         spread = None
         if scale in SCALES and scale != "none":
@@ -291,15 +291,14 @@ class Calibration:
                 source=str(raw.get("source", "model")),
             )
         except (TypeError, ValueError) as e:
-            raise BundleError(f"{source}: unreadable calibration ({e}); recalibrate the run") from e
+            raise BundleError(f"{source}: unreadable calibration ({e}); train the run again") from e
         if calibration.source not in ("model", "random walk"):
             raise BundleError(f"{source}: source {calibration.source!r} is unknown; train again")
         if raw["method"] not in METHODS:
             raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
         if not errors or not all(errors):  # a step without errors bounds no band
             raise BundleError(
-                f"{source}: the calibration holds a step without errors; recalibrate the run "
-                "(train it again)"
+                f"{source}: the calibration holds a step without errors; train the run again"
             )
         if not all(math.isfinite(e) for step in errors for e in step):
             raise BundleError(f"{source}: calibration errors must be finite numbers")

@@ -7,6 +7,7 @@ in-process through the command line, from a folder holding only the clone's conf
 `fetch` gets a fake Yahoo Finance download: the tests never use the network.
 """
 
+import json
 import shlex
 import shutil
 from pathlib import Path
@@ -77,6 +78,9 @@ def test_every_help_example_runs_as_written_from_a_fresh_clone(tmp_path, monkeyp
     runner = CliRunner()
     quick_start = runner.invoke(app, QUICK_START)
     assert quick_start.exit_code == 0, quick_start.output
+    shrinkage = json.loads((tmp_path / "runs/quickstart/metrics.json").read_text())["shrinkage"]
+    said = "note: the model's predictions added nothing over the baseline" in quick_start.output
+    assert said == (shrinkage == 0)  # a run that is its baseline says so
 
     examples = help_examples()
     for name in ORDER:
