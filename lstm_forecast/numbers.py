@@ -19,15 +19,15 @@ MIN_DECIMALS = 2  # never fewer, even for prices in the thousands (cents)
 MISSING = "-"  # how NaN (and None) print
 
 
-def decimals_for(reference: float) -> int:
-    """Decimals that show SIGNIFICANT_DIGITS of `reference` (at least MIN_DECIMALS).
+def decimals_for(reference: float, digits: int = SIGNIFICANT_DIGITS) -> int:
+    """Decimals that show `digits` significant digits of `reference` (at least MIN_DECIMALS).
 
     2745.12 -> 2, 1.2 -> 5, 0.00001234 -> 10; zero, NaN or infinite -> MIN_DECIMALS.
     """
     if not math.isfinite(reference) or reference == 0:
         return MIN_DECIMALS
     leading = math.floor(math.log10(abs(reference)))  # 3 for 2745, 0 for 1.2, -5 for 1.2e-5
-    return max(MIN_DECIMALS, SIGNIFICANT_DIGITS - 1 - leading)
+    return max(MIN_DECIMALS, digits - 1 - leading)
 
 
 def reference_price(values: Iterable[float]) -> float:

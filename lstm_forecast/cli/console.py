@@ -97,8 +97,8 @@ def print_prediction_notes(metrics: dict) -> None:
 
 
 def print_forecast(result, info: dict) -> None:
-    """What was forecast (rows counted in the data's own step), and the last forecast row, with
-    as many decimals as the price scale needs."""
+    """What was forecast (rows counted in the data's own step), and its first and last rows,
+    with as many decimals as the price scale needs."""
     from lstm_forecast.numbers import price_format, reference_price
 
     future = result.table.dropna(subset=["predicted"])
@@ -121,13 +121,15 @@ def print_forecast(result, info: dict) -> None:
         rows = frequency.count(len(future))
     typer.echo(f"forecast of {rows} after {info['origin']} from {info['source']}, {shown}")
     price = price_format(reference_price(result.table["actual"]))
-    last = future.iloc[-1]
-    interval = (
-        f" ({result.level:.0%} interval {price(last['lower'])} .. {price(last['upper'])})"
-        if last["lower"] == last["lower"]  # not NaN
-        else ""
-    )
-    typer.echo(f"{last['date']}: {price(last['predicted'])}{interval}")
+    steps = [1, len(future)] if len(future) > 1 else [1]  # every step is in the table
+    for step in steps:
+        row = future.iloc[step - 1]
+        interval = (
+            f" ({result.level:.0%} interval {price(row['lower'])} .. {price(row['upper'])})"
+            if row["lower"] == row["lower"]  # not NaN
+            else ""
+        )
+        typer.echo(f"  step {step}, {row['date']}: {price(row['predicted'])}{interval}")
     if frequency is not None and frequency.kind == "business_day" and not info.get("calendar"):
         # say where the dates may be wrong: Monday to Friday, holidays included
         typer.echo(
@@ -207,11 +209,22 @@ def print_run(result) -> None:
     typer.echo(f"run saved to {result.run_dir}/")
 
 
+def _price(value: float, reference: float | None = None) -> str:
+    """An error in price units with 4 significant digits of `reference` (default: itself), at
+    least 2 decimals: 12.21, 0.004120."""
+    from lstm_forecast.numbers import MISSING, decimals_for
+
+    if value != value:
+        return MISSING
+    return f"{value:.{decimals_for(value if reference is None else reference, 4)}f}"
+
+
 def fold_line(fold: int, metrics: dict) -> str:
     coverage = metrics["coverage"]
     return (
         f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
-        f"RMSE {metrics['rmse']:.4g}  {metrics['baseline']} {metrics['baseline_rmse']:.4g}  "
+        f"RMSE {_price(metrics['rmse'])} (strongest baseline, {metrics['baseline']}: "
+        f"{_price(metrics['baseline_rmse'], metrics['rmse'])})  "
         f"skill {format_skill(metrics['skill'])}  direction {100 * metrics['directional_accuracy']:.0f} %  "
         f"lag {metrics['lag']}"
         + (f"  coverage {100 * coverage:.0f} %" if coverage == coverage else "")  # not NaN
@@ -246,7 +259,16 @@ def print_backtest(summary: dict) -> None:
     )
     typer.echo(f"{folds} folds of {length} rows ({models}), mean ± std across folds:")
     for name in ("rmse", "naive_rmse", "baseline_rmse", "skill", "directional_accuracy", "lag"):
-        typer.echo(f"  {name:<22}{summary[name]['mean']:>10.4g} ± {summary[name]['std']:.3g}")
+        mean, std = summary[name]["mean"], summary[name]["std"]
+        if name == "skill":
+            shown = f"{mean:+.4f} ± {std:.4f}"
+        elif name == "directional_accuracy":
+            shown = f"{100 * mean:.1f} % ± {100 * std:.1f}"
+        elif name == "lag":
+            shown = f"{mean:.1f} ± {std:.1f}"
+        else:  # prices: mean and std with the same decimals
+            shown = f"{_price(mean, mean)} ± {_price(std, mean)}"
+        typer.echo(f"  {name:<22}{shown:>22}")
     chosen = ", ".join(
         f"{name} ({count} folds)" for name, count in summary["baselines_chosen"].items()
     )

@@ -188,6 +188,14 @@ def test_backtest_command(tmp_path, tiny_config, prices_csv):
     assert result.exit_code == 0, result.output
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean ± std across folds" in result.stdout
+    # mean and std with the same decimals: prices, a signed skill, a share in percent
+    rmse = re.search(r"\n  rmse +(\d+\.(\d+)) ± \d+\.(\d+)\n", result.stdout)
+    assert rmse and len(rmse.group(2)) == len(rmse.group(3)) >= 2, result.stdout
+    assert re.search(r"\n  skill +[+-]\d\.\d{4} ± \d\.\d{4}\n", result.stdout)
+    assert re.search(r"\n  directional_accuracy +\d+\.\d % ± \d+\.\d\n", result.stdout)
+    assert re.search(
+        r"fold 1: .* RMSE \d+\.\d+ \(strongest baseline, \w+: \d+\.\d+\)", result.stdout
+    )
     assert "90 % naive interval, one-step: covered" in result.stdout
     assert "% of actuals" in result.stdout and "Diebold-Mariano" in result.stdout
     assert re.search(
@@ -221,6 +229,10 @@ def test_predict_horizon_writes_a_forecast_and_plot_draws_its_fan(trained_run, t
     assert list(table.columns) == ["date", "actual", "predicted", "lower", "upper"]
     future = table.dropna(subset=["predicted"])
     assert len(future) == 8 and future["actual"].isna().all()
+    for step in (1, 8):  # the first and the last step, each with its interval
+        row = future.iloc[step - 1]
+        assert f"  step {step}, {row['date']}: " in outcome.stdout
+    assert "80% interval" in outcome.stdout and "  step 2," not in outcome.stdout
     info = json.loads(out.with_suffix(".json").read_text())
     assert (info["horizon"], info["samples"], info["level"]) == (8, 20, 0.8)
     assert invoke(*args, "--out", tmp_path / "again.csv").exit_code == 0  # same seed: same numbers
