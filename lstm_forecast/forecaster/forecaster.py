@@ -238,9 +238,12 @@ class Forecaster:
         if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
             raise ConfigError(f"steps must be a whole number, got {steps!r}")
         config = self.config  # parsed and validated once; rebuilt only for settings given
-        if any(value is not None for value in settings.values()):
-            overrides = {f"forecast__{key}": value for key, value in settings.items()}
-            config = with_overrides(self.config, "forecast settings", **overrides)
+        given = {key: value for key, value in settings.items() if value is not None}
+        if given:
+            shown = "forecast settings " + ", ".join(f"{k}={v!r:.30}" for k, v in given.items())
+            config = with_overrides(
+                self.config, shown, **{f"forecast__{k}": v for k, v in given.items()}
+            )
         if prices is None:
             frame = self.data
         else:
@@ -345,12 +348,7 @@ class Forecaster:
 
         run = read_run(directory)
         parts = checked_parts(run, Inputs.from_config(run.config))  # the files checked first
-        return cls(
-            config=run.config,
-            data=run.series,
-            history=run.history,
-            **parts,
-        )
+        return cls(config=run.config, data=run.series, history=run.history, **parts)
 
 
 def _weights_of(warm_start) -> list:

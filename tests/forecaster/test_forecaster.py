@@ -195,7 +195,9 @@ def test_fit_and_read_prices_take_a_config_path_dict_or_none(prices, tmp_path):
 def test_api_misuse_is_one_lstm_forecast_error(forecaster, prices):
     with pytest.raises(ConfigError, match="steps must be a whole number, got '5'"):
         forecaster.forecast("5")
-    with pytest.raises(ConfigError, match=r"^forecast settings: \[forecast\] level must be in"):
+    with pytest.raises(
+        ConfigError, match=r"^forecast settings level=2.0: \[forecast\] level must be in"
+    ):
         forecaster.forecast(3, level=2.0)
     with pytest.raises(DataError, match=r"evaluate\(\) takes the table predict\(\) returns"):
         forecaster.evaluate(pd.DataFrame({"x": [1.0]}))
