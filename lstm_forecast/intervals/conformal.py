@@ -39,6 +39,7 @@ METHODS = ("symmetric", "asymmetric")
 # |e| pools both tails: a bounded 90 % band from 9 origins instead of 19, and a steadier quantile;
 # in log space it is still a skewed band in price. "asymmetric" pays off for a biased forecaster.
 DEFAULT_METHOD = "symmetric"
+REMEDY = "train the run again"  # a damaged calibration.json: no command recalibrates a run
 _RANK_ROUNDING = 1e-9  # (n + 1) * level = 18.000000000000004 must still give rank 18, not 19
 
 # ---- the conformal quantile ---------------------------------------------------------------------
@@ -292,14 +293,14 @@ class Calibration:
             )
         except (TypeError, ValueError) as e:
             raise BundleError(f"{source}: unreadable calibration ({e}); train the run again") from e
+        if not 0.0 < calibration.level < 1.0 or not 0 <= calibration.origins < 2**53:
+            raise BundleError(f"{source}: level or origins out of range; train the run again")
         if calibration.source not in ("model", "random walk"):
             raise BundleError(f"{source}: source {calibration.source!r} is unknown; train again")
         if raw["method"] not in METHODS:
             raise BundleError(f"{source}: method {raw['method']!r} is not one of {METHODS}")
         if not errors or not all(errors):  # a step without errors bounds no band
-            raise BundleError(
-                f"{source}: the calibration holds a step without errors; train the run again"
-            )
+            raise BundleError(f"{source}: the calibration holds a step without errors; {REMEDY}")
         if not all(math.isfinite(e) for step in errors for e in step):
             raise BundleError(f"{source}: calibration errors must be finite numbers")
         if not all(0.0 <= w <= 1.0 for w in calibration.weights):

@@ -457,3 +457,7 @@ def test_a_calibration_with_an_empty_step_is_refused_in_one_line():
         Calibration.from_dict(raw, "run/calibration.json")
     with pytest.raises(BundleError, match="a step without errors"):
         Calibration.from_dict({**raw, "errors": []}, "run/calibration.json")
+    ok = {**raw, "errors": [[0.1, -0.1]]}
+    for damage in ({"level": 1.5}, {"level": 0}, {"origins": -1}, {"origins": 1e30}):
+        with pytest.raises(BundleError, match="level or origins out of range; train the run"):
+            Calibration.from_dict({**ok, **damage}, "run/calibration.json")
