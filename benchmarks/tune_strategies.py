@@ -122,6 +122,11 @@ def table(runs: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _per_hour(rows: pd.DataFrame) -> str:
+    hours = rows["seconds"].sum() / 3600
+    return f"{(rows['complete'] + rows['pruned']).sum() / hours:.0f} / {rows['complete'].sum() / hours:.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=20)
@@ -161,6 +166,21 @@ def main() -> None:
         f"on each, interleaved. Machine: {platform.machine()}, {os.cpu_count()} CPUs.",
         "",
         *table(runs),
+        "",
+        "Per round (each round runs every variant on every series, interleaved, so the rounds "
+        "compare the variants under the same load), trials and completed trials per hour:",
+        "",
+        "| round | " + " | ".join(VARIANTS) + " |",
+        "|---|" + "---:|" * len(VARIANTS),
+        *[
+            f"| {repeat} | "
+            + " | ".join(
+                _per_hour(runs[(runs["repeat"] == repeat) & (runs["variant"] == name)])
+                for name in VARIANTS
+            )  # fmt: skip
+            + " |"
+            for repeat in sorted(runs["repeat"].unique())
+        ],
         "",
         "Per series:",
         "",

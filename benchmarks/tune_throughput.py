@@ -6,8 +6,9 @@ on the bundled S&P 500 without its last HELD_OUT rows (so that the search never 
 exactly the held-out rows. Variants:
 - `--before TREE`: the same commands from another checkout (PYTHONPATH=TREE), e.g. the commit
   before warm refits (`git worktree add ../before REV`);
-- this checkout, once per `--set` given with --variant NAME=SETTING (e.g.
-  `scratch=backtest.refit_from=scratch`), and once as it is.
+- this checkout, once per setting given with --variant NAME=SETTING (e.g.
+  `scratch=backtest.refit_from=scratch` through --set, or `none=tune.pruner="none"` into the
+  [tune] table), and once as it is.
 Reported per variant: seconds, trials completed and pruned, completed trials per hour, the best
 trial's pooled skill in the search, and the held-out backtest of its config (pooled skill, DM p).
 
@@ -47,8 +48,14 @@ def run(tree: Path, arguments: list[str]) -> float:
 
 
 def variant(tree: Path, settings: list[str], data: Path, full: Path, trials: int, out: Path):
-    extra = [item for setting in settings for item in ("--set", setting)]
-    seconds = run(tree, ["tune", "--config", str(ROOT / "configs" / "tune.toml"), "--data",
+    # tune.KEY=VALUE goes into the [tune] table of a copy of the config; others through --set
+    table = [s.removeprefix("tune.") for s in settings if s.startswith("tune.")]
+    extra = [item for s in settings if not s.startswith("tune.") for item in ("--set", s)]
+    config = out / "tune.toml"
+    out.mkdir(parents=True, exist_ok=True)
+    text = (ROOT / "configs" / "tune.toml").read_text()
+    config.write_text(text.replace("[tune]\n", "[tune]\n" + "".join(f"{s}\n" for s in table), 1))
+    seconds = run(tree, ["tune", "--config", str(config), "--data",
                          str(data), "--trials", str(trials), "--out", str(out / "tune"), *extra])  # fmt: skip
     with (out / "tune" / "trials.csv").open(newline="") as file:
         states = [row["state"] for row in csv.DictReader(file)]

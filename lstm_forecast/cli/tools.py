@@ -167,13 +167,13 @@ def tune(
     """Search hyperparameters: each trial is a walk-forward backtest scored by pooled skill.
 
     The [tune.params] table of --config names the keys to search and their ranges; every trial
-    trains with the config's train.seed, and a trial whose running pooled skill falls below the
-    median of earlier trials at the same fold is pruned. Ctrl-C keeps the finished trials:
+    trains with the config's train.seed and runs all its folds ([tune] pruner = "median" or
+    "halving" stops weak trials early: docs/tune.md). Ctrl-C keeps the finished trials:
     running the same command again resumes the study. Workers on several machines share one
     study by running the same command with the same --storage URL and --study name.
     Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
     importances.png. configs/tune_quick.toml is a search of a minute or so to try the command;
-    configs/tune.toml searches the default model (`--trials 30`: about seven minutes on 2 cores).
+    configs/tune.toml searches the default model (`--trials 30`: ten minutes or so on 2 cores).
 
     Example: lstm-forecast tune --config configs/tune_quick.toml --out tunes/quick
     """

@@ -5,7 +5,7 @@ Takes what price sites export — Yahoo Finance (with `null` rows), the referenc
 files, Nasdaq.com (`Close/Last`, `$12.34`), European spreadsheets (`;` and decimal commas), FRED
 (`.` for a missing day), d/m/yyyy dates, intraday bars with UTC offsets — and refuses anything else
 with one line naming the file, line, column and value. How values are written (date order, time
-zones, decimal marks, missing markers) is decided in csvformat.py.
+zones, decimal marks, missing markers) is decided in dialect.py; which columns, in columns.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lstm_forecast.data.columns import (
+    UNNAMED_FIRST_COLUMN,
+    find_column,
+    find_date_column,
+    refuse_repeated_names,
+)
 from lstm_forecast.data.dialect import (
     blank_missing,
     check_declared_mark,
@@ -34,7 +40,6 @@ from lstm_forecast.files.names import as_path
 # The bundled S&P 500 series (see data/README.md), used when no --data is given.
 BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data" / "sp500.csv"
 CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7})( |$)")
-UNNAMED_FIRST_COLUMN = "Unnamed: 0"  # pandas' name for an empty first header (to_csv's index)
 
 
 @dataclass(frozen=True)
@@ -275,18 +280,16 @@ def _read_table(
     # column names exactly as pandas reads them (it names empty ones "Unnamed: N")
     names = pd.read_csv(io.StringIO(header + "\n"), **options).columns
     columns = pd.Index([str(name).strip() for name in names])
-    date_index = columns.get_loc(_find_date_column(columns, path, date_column))
-    target_index = columns.get_loc(_find_column(columns, path, target, "target"))
-    extra_indexes = [
-        columns.get_loc(_find_column(columns, path, name, "feature")) for name in extra
-    ]
+    date_index = columns.get_loc(find_date_column(columns, path, date_column))
+    target_index = columns.get_loc(find_column(columns, path, target, "target"))
+    extra_indexes = [columns.get_loc(find_column(columns, path, name, "feature")) for name in extra]
     for name in optional:
         try:
-            extra_indexes.append(columns.get_loc(_find_column(columns, path, name, "feature")))
+            extra_indexes.append(columns.get_loc(find_column(columns, path, name, "feature")))
         except DataError:
             pass  # optional: the file has no such column
     used = [date_index, target_index, *extra_indexes]
-    _refuse_repeated_names(header, sep, path, preamble, [columns[index] for index in used])
+    refuse_repeated_names(header, sep, path, preamble, [columns[index] for index in used])
     try:
         with warnings.catch_warnings():
             # more fields in a row than in the header: pandas would drop them with a warning
@@ -317,57 +320,3 @@ def _read_table(
 
 
 EXCEL_SEP_LINE = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
-
-
-def _refuse_repeated_names(
-    header: str, sep: str, path: Path, preamble: int, used: list[str]
-) -> None:
-    """A column the loader uses that the header names twice (pandas would read the second as
-    "Open.1" and the loader take the first without a word): which one is meant is unknowable."""
-    import csv
-
-    fields = [field.strip() for field in next(csv.reader([header], delimiter=sep))]
-    for name in used:
-        positions = [i for i, field in enumerate(fields, 1) if field.lower() == name.lower()]
-        if len(positions) > 1:
-            first = fields[positions[0] - 1]
-            raise DataError(
-                f"{path}: line {preamble + 1}: the header names column {first!r} twice (fields "
-                f"{positions[0]} and {positions[1]}); rename one so the file says which is which"
-            )
-
-
-def _find_column(columns: pd.Index, path: Path, name: str, role: str) -> str:
-    wanted = name.strip().lower()
-    by_lower = {column.lower(): column for column in columns}
-    if wanted in by_lower:
-        return by_lower[wanted]
-    # Nasdaq.com names its close "Close/Last": accept a unique column with `name` as one part
-    parts = [column for column in columns if wanted in column.lower().split("/")]
-    if len(parts) == 1:
-        return parts[0]
-    option = {
-        "target": "--target / [data] target",
-        "date": "[data] date_column",
-        "feature": "[data] features; a trained run needs every column its features read",
-    }[role]
-    raise DataError(
-        f"{path}: no {role} column {name!r}; columns are {', '.join(map(repr, columns))} "
-        f"(choose one with {option})"
-    )
-
-
-def _find_date_column(columns: pd.Index, path: Path, date_column: str) -> str:
-    if date_column:
-        return _find_column(columns, path, date_column, "date")
-    # a column named like a date first: in "Time,Date,Open" the Time column holds times of day
-    for matches in (lambda name: "date" in name, lambda name: name in ("time", "timestamp")):
-        for column in columns:
-            if matches(column.lower()):
-                return column
-    if columns[0] == UNNAMED_FIRST_COLUMN:  # DataFrame.to_csv() with a DatetimeIndex
-        return columns[0]
-    raise DataError(
-        f"{path}: no date column found among {', '.join(map(repr, columns))}; "
-        "name it with [data] date_column"
-    )

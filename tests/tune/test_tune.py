@@ -121,7 +121,7 @@ def test_the_tune_table_is_split_off_and_parsed():
         ),  # fmt: skip
         (
             '[tune]\npruner = "hyper"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
-            "pruner must be one of median, halving, none, got 'hyper'",
+            "pruner must be one of none, median, halving, got 'hyper'",
         ),
         (
             '[tune]\nsampler = "grid"\n[tune.params]\n"model.cell" = {choices = ["gru"]}\n',
