@@ -53,7 +53,10 @@ def variant(tree: Path, settings: list[str], data: Path, full: Path, trials: int
     extra = [item for s in settings if not s.startswith("tune.") for item in ("--set", s)]
     config = out / "tune.toml"
     out.mkdir(parents=True, exist_ok=True)
-    text = (ROOT / "configs" / "tune.toml").read_text()
+    lines = (tree / "configs" / "tune.toml").read_text().splitlines()  # each checkout's own
+    keys = {s.partition("=")[0].strip() for s in table}
+    lines = [line for line in lines if line.partition("=")[0].strip() not in keys]  # replaced
+    text = "\n".join(lines) + "\n"
     config.write_text(text.replace("[tune]\n", "[tune]\n" + "".join(f"{s}\n" for s in table), 1))
     seconds = run(tree, ["tune", "--config", str(config), "--data",
                          str(data), "--trials", str(trials), "--out", str(out / "tune"), *extra])  # fmt: skip

@@ -194,7 +194,7 @@ def _writes_in(path: Path, root: Path) -> list[str]:
         ROOT = saved
 
 
-def test_no_module_is_over_350_lines():
+def test_no_module_is_over_360_lines():
     long = {
         str(path.relative_to(ROOT)): n
         for path in PACKAGE.rglob("*.py")

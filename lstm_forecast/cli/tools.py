@@ -173,7 +173,7 @@ def tune(
     study by running the same command with the same --storage URL and --study name.
     Writes trials.csv, best.toml (a config `train` takes), study.json, history.png,
     importances.png. configs/tune_quick.toml is a search of a minute or so to try the command;
-    configs/tune.toml searches the default model (`--trials 30`: ten minutes or so on 2 cores).
+    configs/tune.toml searches the default model (`--trials 30`: about five minutes on 2 cores).
 
     Example: lstm-forecast tune --config configs/tune_quick.toml --out tunes/quick
     """

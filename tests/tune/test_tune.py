@@ -53,7 +53,10 @@ def load_trials(out: Path):
     from optuna.storages.journal import JournalFileBackend
 
     storage = JournalStorage(JournalFileBackend(str(out / "journal.log")))
-    return optuna.load_study(study_name="lstm-forecast", storage=storage).get_trials()
+    try:
+        return optuna.load_study(study_name="lstm-forecast", storage=storage).get_trials()
+    except KeyError:  # the journal is there, the study not yet: a worker is starting
+        return []
 
 
 def states(trials) -> list[str]:
