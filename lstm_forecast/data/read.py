@@ -139,11 +139,9 @@ def load_prices(
     target_name = names[0]
     # an optional column that holds nothing (an empty Close) is absent, not a reason to drop
     # every row; a feature's empty column is refused below
-    wanted = {name.strip().lower() for name in columns}
+    wanted = {find_column(frame.columns, path, name, "feature") for name in columns}  # as named
     names = tuple(
-        name
-        for name in names
-        if name == target_name or name.strip().lower() in wanted or frame[name].notna().any()
+        name for name in names if name == target_name or name in wanted or frame[name].notna().any()
     )
     if decimal:
         check_declared_mark(frame, names, path, decimal)

@@ -26,16 +26,15 @@ def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
     an exception by the CLI). An existing directory of ours is replaced only at the very end.
     """
     directory = as_path(directory, "the directory")
+    found = _identity(directory)  # the folder checked below (None: none yet)
     check_new_directory(directory, as_flag(overwrite, "overwrite"))
     with writing(directory):
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    found = _identity(directory)  # the folder checked above (None: none yet)
     try:
         with writing(directory):
-            os.chmod(
-                staging, 0o777 & ~current_umask()
-            )  # mkdtemp makes it 0700; use the user's umask
+            # mkdtemp makes it 0700; use the user's umask
+            os.chmod(staging, 0o777 & ~current_umask())
         try:
             yield staging
         except OutputError as e:  # a full disk: name --out, not the hidden folder
@@ -46,7 +45,7 @@ def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
         # second to finish refuses rather than silently replace the first one's output
         with writing(directory), _locked(directory.parent):
             check_new_directory(directory, overwrite)  # nothing else appeared meanwhile
-            if _identity(directory) != found:
+            if _replaced(directory, found):
                 raise OutputError(
                     f"{directory}: written by another command while this one ran; kept that "
                     "one and wrote nothing: run this again, or give another --out"
@@ -61,6 +60,13 @@ def staged_directory(directory: Path, overwrite: bool) -> Iterator[Path]:
                 os.replace(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replaced(directory: Path, found: tuple[int, int] | None) -> bool:
+    """Whether another folder with files now stands where `found` stood (a folder removed
+    meanwhile, or an empty one made, is no other command's output: this one is written)."""
+    now = _identity(directory)
+    return now is not None and now != found and any(directory.iterdir())
 
 
 def _identity(directory: Path) -> tuple[int, int] | None:

@@ -96,6 +96,10 @@ def fits(value, kind: str) -> bool:
         return isinstance(value, bool)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):  # NumPy's too (save())
         return False
+    try:
+        float(value)  # a JSON integer of 400 digits is no float
+    except OverflowError:
+        return False
     whole = isinstance(value, numbers.Integral) or math.isfinite(value) and value % 1 == 0
     return kind == "a number" or whole
 

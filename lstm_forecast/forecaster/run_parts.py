@@ -71,7 +71,7 @@ def checked_scaler(params: dict, columns: int, directory: Path):
         if bounds.shape != (2,) or not np.isfinite(bounds).all() or not bounds[0] < bounds[1]:
             raise ValueError(f"feature_range {params['feature_range']!r:.40} is not [low, high]")
         scaler = scaler_from_dict(params)
-    except (KeyError, TypeError, ValueError, IndexError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
         raise BundleError(f"{where}: damaged ({e}); train the run again") from e
     if low.shape != (columns,) or high.shape != (columns,):
         raise BundleError(

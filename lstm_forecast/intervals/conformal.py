@@ -291,8 +291,8 @@ class Calibration:
                 spread=spread,
                 source=str(raw.get("source", "model")),
             )
-        except (TypeError, ValueError) as e:
-            raise BundleError(f"{source}: unreadable calibration ({e}); train the run again") from e
+        except (TypeError, ValueError, OverflowError) as e:  # 1e400 reads as inf: int() overflows
+            raise BundleError(f"{source}: unreadable calibration ({e}); {REMEDY}") from e
         if not 0.0 < calibration.level < 1.0 or not 0 <= calibration.origins < 2**53:
             raise BundleError(f"{source}: level or origins out of range; train the run again")
         if calibration.source not in ("model", "random walk"):

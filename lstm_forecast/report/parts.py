@@ -179,7 +179,7 @@ def _number(value) -> float | None:
     """A finite float, or None (None, NaN, text)."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer of 400 digits
         return None
     return number if math.isfinite(number) else None
 

@@ -35,10 +35,13 @@ from lstm_forecast.report.parts import (
     format_value,
     png_figures,
 )
-from lstm_forecast.report.plot import PREDICTION_COLUMNS
-from lstm_forecast.report.run_plots import read_table as checked_table
 from lstm_forecast.report.strategy import strategy_section
-from lstm_forecast.report.summary import INTERVALS_NOTE, checked_summary, interval_rows
+from lstm_forecast.report.summary import (
+    INTERVALS_NOTE,
+    actual_prices,
+    checked_summary,
+    interval_rows,
+)
 
 BEST_TRIALS_SHOWN = 10
 # objective columns a trials.csv may have, in the order we look for them
@@ -50,12 +53,7 @@ def backtest_page(directory: Path) -> dict:
 
     path, predictions = directory / SUMMARY_FILE, directory / PREDICTIONS_FILE
     summary = checked_summary(_read_json(path), path) if path.is_file() else {}
-    actual = (
-        checked_table(predictions, PREDICTION_COLUMNS, "backtest")["actual"]
-        if predictions.is_file()
-        else []
-    )
-    fmt = price_format(reference_price(actual))
+    fmt = price_format(reference_price(actual_prices(predictions) if predictions.is_file() else []))
     across = [  # a standard deviation has no sign, even a skill's
         [
             name,

@@ -19,6 +19,21 @@ SHARE = ("dm_pvalue", "interval_level", "coverage_pooled", "coverage")
 BANDS = ("one_step_intervals", "recursive_intervals")  # {method: {coverage, width, winkler, ...}}
 
 
+def actual_prices(path: Path):
+    """The actual prices of a backtest's predictions.csv, for the page's decimals (a band that
+    crosses, from a negative predicted price, is the backtest's own result: not checked here)."""
+    import pandas as pd
+
+    from lstm_forecast.files.read import read_table
+
+    table = read_table(path)
+    if "actual" not in table.columns:
+        raise DataError(
+            f"{path}: missing column(s) actual; the backtest's files were edited: run it again"
+        )
+    return pd.to_numeric(table["actual"], errors="coerce")
+
+
 def checked_summary(summary, path: Path) -> dict:
     """`summary` (summary.json of a backtest) when every key the page reads holds its kind."""
     problem = summary_problem(summary)

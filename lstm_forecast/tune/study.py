@@ -67,8 +67,9 @@ def fingerprint(base: Config, tune: TuneSettings) -> str:
 
 
 def _pruner(tune: TuneSettings):
-    """The [tune] pruner: none prunes during the first prune_after_trials trials, nor before a
-    trial's fold prune_after_folds (nor after its last fold: objective())."""
+    """The [tune] pruner. Each waits for the first prune_after_trials trials and for the end
+    of a trial's fold prune_after_folds, and never stops a trial after its last fold
+    (objective()). prune_after_* stay in the study's fingerprint as they always were."""
     import optuna
 
     if tune.pruner == "none":

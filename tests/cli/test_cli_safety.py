@@ -280,6 +280,7 @@ def _cell(row: int, column: int, value):
         ("run.json", lambda m: m.update(format_version="2"), "run format '2' (text, not the"),
         ("run.json", lambda m: m.update(shrinkage="x"), "shrinkage must be a number in [0, 1]"),
         ("metrics.json", lambda m: m.update(level=7), "'level' is 7, not a share between 0 and"),
+        ("metrics.json", lambda m: m.update(skill=10**400), "'skill' is 1000000000"),
         (
             "metrics.json",
             lambda m: m.update(rows=10**30),
@@ -297,9 +298,19 @@ def test_a_rehashed_edit_of_a_value_type_is_one_line(run_dir, tmp_path, name, ed
     assert not list(tmp_path.glob("[pr].*")) and not (run_dir / "forecast.csv").exists()
 
 
-def test_a_damaged_scaler_bound_is_one_line(run_dir, tmp_path):
-    _edit_rehashed(run_dir, "scaler.json", lambda m: m.update(feature_range=["a"]))
-    message = "scaler.json: damaged (could not convert string to float: 'a')"
+@pytest.mark.parametrize(
+    ("name", "edit", "message"),
+    [
+        ("scaler.json", lambda m: m.update(feature_range=["a"]),
+         "scaler.json: damaged (could not convert string to float: 'a')"),
+        ("scaler.json", lambda m: m.update(data_min=[10**400]), "scaler.json: damaged ("),
+        ("calibration.json", lambda m: m.update(origins=10**400), "level or origins out of range"),
+        ("calibration.json", lambda m: m["errors"][0].__setitem__(0, 10**400),
+         "unreadable calibration (int too large to convert to float)"),
+    ],
+)  # fmt: skip
+def test_a_damaged_scaler_or_calibration_is_one_line(run_dir, name, edit, message):
+    _edit_rehashed(run_dir, name, edit)
     assert_user_error(invoke("predict", run_dir, "--steps", 3), message)
 
 

@@ -198,6 +198,10 @@ def test_an_empty_optional_close_is_absent_and_an_empty_feature_column_is_named(
         load_prices(path, "Open", columns=("Volume",), optional=("Close",))
     with pytest.raises(DataError, match="no row has both a date and a value in 'Close'"):
         load_prices(path, "Close")
+    nasdaq = tmp_path / "nasdaq.csv"  # a feature's column found under Nasdaq's name, empty
+    nasdaq.write_text("Date,Open,Close/Last\n2020-01-01,1,\n2020-01-02,2,\n")
+    with pytest.raises(DataError, match="column 'Close/Last' is empty, and a feature reads it"):
+        load_prices(nasdaq, "Open", columns=("Close",), optional=("Close",))
 
 
 def test_a_missing_feature_column_names_the_columns_and_the_setting(tmp_path):

@@ -52,6 +52,7 @@ def test_json_is_strict_a_missing_number_is_null(tmp_path):
 
 def test_of_two_commands_writing_one_out_the_second_to_finish_refuses(tmp_path):
     import json
+    import shutil
 
     from lstm_forecast.errors import OutputError
     from lstm_forecast.files.staging import staged_directory
@@ -69,6 +70,10 @@ def test_of_two_commands_writing_one_out_the_second_to_finish_refuses(tmp_path):
         assert json.loads((out / "run.json").read_text())["by"] == "first"
         assert not (out / "mine.txt").exists()
         assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no hidden folder left
+    with staged_directory(out, overwrite=True) as staging:  # removed meanwhile: nothing to keep
+        write_marker(staging, "run", by="second")
+        shutil.rmtree(out)
+    assert json.loads((out / "run.json").read_text())["by"] == "second"
     with staged_directory(out, overwrite=True) as staging:  # a file written inside: no conflict
         write_marker(staging, "run", by="third")
         write_text(out / "forecast.csv", "date,predicted\n")
