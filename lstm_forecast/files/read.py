@@ -71,6 +71,23 @@ def read_table(path: Path, remedy: str = "write it again") -> pd.DataFrame:
         raise BundleError(f"{path}: damaged ({e}); {remedy}") from e
 
 
+def numeric_columns(table: pd.DataFrame, columns, path: Path, fix: str, error=BundleError) -> None:
+    """`columns` of one of our tables made numbers in place; a cell that is not one (an edit)
+    raises `error` naming the file's line, the column and the value, then `fix`."""
+    import pandas as pd
+
+    for column in columns:
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        bad = numbers.isna() & table[column].notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise error(
+                f"{path}: line {row + 2}, column {column!r}: {table[column].iloc[row]!r} is not "
+                f"a number; {fix}"
+            )
+        table[column] = numbers
+
+
 def read_text(path: Path) -> str:
     """One of our text files (a config we wrote, shown as it is); '' when it is missing."""
     path = Path(path)

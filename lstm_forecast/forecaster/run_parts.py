@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_forecast.errors import BundleError, LstmForecastError
-from lstm_forecast.files.read import read_table
+from lstm_forecast.files.read import numeric_columns, read_table
 from lstm_forecast.prep.windows import MAX_PRICE
 
 REMEDY = "train the run again"
@@ -20,16 +20,7 @@ def read_history(path: Path) -> pd.DataFrame:
     history = read_table(path, remedy=REMEDY)
     if "loss" not in history.columns:
         raise BundleError(f"{path}: damaged (no loss column); {REMEDY}")
-    for column in history.columns:
-        values = pd.to_numeric(history[column], errors="coerce")
-        bad = values.isna() & history[column].notna()
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise BundleError(
-                f"{path}: line {row + 2}, column {column!r}: {history[column].iloc[row]!r} is "
-                f"not a number; {REMEDY}"
-            )
-        history[column] = values
+    numeric_columns(history, history.columns, path, REMEDY)
     return history
 
 

@@ -90,16 +90,8 @@ def read_table(path: Path, required: tuple[str, ...], command: str) -> pd.DataFr
         )
     table["date"] = dates
     bands = [c for c in table.columns if c.split("_")[0] in ("lower", "upper")]  # and fans
-    for column in [*required[1:], *(c for c in bands if c not in required)]:
-        numbers = pd.to_numeric(table[column], errors="coerce")
-        bad = numbers.isna() & table[column].notna()
-        if bad.any():
-            row = int(bad.to_numpy().argmax())
-            raise DataError(
-                f"{path}: line {row + 2}, column {column!r}: {table[column].iloc[row]!r} is not "
-                "a number; use the CSV as `lstm-forecast` wrote it"
-            )
-        table[column] = numbers
+    columns = [*required[1:], *(c for c in bands if c not in required)]
+    ours.numeric_columns(table, columns, path, "use the CSV as `lstm-forecast` wrote it", DataError)
     for lower in (c for c in bands if c.startswith("lower")):
         upper = "upper" + lower.removeprefix("lower")
         crossed = table[lower] > table[upper] if upper in table else pd.Series(False)
