@@ -11,7 +11,6 @@ from pathlib import Path
 import typer
 
 from lstm_forecast.files.write import csv_text
-from lstm_forecast.numbers import format_skill
 
 
 def stopped_early(metrics: dict) -> str:
@@ -39,7 +38,7 @@ def print_metrics(metrics: dict) -> None:
     from rich.table import Table
 
     from lstm_forecast.evaluate.metrics import lag_verdict, verdict_sentence
-    from lstm_forecast.numbers import price_format
+    from lstm_forecast.numbers import format_skill, price_format
 
     money = price_format(metrics.get("price_scale", float("nan")))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -220,6 +219,8 @@ def _price(value: float, reference: float | None = None) -> str:
 
 
 def fold_line(fold: int, metrics: dict) -> str:
+    from lstm_forecast.numbers import format_skill  # numpy: not on --help's path
+
     coverage = metrics["coverage"]
     return (
         f"fold {fold}: {metrics['test_start']} .. {metrics['test_end']}  "
@@ -249,6 +250,7 @@ def fold_progress(folds: int) -> Iterator[Callable[[int, dict], None]]:
 
 def print_backtest(summary: dict) -> None:
     from lstm_forecast.evaluate.metrics import verdict_verb
+    from lstm_forecast.numbers import format_skill  # numpy: not on --help's path
 
     folds, length = summary["folds"], summary["fold_length"]
     trained = summary.get("models_trained", folds)

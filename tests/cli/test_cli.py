@@ -33,7 +33,7 @@ def assert_user_error(result, *fragments):
 def test_help_imports_no_heavy_library():
     code = (
         "import sys; from lstm_forecast.cli import app; "
-        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'pandas', 'sklearn') if m in sys.modules]; "
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'pandas', 'numpy', 'sklearn') if m in sys.modules]; "
         "print(heavy)"
     )
     output = subprocess.run(
