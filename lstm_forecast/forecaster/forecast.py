@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -179,7 +178,9 @@ def _window_columns(window, normalized) -> tuple[np.ndarray, np.ndarray]:
 def thread_pool():
     from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="forecast")
+    from lstm_forecast.model.backend import available_cores
+
+    return ThreadPoolExecutor(max_workers=available_cores(), thread_name_prefix="forecast")
 
 
 # ---- from paths to prices and dates -------------------------------------------------------------

@@ -59,3 +59,12 @@ def import_tensorflow():
     """Return the tensorflow module, loaded as quietly as import_keras() loads it."""
     import_keras()
     return sys.modules["tensorflow"]
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity (taskset, a tune worker's share,
+    a container's cpuset), which os.cpu_count() ignores; at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity API (macOS, Windows)
+        return max(1, os.cpu_count() or 1)

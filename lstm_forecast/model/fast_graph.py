@@ -7,7 +7,6 @@ tests/test_fast.py checks each piece against Keras.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,7 +238,9 @@ def _adam(tf, weights, moments, velocities, grads, iteration, learning_rate):
 
 def default_shards(batch_size: int) -> int:
     """One shard per core, each of at least 8 rows."""
-    return max(1, min(os.cpu_count() or 1, batch_size // 8))
+    from lstm_forecast.model.backend import available_cores
+
+    return max(1, min(available_cores(), batch_size // 8))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -203,7 +203,8 @@ def write_figures(study, out_dir: Path, report: Report) -> list[Path]:
 def result_lines(result: TuneResult) -> list[str]:
     """What `tune` prints at the end: the trials by state and the best trials with their DM test."""
     counts = ", ".join(f"{count} {state}" for state, count in sorted(result.counts.items()))
-    lines = [f"study in {result.out_dir}/: {counts} ({result.ran} run by this worker)"]
+    by = "this worker" if result.workers == 1 else f"these {result.workers} workers"
+    lines = [f"study in {result.out_dir}/: {counts} ({result.ran} run by {by})"]
     if not result.best:
         return [*lines, "no trial completed yet"]
     lines.append("best trials (pooled out-of-sample skill; Diebold-Mariano test vs the baseline):")
@@ -232,5 +233,6 @@ class TuneResult:
     out_dir: Path
     counts: dict  # trials by state
     best: list[dict]  # the best trials, best first: number, value, params, dm_*
-    ran: int  # trials this worker ran
+    ran: int  # trials this worker (and its --jobs helpers) ran
     strategy: dict | None = None  # the SPA test of all trials' strategies (trials_strategy)
+    workers: int = 1  # this process and its helpers (tune --jobs)

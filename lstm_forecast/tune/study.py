@@ -9,9 +9,7 @@ until it holds `trials` completed or pruned trials in all, whichever worker ran 
 from __future__ import annotations
 
 import json
-import logging
 import os
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pandas as pd
 
 from lstm_forecast.config.load import config_to_dict
 from lstm_forecast.config.schema import Config
-from lstm_forecast.errors import ConfigError, DataError, LstmForecastError, OutputError
+from lstm_forecast.errors import ConfigError, DataError, OutputError
 from lstm_forecast.files.names import (
     JOURNAL_FILE,
 )
@@ -27,9 +25,6 @@ from lstm_forecast.files.write import make_directory, write_marker
 from lstm_forecast.tune.results import TuneResult, _counts, best_trials, write_figures, write_tables
 from lstm_forecast.tune.search import (
     TuneSettings,
-    live_states,
-    objective,
-    trial_values,
     worker_name,
 )
 from lstm_forecast.tune.storage import (
@@ -39,9 +34,15 @@ from lstm_forecast.tune.storage import (
     hide_password,
     open_storage,
 )
+from lstm_forecast.tune.trials import (
+    frame_reader,
+    optimize,
+    pruner,
+    quiet,
+    sampler,
+)
 
 DEFAULT_STUDY = "lstm-forecast"
-FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ranges too wide)
 
 Report = Callable[[str], object]
 
@@ -66,39 +67,6 @@ def fingerprint(base: Config, tune: TuneSettings) -> str:
     return json.dumps({"config": config, "tune": search}, sort_keys=True, default=str)
 
 
-def _pruner(tune: TuneSettings):
-    """The [tune] pruner. Each waits for the first prune_after_trials trials and for the end
-    of a trial's fold prune_after_folds, and never stops a trial after its last fold
-    (objective()). prune_after_* stay in the study's fingerprint as they always were."""
-    import optuna
-
-    if tune.pruner == "none":
-        return optuna.pruners.NopPruner()
-    if tune.pruner == "median":
-        return optuna.pruners.MedianPruner(
-            n_startup_trials=tune.prune_after_trials, n_warmup_steps=tune.prune_after_folds
-        )
-
-    class AfterTrials(optuna.pruners.BasePruner):
-        """Optuna's successive halving has no startup trials (its bootstrap_count prunes the
-        first ones instead): it ranks every trial at its rungs, its verdicts count later."""
-
-        def __init__(self, wrapped) -> None:
-            self.wrapped = wrapped
-
-        def prune(self, study, trial) -> bool:
-            verdict = self.wrapped.prune(study, trial)  # records the trial's rung values
-            states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-            return verdict and len(study.get_trials(False, states)) >= tune.prune_after_trials
-
-    # the best third go on at folds k, 3k, 9k ... (k = prune_after_folds)
-    return AfterTrials(
-        optuna.pruners.SuccessiveHalvingPruner(
-            min_resource=max(1, tune.prune_after_folds), reduction_factor=3
-        )
-    )
-
-
 def run_tune(
     base: Config,
     tune: TuneSettings,
@@ -108,32 +76,29 @@ def run_tune(
     study_name: str = DEFAULT_STUDY,
     report: Report = lambda line: None,
     stop=lambda: False,
+    jobs: int = 1,
 ) -> TuneResult:
     """Run (or resume, or join) the study until it holds `trials` (default [tune] trials)
-    completed or pruned trials, writing the outputs after each trial and at the end."""
+    completed or pruned trials, writing the outputs after each trial and at the end. `jobs`:
+    worker processes on this machine, this one and jobs - 1 helpers (tune.workers), each on its
+    share of the cores."""
     import optuna
 
-    from lstm_forecast.prep.inputs import input_paths, load_split, resolve_paths
+    from lstm_forecast.prep.inputs import input_paths, resolve_paths
     from lstm_forecast.prep.split import refuse_constant
+    from lstm_forecast.tune.workers import Helpers, check_jobs
 
     out_dir = Path(out_dir)
     total = tune.trials if trials is None else trials
     if total < 1:
         raise ConfigError(f"--trials must be at least 1, got {total}")
+    check_jobs(jobs)
     base = resolve_paths(base)
     check_tune_directory(out_dir)
     for source in input_paths(base):
         if out_dir.resolve() in source.resolve().parents:
             raise OutputError(f"{out_dir}: holds the input {source}; choose another --out")
-    cache: dict[str, tuple] = {}
-
-    def frames(config: Config):
-        key = json.dumps(config_to_dict(config)["data"], sort_keys=True)
-        if key not in cache:
-            split, sources = load_split(config)
-            cache[key] = (split.frame, sources[0].source)
-        return cache[key]
-
+    frames = frame_reader()
     frame, data_source = frames(base)  # the data is read and checked before the study is touched
     refuse_constant(frame, data_source)  # every trial's skill would be undefined
     shown = hide_password(storage_url) if storage_url else JOURNAL_FILE
@@ -145,16 +110,13 @@ def run_tune(
     make_directory(out_dir)
     storage = storage or open_storage(out_dir, None, report)
     write_marker(out_dir, KIND, study=study_name, storage=shown)
-    # Optuna logs a failed trial with its traceback; each trial gets our one line instead
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    # every trial builds new models, and TensorFlow warns about retracing each time
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    quiet()
     study = optuna.create_study(
         storage=storage,
         study_name=study_name,
         direction="maximize",
-        pruner=_pruner(tune),
-        sampler=optuna.samplers.RandomSampler() if tune.sampler == "random" else None,  # TPE
+        pruner=pruner(tune),
+        sampler=sampler(tune),
         load_if_exists=True,
     )
     expected = fingerprint(base, tune)
@@ -164,34 +126,17 @@ def run_tune(
     if "data" not in study.user_attrs:
         study.set_user_attr("data", data_digest(frame))
     free_dead_local_trials(study, storage_url is None, report)
-    failed_in_a_row = 0
-
-    def after_trial(study, trial) -> None:
-        nonlocal failed_in_a_row
-        state = trial.state.name.lower()
-        value = "" if trial.value is None else f" pooled skill {trial.value:+.4f}"
-        error = trial.user_attrs.get("error", "")
-        params = ", ".join(f"{k}={v}" for k, v in trial_values(trial, tune).items())
-        report(f"trial {trial.number} {state}{value}  {params}" + (f": {error}" if error else ""))
-        write_tables(study, base, tune, out_dir, total, storage_url)
-        # a trial fails with our error, or without one (Optuna's: a NaN or no value returned)
-        failed_in_a_row = failed_in_a_row + 1 if state == "fail" else 0
-        if failed_in_a_row == FAILED_IN_A_ROW:
-            report(
-                f"stopping: {FAILED_IN_A_ROW} trials in a row failed; fix what their errors "
-                "name, or narrow the [tune.params] ranges to values the data allows"
-            )
-            study.stop()
-
-    if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
-        study.optimize(
-            objective(base, tune, total, frames, report, stop),
-            callbacks=[optuna.study.MaxTrialsCallback(total, states=live_states()), after_trial],
-            catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
-            gc_after_trial=True,
+    with Helpers(
+        jobs, base, tune, out_dir, total, storage_url, study_name, stop, report
+    ) as helpers:
+        failed_in_a_row = optimize(
+            study, base, tune, out_dir, total, storage_url, frames, report, stop
         )
     me = worker_name()
-    ran = sum(trial.user_attrs.get("worker") == me for trial in study.get_trials(deepcopy=False))
+    ran = sum(
+        trial.user_attrs.get("worker") in (me, *helpers.names)
+        for trial in study.get_trials(deepcopy=False)
+    )
     strategy = write_tables(study, base, tune, out_dir, total, storage_url, final=True)
     write_figures(study, out_dir, report)
     counts = _counts(study)
@@ -199,7 +144,7 @@ def run_tune(
         last = study.get_trials(deepcopy=False)[-1].user_attrs.get("error", "")
         raise DataError(f"no trial of the study completed; the last one failed: {last}")
     best = best_trials(study, tune)
-    return TuneResult(out_dir=out_dir, counts=counts, best=best, ran=ran, strategy=strategy)
+    return TuneResult(out_dir, counts, best, ran, strategy, workers=1 + len(helpers.names))
 
 
 def data_digest(frame: pd.DataFrame) -> dict:
@@ -266,18 +211,6 @@ def differences(found: str, expected: str, shown: int = 3) -> str:
         f"{key.removeprefix('config.')}: not set now" for key in sorted(old.keys() - new.keys())
     ]
     return f" ({'; '.join(changed[:shown])})" if changed else ""
-
-
-def _live(study) -> int:
-    """Trials that count towards the total or will: completed, pruned, running, waiting."""
-    import optuna
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(
-            study
-        )  # RDB heartbeats: fail and retry dead workers' trials
-    return len(study.get_trials(deepcopy=False, states=live_states()))
 
 
 def free_dead_local_trials(study, journal: bool, report: Report) -> None:

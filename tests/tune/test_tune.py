@@ -63,9 +63,12 @@ def states(trials) -> list[str]:
     return [trial.state.name for trial in trials]
 
 
-def tune_command(config: Path, data: Path, out: Path, trials: int) -> list[str]:
+def tune_command(config: Path, data: Path, out: Path, trials: int, jobs: int = 1) -> list[str]:
+    """One worker unless told (the default, one per core, is test_jobs_two_... and the --help
+    example's)."""
     return [sys.executable, "-m", "lstm_forecast", "tune", "--config", str(config),
-            "--data", str(data), "--out", str(out), "--trials", str(trials)]  # fmt: skip
+            "--data", str(data), "--out", str(out), "--trials", str(trials),
+            "--jobs", str(jobs)]  # fmt: skip
 
 
 # A child started from a background job inherits SIGINT ignored, and Python then keeps it
@@ -144,12 +147,12 @@ def test_each_pruner_waits_for_its_first_trials_then_stops_the_weak(pruner):
     """Trials scored 0.1, 0.2, ... fold by fold, and every third one far worse: the pruners stop
     only those (and none among the first prune_after_trials), at fold 1; "none" never does."""
     from lstm_forecast.tune.search import TuneSettings
-    from lstm_forecast.tune.study import _pruner
+    from lstm_forecast.tune.trials import pruner
 
     tune = TuneSettings(params=(), folds=3, prune_after_trials=4, prune_after_folds=1,
                         pruner=pruner)  # fmt: skip
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(direction="maximize", pruner=_pruner(tune))
+    study = optuna.create_study(direction="maximize", pruner=pruner(tune))
 
     def objective(trial):
         skill = -1.0 if trial.number % 3 == 2 else 0.1 * trial.number
@@ -342,7 +345,7 @@ def test_trials_whose_skill_is_undefined_fail_with_the_reason_and_the_worker_sto
     prices.loc[len(prices) - 25 :, ["Open", "Close"]] = prices["Open"].iloc[-26]
     prices.to_csv(data, index=False)
     config.write_text(config.read_text().replace("[tune]\n", '[tune]\nbaseline = "persistence"\n'))
-    monkeypatch.setattr("lstm_forecast.tune.study.FAILED_IN_A_ROW", 2)
+    monkeypatch.setattr("lstm_forecast.tune.trials.FAILED_IN_A_ROW", 2)
     out = tmp_path / "study"
     result = CliRunner().invoke(app, tune_command(config, data, out, trials=3)[3:])
     assert "fold 1/2: pooled skill undefined" in result.output
@@ -396,4 +399,59 @@ def test_zero_trials_and_an_unreachable_database_are_refused_leaving_nothing(stu
     assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
     assert line.startswith(f"error: --storage {url}: cannot open the database (")
+    assert not out.exists()
+
+
+def test_jobs_two_runs_a_helper_process_and_exactly_the_trials_asked(study_files, tmp_path):
+    config, data = study_files
+    out = tmp_path / "study"
+    cores = os.sched_getaffinity(0)
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=4, jobs=2)[3:])
+    assert result.exit_code == 0, result.output
+    assert os.sched_getaffinity(0) == cores  # this process got its cores back
+    trials = load_trials(out)
+    assert [trial.number for trial in trials] == [0, 1, 2, 3]  # no surplus trial, none lost
+    assert all(state in ("COMPLETE", "PRUNED") for state in states(trials))
+    assert "(4 run by these 2 workers)" in result.output
+    # the helper is another process (its pid is not this one's); it runs trials when it starts
+    # before the study is full, which test_a_helper_joins_the_study_and_stops_at_its_total checks
+    helper = {t.user_attrs["worker"] for t in trials} - {f"{os.uname().nodename}:{os.getpid()}"}
+    assert all(not name.endswith(f":{os.getpid()}") for name in helper)
+
+
+def test_a_helper_joins_the_study_and_stops_at_its_total(study_files, tmp_path):
+    from lstm_forecast.tune.search import load_tune_config
+    from lstm_forecast.tune.study import run_tune
+    from lstm_forecast.tune.workers import core_shares, run_helper
+
+    config, data = study_files
+    out = tmp_path / "study"
+    base, space = load_tune_config(config, [], data__path=str(data))
+    run_tune(base, space, out, trials=1)
+    lines: list[str] = []
+    run_helper(base, space, out, 3, None, "lstm-forecast", lines.append, lambda: False)
+    trials = load_trials(out)
+    assert [trial.number for trial in trials] == [0, 1, 2]
+    assert [line.split()[:2] for line in lines if " fold " not in line] == [
+        ["trial", "1"],
+        ["trial", "2"],
+    ]
+    assert (out / "trials.csv").read_text().count("\n") == 4  # header and the three trials
+    # asked to stop: the helper's running trial ends after its epoch, and nothing more starts
+    with pytest.raises(KeyboardInterrupt):
+        run_helper(base, space, out, 5, None, "lstm-forecast", lines.append, lambda: True)
+    assert sum(state in ("COMPLETE", "PRUNED") for state in states(load_trials(out))) == 3
+    shares = core_shares(2)
+    assert set().union(*shares) == os.sched_getaffinity(0) and all(shares)
+
+
+@pytest.mark.parametrize(
+    "jobs, message",
+    [("0", "--jobs must be a whole number of at least 1, got 0"), ("999", "--jobs 999: this")],
+)
+def test_jobs_beyond_the_cores_are_refused_leaving_nothing(study_files, tmp_path, jobs, message):
+    config, data = study_files
+    out = tmp_path / "study"
+    result = CliRunner().invoke(app, tune_command(config, data, out, trials=2, jobs=jobs)[3:])
+    assert result.exit_code == 2 and message in result.output, result.output
     assert not out.exists()
