@@ -37,6 +37,10 @@ prune_after_trials = 2
 """
 
 
+# the studies that run trials leave GRU out: a GRU trains with Keras, twice the time of a trial
+FAST_SEARCH = SEARCH.replace('["lstm", "gru"]', '["lstm"]')
+
+
 @pytest.fixture
 def study_files(tmp_path: Path) -> tuple[Path, Path]:
     """A tiny search (1 epoch, 2 folds of 10 rows) and 120 rows of prices."""
@@ -44,7 +48,7 @@ def study_files(tmp_path: Path) -> tuple[Path, Path]:
     random_walk(120, seed=3).to_csv(data, index=False, date_format="%Y-%m-%d")
     config = tmp_path / "search.toml"
     tiny = TINY_CONFIG.format(transform="log_return").replace("epochs = 2", "epochs = 1")
-    config.write_text(tiny + "\n[forecast]\nsamples = 0\n" + SEARCH)
+    config.write_text(tiny + "\n[forecast]\nsamples = 0\n" + FAST_SEARCH)
     return config, data
 
 
@@ -259,6 +263,7 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     from lstm_forecast.tune.study import fingerprint, same_study
 
     config, data = study_files
+    config.write_text(config.read_text().replace(FAST_SEARCH, SEARCH))  # as ae903b3 had it
     scratch = load_tune_config(config, ["backtest.refit_from=scratch"])
     default = load_tune_config(config)
     # written by ae903b3, the commit before refit_from, for this same search
@@ -429,18 +434,15 @@ def test_a_helper_joins_the_study_and_stops_at_its_total(study_files, tmp_path):
     base, space = load_tune_config(config, [], data__path=str(data))
     run_tune(base, space, out, trials=1)
     lines: list[str] = []
-    run_helper(base, space, out, 3, None, "lstm-forecast", lines.append, lambda: False)
+    run_helper(base, space, out, 2, None, "lstm-forecast", lines.append, lambda: False)
     trials = load_trials(out)
-    assert [trial.number for trial in trials] == [0, 1, 2]
-    assert [line.split()[:2] for line in lines if " fold " not in line] == [
-        ["trial", "1"],
-        ["trial", "2"],
-    ]
-    assert (out / "trials.csv").read_text().count("\n") == 4  # header and the three trials
+    assert [trial.number for trial in trials] == [0, 1]  # one trial, to the total of 2
+    assert [line.split()[:2] for line in lines if " fold " not in line] == [["trial", "1"]]
+    assert (out / "trials.csv").read_text().count("\n") == 3  # header and the two trials
     # asked to stop: the helper's running trial ends after its epoch, and nothing more starts
     with pytest.raises(KeyboardInterrupt):
         run_helper(base, space, out, 5, None, "lstm-forecast", lines.append, lambda: True)
-    assert sum(state in ("COMPLETE", "PRUNED") for state in states(load_trials(out))) == 3
+    assert [state for state in states(load_trials(out))] == ["COMPLETE"] * 2 + ["FAIL"]
     shares = core_shares(2)
     assert set().union(*shares) == os.sched_getaffinity(0) and all(shares)
 
