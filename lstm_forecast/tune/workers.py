@@ -103,7 +103,10 @@ class Helpers:
         self._event = context.Event()
         self.processes = [
             context.Process(
-                target=_helper, args=(share, self.arguments, self._event), name=f"tune-worker-{n}"
+                target=_helper,
+                args=(share, self.arguments, self._event),
+                name=f"tune-worker-{n}",
+                daemon=True,  # ended with this process however it ends (a helper starts none)
             )
             for n, share in enumerate(shares[1:], start=2)
         ]

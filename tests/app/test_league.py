@@ -91,7 +91,7 @@ def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
         for path in sorted(series_folder.iterdir())
     }
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         result = league(config, frames, folds=2, fold_length=5, scheduler=cluster.scheduler_address)
         with distributed.Client(cluster.scheduler_address) as client:

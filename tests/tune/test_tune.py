@@ -457,3 +457,30 @@ def test_jobs_beyond_the_cores_are_refused_leaving_nothing(study_files, tmp_path
     result = CliRunner().invoke(app, tune_command(config, data, out, trials=2, jobs=jobs)[3:])
     assert result.exit_code == 2 and message in result.output, result.output
     assert not out.exists()
+
+
+def test_a_stopped_first_worker_stops_its_helpers_after_their_epoch(study_files, tmp_path):
+    """Ctrl-C reaches the first worker (helpers ignore SIGINT): it asks them to stop, waits for
+    them, and the interrupt goes on up; no trial is left RUNNING."""
+    from lstm_forecast.tune.search import load_tune_config
+    from lstm_forecast.tune.study import run_tune
+    from lstm_forecast.tune.workers import Helpers
+
+    config, data = study_files
+    out = tmp_path / "study"
+    base, space = load_tune_config(config, [], data__path=str(data))
+    run_tune(base, space, out, trials=1)
+    cores = os.sched_getaffinity(0)
+    lines: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        with Helpers(2, base, space, out, 9, None, "lstm-forecast", lambda: False, lines.append):
+            deadline = time.monotonic() + 120
+            while not any(state == "RUNNING" for state in states(load_trials(out))):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            raise KeyboardInterrupt  # this worker's Ctrl-C
+    assert os.sched_getaffinity(0) == cores
+    found = states(load_trials(out))
+    assert "RUNNING" not in found and "FAIL" in found  # the helper's trial, stopped
+    assert len(found) < 9  # it did not go on to the study's total
+    assert not lines  # no helper ended badly
