@@ -1,8 +1,10 @@
 """Backtests of many series at once, in parallel worker processes, summed up in a league table.
 
 `lstm-forecast backtest --data A.csv --data B.csv` (or a folder of CSVs): every series is read and
-checked here first, then each one's walk-forward backtest runs in a worker process (joblib's
-loky backend, `--jobs` at a time) or on a Dask cluster (joblib's Dask backend, `--scheduler
+checked here first, then each one's walk-forward backtest runs in a worker process (`--jobs`
+of them, each pinned to its own share of the cores: two series side by side took 0.9 of the
+time unpinned, where each worker's trainer spread over both cores; tune --jobs measures the same
+in benchmarks/results/parallel_trials.md) or on a Dask cluster (joblib's Dask backend, `--scheduler
 tcp://HOST:8786`; the workers get the prices, not the file names, so they need no shared disk).
 The table: one row per series with the pooled out-of-sample RMSE of the model and of the
 baselines, the skill, the Diebold-Mariano p-value and the interval coverage.
@@ -10,7 +12,6 @@ baselines, the skill, the Diebold-Mariano p-value and the interval coverage.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,11 +154,13 @@ def league(
     """
     from joblib import Parallel, delayed, parallel_config
 
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    from lstm_forecast.model.backend import available_cores
+
+    jobs = available_cores() if jobs is None else jobs
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
-    tasks = [
-        delayed(backtest_series)(name, frame, config, folds, fold_length, source, baseline)
+    calls = [
+        (name, frame, config, folds, fold_length, source, baseline)
         for name, (frame, source) in frames.items()
     ]
     rows, tables, paths = [], [], []
@@ -172,13 +175,13 @@ def league(
     if scheduler:
         client = _dask_client(scheduler)
         try:
-            with parallel_config(backend="dask", n_jobs=len(tasks)):
+            with parallel_config(backend="dask", n_jobs=len(calls)):
+                tasks = [delayed(backtest_series)(*call) for call in calls]
                 collect(Parallel(return_as="generator_unordered")(tasks))
         finally:
             client.close()
     else:
-        with parallel_config(backend="loky", n_jobs=min(jobs, len(tasks))):
-            collect(Parallel(return_as="generator_unordered")(tasks))
+        collect(on_pinned_workers(calls, min(jobs, len(calls))))
     table = pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
         ["skill", "series"], ascending=[False, True], na_position="last", ignore_index=True
     )
@@ -197,6 +200,40 @@ def league(
         predictions=predictions[columns + extra].reset_index(drop=True),
         paths=path_table.reset_index(drop=True),
     )
+
+
+def on_pinned_workers(calls: list[tuple], jobs: int):
+    """backtest_series(*call) for each call in `jobs` worker processes, each pinned to its own
+    share of the cores (model.backend.core_shares); the results as they finish. A failure, or
+    Ctrl-C, cancels the calls not started and ends the workers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from lstm_forecast.model.backend import core_shares
+
+    context = multiprocessing.get_context("spawn")  # TensorFlow's threads do not survive a fork
+    shares = context.SimpleQueue()
+    for share in core_shares(jobs):
+        shares.put(share)
+    pool = ProcessPoolExecutor(jobs, context, initializer=_take_share, initargs=(shares,))
+    try:
+        futures = [pool.submit(backtest_series, *call) for call in calls]
+        for future in as_completed(futures):
+            yield future.result()
+    except BaseException:
+        running = list((pool._processes or {}).values())  # noqa: SLF001 - no public way to end them
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in running:
+            process.terminate()
+        raise
+    pool.shutdown()
+
+
+def _take_share(shares) -> None:
+    """A worker's initializer: the next share of the cores, for the rest of its life."""
+    from lstm_forecast.model.backend import pin
+
+    pin(shares.get())
 
 
 def _dask_client(scheduler: str):

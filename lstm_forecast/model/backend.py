@@ -68,3 +68,29 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # no affinity API (macOS, Windows)
         return max(1, os.cpu_count() or 1)
+
+
+def affinity() -> set[int]:
+    """The cores this process may run on (every core where there is no affinity API)."""
+    try:
+        return set(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return set(range(os.cpu_count() or 1))
+
+
+def core_shares(jobs: int) -> list[set[int]]:
+    """The process's cores dealt out to `jobs` worker processes: disjoint shares while there are
+    enough cores, one core each (in turn) beyond."""
+    cores = sorted(affinity())
+    if jobs >= len(cores):
+        return [{cores[index % len(cores)]} for index in range(jobs)]
+    return [set(cores[index::jobs]) for index in range(jobs)]
+
+
+def pin(cores: set[int]) -> None:
+    """Run this process's calling thread, and the threads it starts later (TensorFlow's pools
+    among them), on `cores` only; best effort: without the affinity API, nothing."""
+    try:
+        os.sched_setaffinity(0, cores)
+    except (AttributeError, OSError):
+        pass

@@ -15,7 +15,6 @@ made to be shared by threads, and a process that dies takes only its running tri
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, LstmForecastError
+from lstm_forecast.model.backend import affinity, available_cores, core_shares, pin
 from lstm_forecast.tune.search import TuneSettings
 from lstm_forecast.tune.trials import frame_reader, optimize, pruner, quiet, sampler
 
@@ -30,8 +30,6 @@ JOIN_POLL_S = 0.5  # how often the first worker looks whether its helpers have e
 
 
 def check_jobs(jobs: object) -> None:
-    from lstm_forecast.model.backend import available_cores
-
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"--jobs must be a whole number of at least 1, got {jobs!r}")
     if jobs > available_cores():
@@ -39,27 +37,6 @@ def check_jobs(jobs: object) -> None:
             f"--jobs {jobs}: this machine gives the process {available_cores()} core(s); "
             "a worker per core at most (more would only take turns on them)"
         )
-
-
-def core_shares(jobs: int) -> list[set[int]]:
-    """The cores this process may use, dealt out to `jobs` workers (the first is this one)."""
-    cores = sorted(_affinity())
-    return [set(cores[index::jobs]) for index in range(jobs)]
-
-
-def _affinity() -> set[int]:
-    try:
-        return set(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # no affinity API: one share of every core
-        return set(range(os.cpu_count() or 1))
-
-
-def pin(cores: set[int]) -> None:
-    """Run this process on `cores` only (best effort: without the affinity API, nothing)."""
-    try:
-        os.sched_setaffinity(0, cores)
-    except (AttributeError, OSError):
-        pass
 
 
 class Helpers:
@@ -98,7 +75,7 @@ class Helpers:
 
         # spawn, not fork: TensorFlow's threads do not survive a fork
         context = multiprocessing.get_context("spawn")
-        self._cores = _affinity()
+        self._cores = affinity()
         shares = core_shares(self.jobs)
         self._event = context.Event()
         self.processes = [

@@ -1,4 +1,4 @@
-"""`backtest` of many series: worker processes (joblib loky), a real local Dask cluster, the
+"""`backtest` of many series: worker processes pinned to their cores, a real local Dask cluster, the
 league table checked against the predictions it was computed from."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
         for path in sorted(series_folder.iterdir())
     }
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         result = league(config, frames, folds=2, fold_length=5, scheduler=cluster.scheduler_address)
         with distributed.Client(cluster.scheduler_address) as client:
@@ -100,3 +100,31 @@ def test_the_series_run_on_a_dask_cluster(series_folder: Path, monkeypatch):
     assert any(ran_on.values())  # the backtests ran in the cluster's worker processes
     assert result.table["rows"].tolist() == [10, 10]
     assert set(result.predictions["series"]) == {"walk1", "walk2"}
+
+
+def test_league_workers_each_get_their_own_cores_and_a_failure_ends_them(series_folder: Path):
+    import multiprocessing
+    import os
+    import tomllib
+
+    from lstm_forecast.app.league import on_pinned_workers
+    from lstm_forecast.errors import DataError
+    from lstm_forecast.model.backend import core_shares
+    from lstm_forecast.prep.inputs import read_prices
+
+    cores = sorted(os.sched_getaffinity(0))
+    shares = core_shares(len(cores))
+    assert sorted(min(share) for share in shares) == cores  # one core each, all of them
+    assert all(len(share) == 1 for share in shares)
+    assert core_shares(1) == [set(cores)]
+    assert [len(share) for share in core_shares(len(cores) + 1)] == [1] * (len(cores) + 1)
+
+    config = config_from_dict(tomllib.loads(QUICK))
+    frame = read_prices(series_folder / "walk1.csv", config)
+    # 2 folds of 50 rows do not fit in 80 rows: the worker's walk_forward refuses them
+    calls = [(name, frame, config, 2, 50, name, "baseline") for name in ("a", "b", "c")]
+    with pytest.raises(DataError, match=r"^[abc]: 80 rows are too few for 2 folds of 50 rows"):
+        list(on_pinned_workers(calls, 2))
+    for child in multiprocessing.active_children():  # ended, not left running
+        child.join(10)
+        assert not child.is_alive(), child

@@ -425,9 +425,10 @@ def test_jobs_two_runs_a_helper_process_and_exactly_the_trials_asked(study_files
 
 
 def test_a_helper_joins_the_study_and_stops_at_its_total(study_files, tmp_path):
+    from lstm_forecast.model.backend import core_shares
     from lstm_forecast.tune.search import load_tune_config
     from lstm_forecast.tune.study import run_tune
-    from lstm_forecast.tune.workers import core_shares, run_helper
+    from lstm_forecast.tune.workers import run_helper
 
     config, data = study_files
     out = tmp_path / "study"
