@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +182,8 @@ def league(
         finally:
             client.close()
     else:
-        collect(on_pinned_workers(calls, min(jobs, len(calls))))
+        with closing(on_pinned_workers(backtest_series, calls, min(jobs, len(calls)))) as results:
+            collect(results)
     table = pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(
         ["skill", "series"], ascending=[False, True], na_position="last", ignore_index=True
     )
@@ -202,14 +204,15 @@ def league(
     )
 
 
-def on_pinned_workers(calls: list[tuple], jobs: int):
-    """backtest_series(*call) for each call in `jobs` worker processes, each pinned to its own
-    share of the cores (model.backend.core_shares); the results as they finish. A failure, or
-    Ctrl-C, cancels the calls not started and ends the workers."""
+def on_pinned_workers(function: Callable, calls: list[tuple], jobs: int):
+    """function(*call) for each call in `jobs` worker processes, each pinned to its own share of
+    the cores (model.backend.core_shares); the results as they finish. A failure, Ctrl-C (the
+    workers ignore it: it is this process's to handle) or closing the generator cancels the
+    calls not started and ends the workers."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from lstm_forecast.model.backend import core_shares
+    from lstm_forecast.model.backend import core_shares, sigint_ignored
 
     context = multiprocessing.get_context("spawn")  # TensorFlow's threads do not survive a fork
     shares = context.SimpleQueue()
@@ -217,7 +220,8 @@ def on_pinned_workers(calls: list[tuple], jobs: int):
         shares.put(share)
     pool = ProcessPoolExecutor(jobs, context, initializer=_take_share, initargs=(shares,))
     try:
-        futures = [pool.submit(backtest_series, *call) for call in calls]
+        with sigint_ignored():  # the workers start as the calls are submitted
+            futures = [pool.submit(function, *call) for call in calls]
         for future in as_completed(futures):
             yield future.result()
     except BaseException:
@@ -231,8 +235,11 @@ def on_pinned_workers(calls: list[tuple], jobs: int):
 
 def _take_share(shares) -> None:
     """A worker's initializer: the next share of the cores, for the rest of its life."""
+    import signal
+
     from lstm_forecast.model.backend import pin
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin(shares.get())
 
 

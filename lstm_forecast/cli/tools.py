@@ -166,7 +166,7 @@ def tune(
         int | None,
         typer.Option(
             help="Worker processes on this machine, each on its share of the cores; default: "
-            "one per core (2 on 2 cores: 1.4x the trials of one an hour)."
+            "one per core, at most 4 (2 on 2 cores: 1.4x the trials of one an hour)."
         ),
     ] = None,
     settings: SetOption = None,
@@ -190,6 +190,7 @@ def tune(
         from lstm_forecast.tune.results import result_lines
         from lstm_forecast.tune.search import load_tune_config
         from lstm_forecast.tune.study import run_tune
+        from lstm_forecast.tune.workers import MAX_DEFAULT_JOBS
 
         base, space = load_tune_config(config, settings or [], **config_overrides(data=data))
 
@@ -198,7 +199,7 @@ def tune(
             # the first Ctrl-C ends the running trial after its epoch (a KeyboardInterrupt in
             # the middle of TensorFlow can surface as another error); a second one aborts
             with graceful_stop() as stop:
-                jobs = available_cores() if jobs is None else jobs
+                jobs = min(available_cores(), MAX_DEFAULT_JOBS) if jobs is None else jobs
                 result = run_tune(base, space, out, trials, storage, study, typer.echo, stop, jobs)
         except KeyboardInterrupt:
             typer.echo(

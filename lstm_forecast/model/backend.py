@@ -1,10 +1,14 @@
-"""Import Keras (and TensorFlow under it) quietly, only when a command needs it."""
+"""Import Keras (and TensorFlow under it) quietly, only when a command needs it; and the cores
+this process may use, dealt out to worker processes (tune --jobs, a league's series)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 RETRACING_WARNING = "triggered tf.function retracing"
 
@@ -63,11 +67,18 @@ def import_tensorflow():
 
 def available_cores() -> int:
     """The cores this process may run on: its CPU affinity (taskset, a tune worker's share,
-    a container's cpuset), which os.cpu_count() ignores; at least 1."""
+    a container's cpuset), which os.cpu_count() ignores, and no more than a cgroup CPU quota
+    (`docker --cpus 2`) allows; at least 1."""
+    return max(1, min(len(affinity()), _cpu_quota() or len(affinity())))
+
+
+def _cpu_quota() -> int:
+    """The cgroup v2 CPU quota in whole cores, rounded up (0 = none, or no cgroup v2)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # no affinity API (macOS, Windows)
-        return max(1, os.cpu_count() or 1)
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+    except (OSError, ValueError):
+        return 0
+    return 0 if quota == "max" else max(1, -(-int(quota) // int(period)))
 
 
 def affinity() -> set[int]:
@@ -94,3 +105,14 @@ def pin(cores: set[int]) -> None:
         os.sched_setaffinity(0, cores)
     except (AttributeError, OSError):
         pass
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process meanwhile, and so in the processes it starts (Python
+    keeps an inherited SIG_IGN): their Ctrl-C is the first worker's to handle."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -35,6 +35,8 @@ from lstm_forecast.tune.storage import (
     open_storage,
 )
 from lstm_forecast.tune.trials import (
+    FAILED_IN_A_ROW,
+    _live,
     frame_reader,
     optimize,
     pruner,
@@ -126,9 +128,18 @@ def run_tune(
     if "data" not in study.user_attrs:
         study.set_user_attr("data", data_digest(frame))
     free_dead_local_trials(study, storage_url is None, report)
+    # no more workers than trials to run: a helper would find the study full, and this worker
+    # would have trained on its share of the cores alone
+    jobs = max(1, min(jobs, total - _live(study)))
     with Helpers(
         jobs, base, tune, out_dir, total, storage_url, study_name, stop, report
     ) as helpers:
+        failed_in_a_row = optimize(
+            study, base, tune, out_dir, total, storage_url, frames, report, stop
+        )
+    if helpers.processes and failed_in_a_row < FAILED_IN_A_ROW:
+        # a helper killed outright left its trial RUNNING: free it, and run what is missing
+        free_dead_local_trials(study, storage_url is None, report)
         failed_in_a_row = optimize(
             study, base, tune, out_dir, total, storage_url, frames, report, stop
         )

@@ -107,10 +107,12 @@ def optimize(study, base, tune, out_dir, total, storage_url, frames, report, sto
             )
             study.stop()
 
-    if _live(study) < total:  # MaxTrialsCallback asks only after a trial; ask before the first
+    if _live(study) < total and not stop():  # MaxTrialsCallback asks only after a trial
         study.optimize(
             objective(base, tune, total, frames, report, stop),
-            callbacks=[optuna.study.MaxTrialsCallback(total, states=live_states()), after_trial],
+            # the tables first: the count, then the next trial, so that two workers rarely both
+            # count total - 1 (the later one's trial would yield: search.refuse_surplus)
+            callbacks=[after_trial, optuna.study.MaxTrialsCallback(total, states=live_states())],
             catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
             gc_after_trial=True,
         )

@@ -22,11 +22,18 @@ from pathlib import Path
 
 from lstm_forecast.config.schema import Config
 from lstm_forecast.errors import ConfigError, LstmForecastError
-from lstm_forecast.model.backend import affinity, available_cores, core_shares, pin
+from lstm_forecast.model.backend import (
+    affinity,
+    available_cores,
+    core_shares,
+    pin,
+    sigint_ignored,
+)
 from lstm_forecast.tune.search import TuneSettings
 from lstm_forecast.tune.trials import frame_reader, optimize, pruner, quiet, sampler
 
 JOIN_POLL_S = 0.5  # how often the first worker looks whether its helpers have ended
+MAX_DEFAULT_JOBS = 4  # --jobs by default: one per core, up to this (each holds TensorFlow)
 
 
 def check_jobs(jobs: object) -> None:
@@ -87,10 +94,12 @@ class Helpers:
             )
             for n, share in enumerate(shares[1:], start=2)
         ]
-        for process in self.processes:
-            process.start()
+        with sigint_ignored():  # inherited: a Ctrl-C while a helper starts reaches only this one
+            for process in self.processes:
+                process.start()
         self.names = tuple(f"{socket.gethostname()}:{process.pid}" for process in self.processes)
-        pin(shares[0])
+        if "tensorflow" not in sys.modules:  # its thread pools start inside the share
+            pin(shares[0])  # (pools started before would keep every core: then none is pinned)
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
@@ -104,6 +113,8 @@ class Helpers:
                     process.join(JOIN_POLL_S)
                 if self.stop():
                     self._event.set()
+                if getattr(self.stop, "aborted", False):  # a second Ctrl-C caught in a __del__
+                    raise KeyboardInterrupt
         except BaseException:  # a second Ctrl-C: abort the helpers too
             for process in self.processes:
                 process.terminate()
@@ -122,19 +133,27 @@ class Helpers:
 
 
 def _helper(cores: set[int], arguments: dict, event) -> None:
-    """A helper process: trials of the study until it holds its total, or `event` is set."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the first worker, which asks
+    """A helper process: trials of the study until it holds its total, or `event` is set, or
+    the first worker is gone (killed outright: a helper does not go on alone)."""
+    import multiprocessing
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pin(cores)
+    parent = multiprocessing.parent_process()
 
     def report(line: str) -> None:
         print(line, flush=True)
 
+    def stop() -> bool:
+        return event.is_set() or (parent is not None and not parent.is_alive())
+
     try:
-        run_helper(**arguments, report=report, stop=event.is_set)
+        run_helper(**arguments, report=report, stop=stop)
     except KeyboardInterrupt:  # asked to stop: its running trial ended after an epoch
         return
-    except LstmForecastError as e:
-        print(f"error: {e}", file=sys.stderr, flush=True)
+    except (LstmForecastError, OSError) as e:  # one line, as the CLI's user_errors prints them
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        print(f"error: {where}{e}", file=sys.stderr, flush=True)
         sys.exit(2)
 
 
@@ -154,6 +173,8 @@ def run_helper(
     from lstm_forecast.tune.storage import open_storage
 
     quiet()
+    if stop():
+        return
     study = optuna.load_study(
         study_name=study_name,
         storage=open_storage(out_dir, storage_url, report),
