@@ -23,7 +23,7 @@ import pandas as pd
 
 from lstm_forecast.config.load import config_to_toml
 from lstm_forecast.config.schema import Config
-from lstm_forecast.errors import ConfigError, DataError
+from lstm_forecast.errors import ConfigError, DataError, LstmForecastError
 from lstm_forecast.evaluate.pooled import (
     DEFAULT_BASELINE,
     pooled_dm,
@@ -211,6 +211,7 @@ def on_pinned_workers(function: Callable, calls: list[tuple], jobs: int):
     calls not started and ends the workers."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from lstm_forecast.model.backend import core_shares, sigint_ignored
 
@@ -224,11 +225,16 @@ def on_pinned_workers(function: Callable, calls: list[tuple], jobs: int):
             futures = [pool.submit(function, *call) for call in calls]
         for future in as_completed(futures):
             yield future.result()
-    except BaseException:
+    except BaseException as e:
         running = list((pool._processes or {}).values())  # noqa: SLF001 - no public way to end them
         pool.shutdown(wait=False, cancel_futures=True)
         for process in running:
             process.terminate()
+        if isinstance(e, BrokenProcessPool):  # a worker killed (out of memory?), no error of ours
+            raise LstmForecastError(
+                f"a worker process ended abruptly ({e}); if the machine ran out of memory, run "
+                f"again with fewer --jobs than {jobs} (each worker holds TensorFlow)"
+            ) from None
         raise
     pool.shutdown()
 

@@ -109,6 +109,7 @@ def test_league_workers_each_get_their_own_cores_and_a_failure_ends_them():
     import time
 
     from lstm_forecast.app.league import on_pinned_workers
+    from lstm_forecast.errors import LstmForecastError
     from lstm_forecast.model.backend import available_cores, core_shares
 
     cores = sorted(os.sched_getaffinity(0))
@@ -130,3 +131,6 @@ def test_league_workers_each_get_their_own_cores_and_a_failure_ends_them():
     for child in set(multiprocessing.active_children()) - others:
         child.join(10)
         assert not child.is_alive(), child
+    # a worker killed outright (as the out-of-memory killer would): one line, naming --jobs
+    with pytest.raises(LstmForecastError, match="fewer --jobs than 2"):
+        list(on_pinned_workers(os._exit, [(1,), (1,)], 2))
