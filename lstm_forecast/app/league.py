@@ -2,10 +2,10 @@
 
 `lstm-forecast backtest --data A.csv --data B.csv` (or a folder of CSVs): every series is read and
 checked here first, then each one's walk-forward backtest runs in a worker process (`--jobs`
-of them, each pinned to its own share of the cores: two series side by side took 0.9 of the
-time unpinned, where each worker's trainer spread over both cores; tune --jobs measures the same
-in benchmarks/results/parallel_trials.md) or on a Dask cluster (joblib's Dask backend, `--scheduler
-tcp://HOST:8786`; the workers get the prices, not the file names, so they need no shared disk).
+of them, each pinned to its own share of the cores: two series took 0.86 of the time they took
+when each worker's trainer spread over both cores, as in benchmarks/results/parallel_trials.md)
+or on a Dask cluster (joblib's Dask backend, `--scheduler tcp://HOST:8786`; the workers get the
+prices, not the file names, so they need no shared disk).
 The table: one row per series with the pooled out-of-sample RMSE of the model and of the
 baselines, the skill, the Diebold-Mariano p-value and the interval coverage.
 """

@@ -3,10 +3,11 @@
 A small LSTM leaves cores idle: the fast trainer cuts each batch into one shard per core, but
 between its graph calls (Adam's update after the shards, the fold's calibration and forecasts,
 Python) one core waits. Two workers, one per core, ran the same 12 trials in 0.72 of the time
-one worker took on both cores (benchmarks/parallel_trials.py), so the helpers are processes, each pinned to its share of the cores (its shards and forecast threads
-follow the share: model.backend.available_cores). They share the study through its storage, as
-workers on several machines do: the journal file's lock, or the database. This process is the
-first worker; it writes the final tables once the helpers have ended.
+one worker took on both cores (benchmarks/parallel_trials.py), so the helpers are processes,
+each pinned to its share of the cores (its shards and forecast threads follow the share:
+model.backend.available_cores). They share the study through its storage, as workers on
+several machines do: the journal file's lock, or the database. This process is the first
+worker; it writes the final tables once the helpers have ended.
 
 Processes rather than threads: Keras models, the model pool and TensorFlow's tracing are not
 made to be shared by threads, and a process that dies takes only its running trial with it
