@@ -88,7 +88,7 @@ def run_tune(
 
     from lstm_forecast.prep.inputs import input_paths, resolve_paths
     from lstm_forecast.prep.split import refuse_constant
-    from lstm_forecast.tune.workers import Helpers, check_jobs
+    from lstm_forecast.tune.workers import Helpers, StudyPlace, check_jobs
 
     out_dir = Path(out_dir)
     total = tune.trials if trials is None else trials
@@ -131,9 +131,8 @@ def run_tune(
     # no more workers than trials to run: a helper would find the study full, and this worker
     # would have trained on its share of the cores alone
     jobs = max(1, min(jobs, total - _live(study)))
-    with Helpers(
-        jobs, base, tune, out_dir, total, storage_url, study_name, stop, report
-    ) as helpers:
+    place = StudyPlace(base, tune, out_dir, total, storage_url, study_name)
+    with Helpers(jobs, place, stop, report) as helpers:
         failed_in_a_row = optimize(
             study, base, tune, out_dir, total, storage_url, frames, report, stop
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_forecast.config.schema import Config
@@ -47,31 +48,24 @@ def check_jobs(jobs: object) -> None:
         )
 
 
+@dataclass(frozen=True)
+class StudyPlace:
+    """Where a worker finds the study it joins, and what it runs: picklable, for a helper."""
+
+    base: Config
+    tune: TuneSettings
+    out_dir: Path
+    total: int
+    storage_url: str | None
+    study_name: str
+
+
 class Helpers:
     """The jobs - 1 helper processes of a study, started on entry and waited for on exit. When
     this worker stops (Ctrl-C, an error), the helpers are asked to stop after their epoch."""
 
-    def __init__(
-        self,
-        jobs: int,
-        base: Config,
-        tune: TuneSettings,
-        out_dir: Path,
-        total: int,
-        storage_url: str | None,
-        study_name: str,
-        stop,
-        report=lambda line: None,
-    ) -> None:
-        self.jobs, self.stop, self.report = jobs, stop, report
-        self.arguments = dict(
-            base=base,
-            tune=tune,
-            out_dir=out_dir,
-            total=total,
-            storage_url=storage_url,
-            study_name=study_name,
-        )
+    def __init__(self, jobs: int, place: StudyPlace, stop, report=lambda line: None) -> None:
+        self.jobs, self.place, self.stop, self.report = jobs, place, stop, report
         self.processes: list = []
         self.names: tuple[str, ...] = ()
         self._cores: set[int] = set()
@@ -89,7 +83,7 @@ class Helpers:
         self.processes = [
             context.Process(
                 target=_helper,
-                args=(share, self.arguments, self._event),
+                args=(share, self.place, self._event),
                 name=f"tune-worker-{n}",
                 daemon=True,  # ended with this process however it ends (a helper starts none)
             )
@@ -133,7 +127,7 @@ class Helpers:
         return False
 
 
-def _helper(cores: set[int], arguments: dict, event) -> None:
+def _helper(cores: set[int], place: StudyPlace, event) -> None:
     """A helper process: trials of the study until it holds its total, or `event` is set, or
     the first worker is gone (killed outright: a helper does not go on alone)."""
     import multiprocessing
@@ -149,7 +143,7 @@ def _helper(cores: set[int], arguments: dict, event) -> None:
         return event.is_set() or (parent is not None and not parent.is_alive())
 
     try:
-        run_helper(**arguments, report=report, stop=stop)
+        run_helper(place, report, stop)
     except KeyboardInterrupt:  # asked to stop: its running trial ended after an epoch
         return
     except (LstmForecastError, OSError) as e:  # one line, as the CLI's user_errors prints them
@@ -158,16 +152,7 @@ def _helper(cores: set[int], arguments: dict, event) -> None:
         sys.exit(2)
 
 
-def run_helper(
-    base: Config,
-    tune: TuneSettings,
-    out_dir: Path,
-    total: int,
-    storage_url: str | None,
-    study_name: str,
-    report,
-    stop,
-) -> None:
+def run_helper(place: StudyPlace, report, stop) -> None:
     """Join the study the first worker opened and run its trials, as that worker does."""
     import optuna
 
@@ -177,9 +162,10 @@ def run_helper(
     if stop():
         return
     study = optuna.load_study(
-        study_name=study_name,
-        storage=open_storage(out_dir, storage_url, report),
-        pruner=pruner(tune),
-        sampler=sampler(tune),
+        study_name=place.study_name,
+        storage=open_storage(place.out_dir, place.storage_url, report),
+        pruner=pruner(place.tune),
+        sampler=sampler(place.tune),
     )
-    optimize(study, base, tune, out_dir, total, storage_url, frame_reader(), report, stop)
+    optimize(study, place.base, place.tune, place.out_dir, place.total, place.storage_url,
+             frame_reader(), report, stop)  # fmt: skip

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -430,21 +431,22 @@ def test_a_helper_joins_the_study_and_stops_at_its_total(study_files, tmp_path):
     from lstm_forecast.model.backend import core_shares
     from lstm_forecast.tune.search import load_tune_config
     from lstm_forecast.tune.study import run_tune
-    from lstm_forecast.tune.workers import run_helper
+    from lstm_forecast.tune.workers import StudyPlace, run_helper
 
     config, data = study_files
     out = tmp_path / "study"
     base, space = load_tune_config(config, [], data__path=str(data))
     run_tune(base, space, out, trials=1)
     lines: list[str] = []
-    run_helper(base, space, out, 2, None, "lstm-forecast", lines.append, lambda: False)
+    place = StudyPlace(base, space, out, 2, None, "lstm-forecast")
+    run_helper(place, lines.append, lambda: False)
     trials = load_trials(out)
     assert [trial.number for trial in trials] == [0, 1]  # one trial, to the total of 2
     assert [line.split()[:2] for line in lines if " fold " not in line] == [["trial", "1"]]
     assert (out / "trials.csv").read_text().count("\n") == 3  # header and the two trials
     # asked to stop before it starts, a helper starts no trial (one asked while it trains ends
     # its trial after the epoch: test_a_stopped_first_worker_stops_its_helpers_after_their_epoch)
-    run_helper(base, space, out, 5, None, "lstm-forecast", lines.append, lambda: True)
+    run_helper(replace(place, total=5), lines.append, lambda: True)
     assert states(load_trials(out)) == ["COMPLETE"] * 2
     shares = core_shares(2)
     assert set().union(*shares) == os.sched_getaffinity(0) and all(shares)
@@ -467,7 +469,7 @@ def test_a_stopped_first_worker_stops_its_helpers_after_their_epoch(study_files,
     them, and the interrupt goes on up; no trial is left RUNNING."""
     from lstm_forecast.tune.search import load_tune_config
     from lstm_forecast.tune.study import run_tune
-    from lstm_forecast.tune.workers import Helpers
+    from lstm_forecast.tune.workers import Helpers, StudyPlace
 
     config, data = study_files
     out = tmp_path / "study"
@@ -476,7 +478,8 @@ def test_a_stopped_first_worker_stops_its_helpers_after_their_epoch(study_files,
     cores = os.sched_getaffinity(0)
     lines: list[str] = []
     with pytest.raises(KeyboardInterrupt):
-        with Helpers(2, base, space, out, 9, None, "lstm-forecast", lambda: False, lines.append):
+        place = StudyPlace(base, space, out, 9, None, "lstm-forecast")
+        with Helpers(2, place, lambda: False, lines.append):
             deadline = time.monotonic() + 120
             while not any(state == "RUNNING" for state in states(load_trials(out))):
                 assert time.monotonic() < deadline
