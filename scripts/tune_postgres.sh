@@ -62,10 +62,10 @@ prune_after_trials = 2
 EOF
 sed -i 's/^epochs = 5 /epochs = 3 /' "$WORK/search.toml"
 
-echo "== two workers: lstm-forecast tune --storage $URL --study demo --trials $TRIALS"
+echo "== two workers: lstm-forecast tune --storage $URL --study demo --trials $TRIALS --jobs 1"
 for worker in 1 2; do
     (cd "$ROOT" && TF_CPP_MIN_LOG_LEVEL=3 "$PYTHON" -m lstm_forecast tune \
-        --config "$WORK/search.toml" --storage "$URL" --study demo --trials "$TRIALS" \
+        --config "$WORK/search.toml" --storage "$URL" --study demo --trials "$TRIALS" --jobs 1 \
         --out "$WORK/worker$worker" 2>&1 | grep -v -i 'retracing' | sed "s/^/[worker $worker] /") &
 done
 wait
