@@ -69,13 +69,15 @@ def available_cores() -> int:
     """The cores this process may run on: its CPU affinity (taskset, a tune worker's share,
     a container's cpuset), which os.cpu_count() ignores, and no more than a cgroup CPU quota
     (`docker --cpus 2`) allows; at least 1."""
-    return max(1, min(len(affinity()), _cpu_quota() or len(affinity())))
+    cores = len(affinity())
+    return max(1, min(cores, _cpu_quota() or cores))
 
 
 def _cpu_quota() -> int:
     """The cgroup v2 CPU quota in whole cores, rounded up (0 = none, or no cgroup v2)."""
     try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        with open("/sys/fs/cgroup/cpu.max") as limits:  # closed: no ResourceWarning
+            quota, period = limits.read().split()[:2]
     except (OSError, ValueError):
         return 0
     return 0 if quota == "max" else max(1, -(-int(quota) // int(period)))
