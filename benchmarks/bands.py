@@ -14,7 +14,9 @@ Bands (nominal 90 %), each from the rows up to its origin only:
   the target's returns at every step;
 - `ewma`, `garch`, `ewma-garch`: the spread models of intervals.spread (step 1 scaled by the
   naive one-step error's own volatility; GARCH(1,1) refitted every 250 rows; `ewma-garch` step 1
-  by the EWMA and the path by GARCH; `ewma` is the default) around static conformal quantiles;
+  by the EWMA and the path by GARCH; `ewma` is the default; `model`: the spread network of
+  intervals.spread_net, refitted every 250 rows as GARCH is; `ewma-model` step 1 by the EWMA and
+  the path by the network) around static conformal quantiles;
 - `+aci g`: adaptive conformal inference on the step-1 level (gamma g; the default's online
   one-step band, gamma 0.005), the path static;
 - `+track lr`: the quantile tracker of conformal PID control (intervals.tracking), step h fed
@@ -62,7 +64,7 @@ GARCH_REFIT = 250
 ROLLING = 60
 LRS = (0.003, 0.01, 0.03)
 GAMMAS = (0.005, 0.02)  # ACI's step: Gibbs & Candes' 0.005, and faster
-KINDS = ("target-ewma", "ewma", "garch", "ewma-garch")
+KINDS = ("target-ewma", "ewma", "garch", "ewma-garch", "model", "ewma-model")
 Z = NormalDist().inv_cdf((1 + LEVEL) / 2)
 
 
@@ -123,7 +125,7 @@ class Bench:
         self.scales["target-ewma"] = np.repeat(
             Spread("ewma").scale(target, None, np.arange(n), 2)[:, 1:2], HORIZON, axis=1
         )
-        garch, mixed = np.empty((n, HORIZON)), np.empty((n, HORIZON))
+        garch, mixed, net, mixed_net = (np.empty((n, HORIZON)) for _ in range(4))
         self.garch_variance = np.empty(n)
         self.garch_paths = np.empty((n, HORIZON))  # sum of variances over 1..h
         for start in range(WARMUP - 1, n, GARCH_REFIT):
@@ -133,11 +135,18 @@ class Bench:
             garch[rows] = model.scale(target, base, rows, HORIZON)
             both = Spread.fit("ewma-garch", target, base, start + 1)  # the default
             mixed[rows] = both.scale(target, base, rows, HORIZON)
+            learned = Spread.fit("model", target, base, start + 1)  # the spread network
+            net[rows] = learned.scale(target, base, rows, HORIZON)
+            mixed_net[rows] = Spread("ewma-model", None, learned.path).scale(
+                target, base, rows, HORIZON
+            )
             path = Spread("garch", model.path, model.path).scale(target, None, rows, HORIZON)
             self.garch_paths[rows] = path**2 * np.arange(1, HORIZON + 1)
             self.garch_variance[rows] = garch[rows, 0] ** 2
         self.scales["garch"] = garch
         self.scales["ewma-garch"] = mixed
+        self.scales["model"] = net
+        self.scales["ewma-model"] = mixed_net
         self.log_std = pd.Series(np.diff(log_target)).expanding(2).std().to_numpy()
 
     def static(self, origin: int, kind: str) -> np.ndarray:
@@ -294,14 +303,14 @@ def qlike_table(benches: dict) -> list[str]:
         "",
         "## Step-1 variance forecasts (QLIKE, lower is better)",
         "",
-        "| series | EWMA of the target's returns | EWMA | GARCH(1,1) |",
-        "|---|---:|---:|---:|",
+        "| series | EWMA of the target's returns | EWMA | GARCH(1,1) | spread network |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, bench in benches.items():
         rows = np.arange(WARMUP, bench.target.size)
         moves = bench.first[rows]
         cells = [qlike(bench.scales[k][rows - 1, 0] ** 2, moves)
-                 for k in ("target-ewma", "ewma", "garch")]  # fmt: skip
+                 for k in ("target-ewma", "ewma", "garch", "model")]  # fmt: skip
         lines.append(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     return lines
 

@@ -148,7 +148,7 @@ def validate(config: Config, source: str = "config") -> None:
         f"[forecast] tracking_rate must be in [0, 1), got {forecast.tracking_rate}",
     )
     require(
-        not forecast.interval_scale or forecast.scale == "ewma",
+        not forecast.interval_scale or forecast.scale == type(forecast).scale,  # the default
         f"[forecast] sets both scale = {forecast.scale!r} and interval_scale = "
         f"{forecast.interval_scale!r}, its old name; keep only scale",
     )

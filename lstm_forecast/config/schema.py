@@ -16,7 +16,8 @@ from lstm_forecast.errors import ConfigError
 TARGET_TRANSFORMS = ("level", "return", "log_return", "diff", "residual")
 BASES = ("auto", "persistence", "previous_close")
 INTERVALS = ("conformal", "adaptive", "dropout", "none")
-SCALES = ("ewma", "ewma-garch", "garch", "none")  # intervals/spread.py: the spread models
+# intervals/spread.py: the spread models
+SCALES = ("ewma-model", "ewma", "ewma-garch", "garch", "model", "none")
 ONLINE = ("aci", "track", "none")  # intervals/band.py online_band: how one-step bands adapt
 CELLS = ("lstm", "peephole", "cifg", "gru")
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
@@ -162,8 +163,11 @@ class ForecastConfig:
     # (RiskMetrics' 0.94) of the price over the base its prediction builds on at step 1, and of
     # the target's returns at the later steps; "garch" = GARCH(1,1) models of the same, whose
     # forecast reverts to the long run; "ewma-garch" = the EWMA at step 1, GARCH later;
-    # "none" = raw log errors. benchmarks/results/bands.md chose "ewma".
-    scale: str = "ewma"
+    # "model" = a small network of the spread trained by the moves' likelihood, one output per
+    # step (intervals/spread_net.py); "ewma-model" = the EWMA at step 1, the network later
+    # (the EWMA there too before 500 moves: spread_net.MIN_MOVES); "none" = raw log errors.
+    # benchmarks/results/bands.md chose "ewma-model".
+    scale: str = "ewma-model"
     # The old name of `scale`: "volatility" (the EWMA of the target's returns) or "none". When
     # set, it is used as before (runs and configs made before `scale` keep their bands).
     interval_scale: str = ""

@@ -36,9 +36,10 @@ def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs)
     return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
 
 
-def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
+def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report, warm=None):
     """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
-    held-out windows were never trained on), their log errors per step."""
+    held-out windows were never trained on), their log errors per step. `warm`: the spread
+    model of the fit this one continues (a warm refit), which a spread network starts from."""
     from lstm_forecast.forecaster.origins import point_paths
     from lstm_forecast.intervals.conformal import Calibration, min_origins
     from lstm_forecast.intervals.spread import scales
@@ -62,10 +63,14 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
         forecasts = last * np.exp(np.asarray(weights) * np.log(forecasts / last))
     errors = np.log(actual) - np.log(forecasts)  # (origins, steps)
     # the spread model knows the rows before the held-out tail, as the network does
-    kind, base, spread = spread_model(config, frame, inputs, end=int(rows[0]))
-    if spread is not None and "garch" in kind and spread.path is None:
-        report(f"note: {int(rows[0])} rows are too few to fit GARCH(1,1) (or it did not "
-               "converge): the band is scaled by the EWMA instead")  # fmt: skip
+    kind, base, spread = spread_model(config, frame, inputs, end=int(rows[0]), warm=warm)
+    # a scale asked for by name that could not be fitted says so; the default, whose path
+    # network needs 500 moves, takes the EWMA before them as documented, without a note
+    chosen = kind != type(config.forecast).scale
+    if spread is not None and chosen and kind not in ("ewma", "none") and spread.path is None:
+        what = "the spread network" if "model" in kind else "GARCH(1,1) (or it did not converge)"
+        report(f"note: {int(rows[0])} rows are too few to fit {what}: the band is scaled by "
+               "the EWMA instead")  # fmt: skip
 
     def scale(target: np.ndarray, at: np.ndarray) -> np.ndarray:
         return scales(kind, spread, target, base, at, steps)
@@ -86,16 +91,17 @@ def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report):
     return None
 
 
-def spread_model(config: Config, frame, inputs: Inputs, end: int):
+def spread_model(config: Config, frame, inputs: Inputs, end: int, warm=None):
     """(kind, base, spread): the configured scale (the old name interval_scale first), the
     residual target's base column (None: the target), and the spread model fitted on the rows
-    before `end` (None for the old "volatility", which has no parameters)."""
+    before `end` (None for the old "volatility", which has no parameters), from `warm`'s
+    networks where it has them (Spread.fit)."""
     from lstm_forecast.intervals.spread import Spread
 
     kind = config.forecast.interval_scale or config.forecast.scale
     base = inputs.base_values(frame) if inputs.base else None
     prices = frame.iloc[:, 0].to_numpy(np.float64)
-    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=end)
+    spread = None if kind == "volatility" else Spread.fit(kind, prices, base, end=end, warm=warm)
     return kind, base, spread
 
 

@@ -123,7 +123,10 @@ class Forecaster:
         fitted = fit(config, frame, source, verbose, report, stop, models, weights)
         rows, in_sample = held_out_rows(config, fitted, frame)
         shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
-        calibration = calibrate(config, fitted, frame, rows, shrinkage, report)
+        before = None if warm_start is None or warm_start.calibration is None else (
+            warm_start.calibration.spread
+        )  # fmt: skip
+        calibration = calibrate(config, fitted, frame, rows, shrinkage, report, before)
         return cls(
             config=config,
             model=fitted.model,

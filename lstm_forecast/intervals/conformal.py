@@ -129,7 +129,7 @@ class Calibration:
     # forecast origins the errors came from (step h has at most this many errors)
     origins: int = 0
     # how each error was divided, and each band is scaled, at its origin: a spread model's kind
-    # (spread.SCALES: "ewma", "ewma-garch", "garch"), with `spread` holding its parameters;
+    # (spread.SCALES: "ewma-model", "ewma", "garch", ...), with `spread` holding its parameters;
     # "volatility": the EWMA volatility of the target's returns at every step (runs trained
     # before the spread models); "none": raw log errors
     scale: str = "none"

@@ -19,6 +19,9 @@ again as the shock ages. The kinds (`[forecast] scale`):
 - "ewma" (default): the EWMA at every step;
 - "garch": GARCH at every step;
 - "ewma-garch": step 1 by the EWMA, the path by GARCH;
+- "model": a small network trained by the moves' Gaussian likelihood, one output per step, its
+  offset the EWMA (intervals.spread_net);
+- "ewma-model": step 1 by the EWMA, the path by the network;
 - "none": 1 (raw log errors).
 
 Why the EWMA (benchmarks/results/bands.md, every 20-row fold of ten daily series): GARCH's mean
@@ -43,6 +46,7 @@ import numpy as np
 
 from lstm_forecast.config.schema import SCALES  # the kinds a config may name
 from lstm_forecast.errors import BundleError, ConfigError
+from lstm_forecast.intervals.spread_net import HORIZONS, SpreadNet
 
 EWMA_DECAY = 0.94  # RiskMetrics' daily decay (J.P. Morgan, 1996)
 GARCH_PERCENT = 100.0  # arch fits returns in percent: its optimiser is tuned for that range
@@ -132,23 +136,42 @@ class Garch:
 
 @dataclass(frozen=True)
 class Spread:
-    """The spread model of a calibration: its kind, and GARCH's parameters for step 1 (the naive
-    one-step error's moves) and for the path (the target's moves) when the kind is "garch"."""
+    """The spread model of a calibration: its kind, and the fitted models (GARCH's parameters,
+    or the spread network's weights) for step 1 (the naive one-step error's moves) and for the
+    path (the target's moves); None where the EWMA serves."""
 
     kind: str = "ewma"
-    step_one: Garch | None = None
-    path: Garch | None = None
+    step_one: Garch | SpreadNet | None = None
+    path: Garch | SpreadNet | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def fit(cls, kind: str, target: np.ndarray, base: np.ndarray | None, end: int) -> Spread:
+    def fit(
+        cls,
+        kind: str,
+        target: np.ndarray,
+        base: np.ndarray | None,
+        end: int,
+        warm: Spread | None = None,
+    ) -> Spread:
         """The spread model `kind` fitted on the moves of rows up to `end` (exclusive). A GARCH
         that cannot be fitted (too few rows, no convergence) falls back to the EWMA for that
-        series: the band still scales with the latest moves."""
+        series: the band still scales with the latest moves. So does a spread network with too
+        few moves to fit (spread_net.MIN_MOVES). `warm`: the spread model of a previous fit on
+        fewer of the same rows, whose networks the new ones start from (SpreadNet.fit)."""
         check_scale(kind)
-        if kind not in ("garch", "ewma-garch"):
+        if kind not in ("garch", "ewma-garch", "model", "ewma-model"):
             return cls(kind)
         target = np.asarray(target, dtype=np.float64)
+        if kind.endswith("model"):
+            before = warm if warm is not None and warm.kind == kind else cls(kind)
+            path = SpreadNet.fit(log_moves(target[:end]), HORIZONS, _net(before.path))
+            if kind == "ewma-model":
+                return cls(kind, None, path)
+            if base is None:  # step 1's moves are the target's: the path network's first step
+                return cls(kind, path, path)
+            first = log_moves(target[:end], np.asarray(base, np.float64)[:end])
+            return cls(kind, SpreadNet.fit(first, 1, _net(before.step_one)), path)
         path = Garch.fit(log_moves(target[:end]))
         if kind == "ewma-garch":
             return cls(kind, None, path)
@@ -170,8 +193,8 @@ class Spread:
         return np.column_stack([np.fmax(step_one, STEP_ONE_FLOOR**2 * path), path])
 
     @staticmethod
-    def _one(moves: np.ndarray, garch: Garch | None) -> np.ndarray:
-        return ewma_variance(moves) if garch is None else garch.variance(moves)
+    def _one(moves: np.ndarray, model: Garch | SpreadNet | None) -> np.ndarray:
+        return ewma_variance(moves) if model is None else model.variance(moves)
 
     def scale(
         self, target: np.ndarray, base: np.ndarray | None, origins: np.ndarray, steps: int
@@ -192,6 +215,8 @@ class Spread:
         variance = self._cache[key][origins]  # (origins, 2)
         if self.path is None:
             later = np.repeat(variance[:, 1:2], steps, axis=1)  # (origins, steps)
+        elif isinstance(self.path, SpreadNet):  # one output per step, from each origin
+            later = self.path.ahead(log_moves(target), origins, steps)
         else:
             later = self.path.ahead(variance[:, 1], steps)
         mean = np.cumsum(later, axis=1) / np.arange(1, steps + 1)
@@ -199,11 +224,14 @@ class Spread:
         return np.sqrt(mean)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "step_one": None if self.step_one is None else self.step_one.to_list(),
-            "path": None if self.path is None else self.path.to_list(),
-        }
+        """GARCH as [omega, alpha, beta], a spread network as its dict of weights."""
+
+        def part(model: Garch | SpreadNet | None) -> Any:
+            if model is None:
+                return None
+            return model.to_dict() if isinstance(model, SpreadNet) else model.to_list()
+
+        return {"kind": self.kind, "step_one": part(self.step_one), "path": part(self.path)}
 
     @classmethod
     def from_dict(cls, raw: Any, source: str, expected: str | None = None) -> Spread:
@@ -211,19 +239,43 @@ class Spread:
         `expected` kind, the calibration's scale)."""
         try:
             kind = str(raw["kind"])
-            parts = [None if raw[k] is None else Garch(*map(float, raw[k])) for k in
-                     ("step_one", "path")]  # fmt: skip
+            parts = [_part(raw[k]) for k in ("step_one", "path")]
         except (KeyError, TypeError, ValueError) as e:
             raise BundleError(
                 f"{source}: unreadable spread model ({e}); train the run again"
             ) from e
-        if kind not in SCALES or (expected is not None and kind != expected) or any(
-            g is not None and not (math.isfinite(g.omega) and g.omega > 0 and 0 <= g.alpha
-                                   and 0 <= g.beta and g.persistence < 1)
-            for g in parts
-        ):  # fmt: skip
-            raise BundleError(f"{source}: spread model {raw!r} is not valid; train the run again")
+        if (
+            kind not in SCALES
+            or (expected is not None and kind != expected)
+            or not all(_valid(kind, part) for part in parts)
+        ):
+            raise BundleError(
+                f"{source}: spread model of kind {kind!r} is not valid; train the run again"
+            )
         return cls(kind, *parts)
+
+
+def _net(part: Garch | SpreadNet | None) -> SpreadNet | None:
+    return part if isinstance(part, SpreadNet) else None
+
+
+def _part(raw: Any) -> Garch | SpreadNet | None:
+    """One fitted spread model of Spread.to_dict(); ValueError/TypeError when damaged."""
+    if raw is None:
+        return None
+    return SpreadNet.from_dict(raw) if isinstance(raw, dict) else Garch(*map(float, raw))
+
+
+def _valid(kind: str, part: Garch | SpreadNet | None) -> bool:
+    """A fitted part fits its kind: a network under "model" only, a stationary GARCH."""
+    if part is None:
+        return True
+    if isinstance(part, SpreadNet):
+        return kind.endswith("model")
+    return not kind.endswith("model") and (
+        math.isfinite(part.omega) and part.omega > 0 and 0 <= part.alpha and 0 <= part.beta
+        and part.persistence < 1
+    )  # fmt: skip
 
 
 def volatility(prices: np.ndarray) -> np.ndarray:

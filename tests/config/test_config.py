@@ -84,7 +84,7 @@ def test_keys_left_out_keep_their_defaults():
         ),
         ({"forecast": {"samples": -1}}, "[forecast] samples must be in [0, 10000]"),
         ({"forecast": {"samples": 10**9}}, "[forecast] samples must be in [0, 10000] (each is"),
-        ({"forecast": {"scale": "vol"}}, "[forecast] scale must be one of ewma, ewma-garch"),
+        ({"forecast": {"scale": "vol"}}, "[forecast] scale must be one of ewma-model, ewma,"),
         ({"forecast": {"online": "pid"}}, "[forecast] online must be one of aci, track, none"),
         ({"forecast": {"tracking_rate": 1.5}}, "[forecast] tracking_rate must be in [0, 1)"),
         (

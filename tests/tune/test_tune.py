@@ -265,7 +265,8 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
 
     config, data = study_files
     config.write_text(config.read_text().replace(FAST_SEARCH, SEARCH))  # as ae903b3 had it
-    scratch = load_tune_config(config, ["backtest.refit_from=scratch"])
+    # ae903b3 scaled bands by the EWMA alone ([forecast] scale's default before "ewma-model")
+    scratch = load_tune_config(config, ["backtest.refit_from=scratch", 'forecast.scale="ewma"'])
     default = load_tune_config(config)
     # written by ae903b3, the commit before refit_from, for this same search
     old = (ROOT / "tests" / "fixtures" / "study_fingerprint_ae903b3.json").read_text()
@@ -276,8 +277,13 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     same_study(study, "s", "journal.log", fingerprint(*scratch), frame)  # resumes
     with pytest.raises(ConfigError) as error:
         same_study(study, "s", "journal.log", fingerprint(*default), frame)
-    assert "(backtest.refit_from: 'previous' now, not set in the study);" in str(error.value)
-    other = load_tune_config(config, ["train.epochs=3", "backtest.refit_from=scratch"])
+    assert (
+        "(backtest.refit_from: 'previous' now, not set in the study; "
+        "forecast.scale: 'ewma-model' now, 'ewma' in the study);"
+    ) in str(error.value)
+    other = load_tune_config(
+        config, ["train.epochs=3", "backtest.refit_from=scratch", 'forecast.scale="ewma"']
+    )
     with pytest.raises(ConfigError, match=r"\(train\.epochs: 3 now, 1 in the study\);"):
         same_study(study, "s", "journal.log", fingerprint(*other), frame)
 
