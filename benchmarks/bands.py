@@ -15,8 +15,9 @@ Bands (nominal 90 %), each from the rows up to its origin only:
 - `ewma`, `garch`, `ewma-garch`: the spread models of intervals.spread (step 1 scaled by the
   naive one-step error's own volatility; GARCH(1,1) refitted every 250 rows; `ewma-garch` step 1
   by the EWMA and the path by GARCH; `ewma` is the default; `model`: the spread network of
-  intervals.spread_net, refitted every 250 rows as GARCH is; `ewma-model` step 1 by the EWMA and
-  the path by the network) around static conformal quantiles;
+  intervals.spread_net, refitted every 250 rows as GARCH is; its first fit, on 499 moves, is
+  short of spread_net.MIN_MOVES, so the EWMA scales the first 750 rows; `ewma-model` step 1 by
+  the EWMA and the path by the network) around static conformal quantiles;
 - `+aci g`: adaptive conformal inference on the step-1 level (gamma g; the default's online
   one-step band, gamma 0.005), the path static;
 - `+track lr`: the quantile tracker of conformal PID control (intervals.tracking), step h fed

@@ -86,6 +86,7 @@ def inputs(moves: np.ndarray, floor: float | None = None) -> tuple[np.ndarray, n
     logs = [np.log(np.maximum(v, floor)) for v in variances]  # NaN stays NaN: no estimate yet
     offset = logs[OFFSET]
     last = np.asarray(moves, dtype=np.float64) / np.exp(offset / 2)
+    last = np.where(np.isfinite(last), last, 0.0)  # a row without a move (a gap): none to read
     features = np.column_stack([*logs, last, np.fmin(last, 0.0)])
     features[~np.isfinite(offset)] = np.nan
     return features, offset, floor
@@ -134,8 +135,11 @@ class SpreadNet:
             weights = _fit_weights(warm.flat(), rows, penalty)
             return cls(np.array([floor]), np.array([penalty]), mean, std,
                        *_unpack(weights, x.shape[1], horizons))  # fmt: skip
-        split = int(len(x) * 0.8)  # the penalty: chosen on the newest fifth, never later rows
-        older, newest = rows.part(slice(None, split)), rows.part(slice(split, None))
+        # the penalty: chosen on the newest fifth, never later rows; the older rows end
+        # `horizons` rows before it, so that none of their targets lies in the newest fifth
+        split = int(len(x) * 0.8)
+        older = rows.part(slice(None, split - horizons))
+        newest = rows.part(slice(split, None))
         theta, chosen = _start(x, offset, targets), []
         for penalty in sorted(PENALTIES, reverse=True):  # each fit starts where the last ended
             theta = _fit_weights(theta, older, penalty)
@@ -225,7 +229,7 @@ def _unpack(theta: np.ndarray, features: int, horizons: int) -> list[np.ndarray]
 
 class _Rows(NamedTuple):
     """What a fit reads, prepared once: the standardised inputs (rows, features), the offset
-    (rows,), the squared moves k rows later floored as the inputs are (rows, K; 0 where
+    (rows,), the squared moves k rows later floored at VARIANCE_FLOOR (rows, K; 0 where
     unknown), 1.0 where known (rows, K), and how many are known."""
 
     x: np.ndarray
@@ -251,11 +255,13 @@ def _loss(theta, rows: _Rows, penalty) -> tuple[float, np.ndarray]:
     x = rows.x
     w, b, v, u, c = _unpack(theta, x.shape[1], rows.squared.shape[1])
     hidden = np.tanh(x @ w + b)
-    delta = np.clip(hidden @ v + x @ u + c, -_ETA_CLIP, _ETA_CLIP)
+    raw = hidden @ v + x @ u + c
+    delta = np.clip(raw, -_ETA_CLIP, _ETA_CLIP)
     eta = rows.offset[:, None] + delta
     scaled = rows.squared * np.exp(-eta)  # r^2 / variance (0 where unknown)
     nll = float(np.sum(rows.known * eta + scaled)) / rows.count
-    grad_eta = (rows.known - scaled) / rows.count  # d nll / d eta
+    # d nll / d eta, and nothing through the clip where it holds eta at its bound
+    grad_eta = (rows.known - scaled) / rows.count * (np.abs(raw) < _ETA_CLIP)
     grad_pre = (grad_eta @ v.T) * (1.0 - hidden**2)
     grads = [x.T @ grad_pre, grad_pre.sum(axis=0), hidden.T @ grad_eta, x.T @ grad_eta,
              grad_eta.sum(axis=0)]  # fmt: skip

@@ -56,7 +56,8 @@ def test_it_reads_the_moves_up_to_each_origin_only(moves, net):
 
 def test_a_fit_is_repeatable_and_too_few_moves_leave_the_ewma(moves, net):
     assert SpreadNet.fit(moves[:3000], horizons=20) == net
-    assert SpreadNet.fit(moves[: MIN_MOVES - 1], horizons=1) is None
+    assert SpreadNet.fit(moves[: MIN_MOVES + 1], horizons=1) is not None  # exactly MIN_MOVES
+    assert SpreadNet.fit(moves[:MIN_MOVES], horizons=1) is None  # one finite move fewer
     assert SpreadNet.fit(np.zeros(1000), horizons=1) is None  # a price that never moved
     prices = 100 * np.exp(np.nancumsum(moves))
     short = Spread.fit("model", prices, None, end=MIN_MOVES - 10)
@@ -175,7 +176,10 @@ def test_the_written_out_gradient_is_the_losss(moves):
     rows = spread_net._Rows.of(x, offset[keep], spread_net._ahead(moves[:400] ** 2, 3)[keep])
     theta = np.random.default_rng(15).normal(0.0, 0.1, spread_net._start(x, rows.offset,
                                              np.ones((1, 3))).size)  # fmt: skip
-    value, gradient = spread_net._loss(theta, rows, 0.1)
-    assert np.isfinite(value) and np.isfinite(gradient).all() and np.abs(gradient).max() > 1e-3
-    numeric = approx_fprime(theta, lambda t: spread_net._loss(t, rows, 0.1)[0], 1e-7)
-    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6)
+    for spread in (0.1, 3.0):  # weights that keep the outputs inside the clip, and past it
+        theta = np.random.default_rng(15).normal(0.0, spread, theta.size)
+        value, gradient = spread_net._loss(theta, rows, 0.1)
+        assert np.isfinite(value) and np.isfinite(gradient).all()
+        assert np.abs(gradient).max() > 1e-3
+        numeric = approx_fprime(theta, lambda t: spread_net._loss(t, rows, 0.1)[0], 1e-7)
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-6)
