@@ -13,6 +13,7 @@ compilation) is reported on its own. Prints Markdown tables.
 Usage (from the repository root):
     python benchmarks/forecast_speed.py
     python benchmarks/forecast_speed.py --configs default configs/quick.toml --samples 10 100
+    python benchmarks/forecast_speed.py --configs default --scales ewma-model ewma
 """
 
 from __future__ import annotations
@@ -78,8 +79,9 @@ def bench_config(name: str, horizon: int, sample_counts: list[int], repeats: int
     return rows
 
 
-def bench_run(name: str, horizon: int, repeats: int) -> list[tuple]:
-    """Rows (config, interval, first call ms, median ms) of a loaded run's forecast."""
+def bench_run(name: str, horizon: int, repeats: int, scale: str = "") -> list[tuple]:
+    """Rows (config, interval, first call ms, median ms) of a loaded run's forecast (trained
+    with [forecast] scale = `scale`, "": the config's)."""
     import tempfile
 
     from lstm_forecast import Forecaster
@@ -88,6 +90,9 @@ def bench_run(name: str, horizon: int, repeats: int) -> list[tuple]:
 
     config = load_config(None if name == "default" else ROOT / name)
     config = with_overrides(config, train__epochs=1, train__early_stopping_patience=0)
+    if scale:
+        config = with_overrides(config, forecast__scale=scale)
+        name = f"{name}, scale {scale}"
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         train(config, Path(scratch) / "run", verbose=0)
@@ -107,6 +112,8 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=30)
     parser.add_argument("--samples", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--scales", nargs="+", default=[""], help="[forecast] scale of each "
+                        "run timed (one run per config and scale); default: the config's")  # fmt: skip
     args = parser.parse_args()
 
     rows = []
@@ -119,7 +126,12 @@ def main() -> None:
     for name, layers, label, paths, first, median in rows:
         print(f"| {name} | {layers} | {label} | {paths} | {first:.0f} | {median:.1f} |")
 
-    runs = [row for name in args.configs for row in bench_run(name, args.horizon, args.repeats)]
+    runs = [
+        row
+        for name in args.configs
+        for scale in args.scales
+        for row in bench_run(name, args.horizon, args.repeats, scale)
+    ]
     print(f"\nForecaster.forecast({args.horizon}) after Forecaster.load, with its interval; ms "
           f"(median of {args.repeats}); target: 20 ms\n")  # fmt: skip
     print("| config | interval | first call ms | ms per forecast | within 20 ms |")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,9 +124,7 @@ class Forecaster:
         fitted = fit(config, frame, source, verbose, report, stop, models, weights)
         rows, in_sample = held_out_rows(config, fitted, frame)
         shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
-        before = None if warm_start is None or warm_start.calibration is None else (
-            warm_start.calibration.spread
-        )  # fmt: skip
+        before = getattr(getattr(warm_start, "calibration", None), "spread", None)
         calibration = calibrate(config, fitted, frame, rows, shrinkage, report, before)
         return cls(
             config=config,
@@ -261,10 +260,11 @@ class Forecaster:
             if options.interval == "adaptive":
                 level = self.adaptive_level(frame, row, options)
             target, base = series(frame, self.inputs)
+            # one scale for the band and its fan's levels: the spread network runs once
+            at_origin = cache(partial(origin_scale, self.calibration, target, base, row + 1))
 
             def band(point: np.ndarray, at: float = level) -> tuple[np.ndarray, np.ndarray]:
-                scale = origin_scale(self.calibration, target, base, row + 1, len(point))
-                return path_band(self.calibration, point, at, scale)
+                return path_band(self.calibration, point, at, at_origin(len(point)))
 
         result = forecast_series(
             self.model,

@@ -153,10 +153,13 @@ class SpreadNet:
         """The weights as one vector, in _unpack's order."""
         return np.concatenate([np.ravel(getattr(self, name)) for name in _FIELDS[4:]])
 
-    def log_variance(self, moves: np.ndarray) -> np.ndarray:
-        """(rows, K) eta: the log variance of the move k rows after each row; NaN before the
+    def log_variance(self, moves: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """(rows, K) eta: the log variance of the move k rows after each row (or after each of
+        `rows` only: the inputs run over every move, the network over those); NaN before the
         second move."""
         features, offset, _ = inputs(moves, float(self.floor[0]))
+        if rows is not None:  # a forecast's origin: not the whole series through the network
+            features, offset = features[rows], offset[rows]
         x = (features - self.mean) / self.std
         hidden = np.tanh(x @ self.hidden_weights + self.hidden_bias)
         delta = hidden @ self.output_weights + x @ self.skip_weights + self.output_bias
@@ -169,7 +172,7 @@ class SpreadNet:
     def ahead(self, moves: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
         """(origins, steps) the variance of the move k steps after each origin, k = 1..steps
         (past the network's horizons, its last one's)."""
-        eta = self.log_variance(moves)[np.asarray(origins, dtype=np.intp)]
+        eta = self.log_variance(moves, np.asarray(origins, dtype=np.intp))
         columns = np.minimum(np.arange(steps), self.horizons - 1)
         return np.exp(eta[:, columns])
 
