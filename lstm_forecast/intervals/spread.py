@@ -56,6 +56,12 @@ EWMA_DECAY = 0.94  # RiskMetrics' daily decay (J.P. Morgan, 1996)
 GARCH_PERCENT = 100.0  # arch fits returns in percent: its optimiser is tuned for that range
 STEP_ONE_FLOOR = 1e-3  # the step-1 volatility: at least this share of the target's moves
 _MIN_GARCH_ROWS = 100  # fewer moves than this: the EWMA, GARCH's parameters would be noise
+# alpha + beta at or above this: no GARCH, the EWMA. A fit at the edge of integration (a spell
+# of calm, then lasting turmoil: WTI's fits from 1988 gave 1 - 1e-9) has a long-run variance
+# omega / (1 - alpha - beta) that is a division by almost nothing (a band of exp(50) over 20
+# steps); an integrated GARCH with no constant is the EWMA itself (RiskMetrics is IGARCH(1,1)),
+# so that is what such a series gets. 0.999: a shock's half-life of about 700 rows.
+MAX_PERSISTENCE = 0.999
 
 
 def log_moves(values: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
@@ -90,7 +96,7 @@ class Garch:
     @classmethod
     def fit(cls, moves: np.ndarray) -> Garch | None:
         """Maximum likelihood by `arch` on the finite moves; None with too few moves or when the
-        fit does not converge to a stationary process (alpha + beta < 1)."""
+        fit does not converge to a process that reverts (alpha + beta < MAX_PERSISTENCE)."""
         moves = np.asarray(moves, dtype=np.float64)
         moves = moves[np.isfinite(moves)]
         if moves.size < _MIN_GARCH_ROWS or not np.any(moves):
@@ -104,7 +110,7 @@ class Garch:
             warnings.simplefilter("ignore")
             result = model.fit(disp="off", show_warning=False)
         omega, alpha, beta = (float(result.params[k]) for k in ("omega", "alpha[1]", "beta[1]"))
-        if result.convergence_flag != 0 or not alpha + beta < 1.0 or omega <= 0:
+        if result.convergence_flag != 0 or not alpha + beta < MAX_PERSISTENCE or omega <= 0:
             return None
         return cls(omega / GARCH_PERCENT**2, alpha, beta)
 

@@ -48,6 +48,11 @@ def test_garch_fit_recovers_a_simulated_process_and_refuses_too_few_rows():
     assert garch.beta == pytest.approx(0.9, abs=0.05)
     assert garch.long_run == pytest.approx(1e-4, rel=0.35)
     assert Garch.fit(garch_moves(50, seed=2)) is None  # too few moves to fit three parameters
+    # calm, then lasting turmoil: the fit sits at alpha + beta = 1 - 3e-8, whose long-run
+    # variance is no number to band with; the EWMA (integrated GARCH) serves instead
+    generator = np.random.default_rng(3)
+    shifted = np.r_[generator.normal(0, 0.005, 1000), generator.normal(0, 0.05, 1000)]
+    assert Garch.fit(shifted) is None
 
 
 def test_garch_variance_is_the_recursion_and_its_forecast_reverts_to_the_long_run():
