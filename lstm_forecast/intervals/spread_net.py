@@ -189,10 +189,10 @@ class SpreadNet:
             raise ValueError(f"spread network field {e} missing or unreadable") from None
         floor, penalty, mean, std, w, b, v, u, c = parts
         features, horizons = mean.size, c.size
-        shapes = [(1,), (1,), (features,), (features,), (features, HIDDEN), (HIDDEN,), (HIDDEN, horizons),
-                  (features, horizons), (horizons,)]  # fmt: skip
-        if features != 6 or horizons < 1 or any(p.shape != s for p, s in zip(parts, shapes,
-                                                                             strict=True)):  # fmt: skip
+        shapes = [(1,), (1,), (features,), (features,), (features, HIDDEN), (HIDDEN,),
+                  (HIDDEN, horizons), (features, horizons), (horizons,)]  # fmt: skip
+        wrong = any(p.shape != shape for p, shape in zip(parts, shapes, strict=True))
+        if features != 6 or horizons < 1 or wrong:
             raise ValueError("spread network weights of the wrong shape")
         if not all(np.isfinite(p).all() for p in parts) or not (
             np.all(std > 0) and floor > 0 and penalty >= 0
@@ -208,8 +208,9 @@ class SpreadNet:
     __hash__ = None  # type: ignore[assignment]  (arrays: equal by value, not hashable)
 
 
-_FIELDS = ("floor", "penalty", "mean", "std", "hidden_weights", "hidden_bias", "output_weights", "skip_weights",
-           "output_bias")  # fmt: skip
+# a network's fields as calibration.json holds them; the weights (from the fifth) in _unpack's order
+_FIELDS = ("floor", "penalty", "mean", "std", "hidden_weights", "hidden_bias", "output_weights",
+           "skip_weights", "output_bias")  # fmt: skip
 
 
 def _ahead(values: np.ndarray, horizons: int) -> np.ndarray:
@@ -294,6 +295,7 @@ def _fit_weights(theta, rows: _Rows, penalty) -> np.ndarray:
     loss: its fourth digit, where QLIKE's differences between forecasts lie, is long settled)."""
     from scipy.optimize import minimize
 
-    result = minimize(_loss, theta, args=(rows, penalty), jac=True,
-                      method="L-BFGS-B", options={"maxiter": _MAX_ITERATIONS, "ftol": 1e-7})  # fmt: skip
+    options = {"maxiter": _MAX_ITERATIONS, "ftol": 1e-7}
+    result = minimize(_loss, theta, args=(rows, penalty), jac=True, method="L-BFGS-B",
+                      options=options)  # fmt: skip
     return result.x if np.all(np.isfinite(result.x)) else theta
