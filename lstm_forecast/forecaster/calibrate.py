@@ -14,48 +14,116 @@ from lstm_forecast.errors import DataError
 from lstm_forecast.prep.windows import Inputs
 
 
-def fit_shrinkage(fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs) -> float:
+class Ahead:
+    """The calibration's compiled paths, traced and compiled on a forecast thread while the model
+    trains: XLA takes about a second the first time a model runs a shape, and training leaves
+    part of the cores idle (benchmarks/backtest_throughput.py). Called with the model as
+    training starts (train.fit's before_training); held_out() waits for it."""
+
+    def __init__(self, config: Config, frame: pd.DataFrame) -> None:
+        from lstm_forecast.model.train import held_out_rows
+
+        self.inputs = Inputs.from_config(config)
+        self.steps = _steps(config, held_out_rows(config, None, frame)[0].size)
+        self.future = None
+
+    def __call__(self, model) -> None:
+        from lstm_forecast.forecaster.origins import compile_paths
+
+        if self.steps >= 1:
+            self.future = compile_paths(model, self.inputs, self.steps)
+
+    def wait(self) -> None:
+        if self.future is not None:
+            self.future.exception()  # done, either way: model_paths raises what it raised
+
+
+def held_out(config: Config, fitted, frame, rows: np.ndarray, report, warm=None, ahead=None):
+    """(shrinkage, calibration) of a model on its held-out `rows`: one compiled pass gives the
+    recursive paths from every held-out origin, and their first step is the one-step prediction
+    the shrinkage is fitted on (instead of a second forward pass over the same windows).
+    `ahead`: the Ahead that compiled the paths during training."""
+    inputs = Inputs.from_config(config)
+    if ahead is not None:
+        ahead.wait()
+    paths = held_out_paths(config, fitted, frame, rows, inputs)
+    first = None if paths is None else paths[:, 0]
+    shrinkage = fit_shrinkage(fitted, frame, rows, inputs, first)
+    return shrinkage, calibrate(config, fitted, frame, rows, shrinkage, report, warm, paths)
+
+
+def fit_shrinkage(
+    fitted, frame: pd.DataFrame, rows: np.ndarray, inputs: Inputs, predicted=None
+) -> float:
     """The a in [0, 1] of prediction = base × exp(a × model output) that fits the held-out rows
     best (least squares in log-ratio space, closed form). 1 for targets that are no log ratio.
+    `predicted`: the model's outputs for `rows` in model space when already computed (the
+    first step of the calibration's paths), else one forward pass computes them.
 
     This is a forecast combination of the model with its baseline (a = 0: the baseline alone),
     fitted where the model was not trained, not a trick: it only keeps what the model showed.
     """
     if not inputs.target_transform.log_ratio or rows.size == 0:
         return 1.0
-    from lstm_forecast.forecaster.predict import model_outputs
-    from lstm_forecast.prep.scaling import scale, unscale
-
     matrix = inputs.matrix(frame)
-    windows, divisor = inputs.windows(matrix, rows)
-    scaled = scale(fitted.scaler, windows).astype(np.float32)
-    outputs = model_outputs(fitted.model, scaled)
-    predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
+    if predicted is None:
+        from lstm_forecast.forecaster.predict import model_outputs
+        from lstm_forecast.prep.scaling import scale, unscale
+
+        windows, divisor = inputs.windows(matrix, rows)
+        scaled = scale(fitted.scaler, windows).astype(np.float32)
+        outputs = model_outputs(fitted.model, scaled)
+        predicted = unscale(fitted.scaler, outputs) * divisor  # (rows,) model space
     actual = matrix[rows, 0]
     power = float(np.sum(predicted**2))
     return float(np.clip(np.sum(actual * predicted) / power, 0.0, 1.0)) if power > 0 else 0.0
 
 
-def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report, warm=None):
+def _steps(config: Config, origins: int) -> int:
+    """Steps calibrated: step h has an error from every origin but the last h - 1, and keeps
+    them only when they are enough for the level."""
+    from lstm_forecast.intervals.conformal import min_origins
+
+    level = config.forecast.level
+    return min(config.forecast.calibration_steps, origins + 1 - min_origins(level))
+
+
+def held_out_paths(config: Config, fitted, frame, rows: np.ndarray, inputs: Inputs):
+    """Model-space recursive paths (origins, steps) from the row before each held-out row (no
+    refit: the held-out windows were never trained on); None where calibrate needs none (a
+    price at or below zero, too few origins)."""
+    from lstm_forecast.forecaster.origins import model_paths
+
+    prices = frame.iloc[:, 0].to_numpy(np.float64)
+    steps = _steps(config, rows.size)
+    if steps < 1 or np.any(prices <= 0):
+        return None
+    return model_paths(fitted.model, fitted.scaler, frame, rows - 1, steps, inputs)
+
+
+def calibrate(config: Config, fitted, frame, rows, shrinkage: float, report, warm=None, paths=None):
     """Conformal calibration: recursive forecasts from every held-out origin (no refit: the
     held-out windows were never trained on), their log errors per step. `warm`: the spread
-    model of the fit this one continues (a warm refit), which a spread network starts from."""
-    from lstm_forecast.forecaster.origins import point_paths
-    from lstm_forecast.intervals.conformal import Calibration, min_origins
+    model of the fit this one continues (a warm refit), which a spread network starts from.
+    `paths`: held_out_paths() when already computed."""
+    from lstm_forecast.forecaster.forecast import to_prices
+    from lstm_forecast.intervals.conformal import Calibration
     from lstm_forecast.intervals.spread import scales
 
     prices = frame.iloc[:, 0].to_numpy(np.float64)
     origins = rows - 1  # each forecast starts on the row before a held-out row
-    # step h has an error from every origin but the last h - 1: keep the steps with enough
+    steps = _steps(config, origins.size)
     level = config.forecast.level
-    steps = min(config.forecast.calibration_steps, origins.size + 1 - min_origins(level))
     if np.any(prices <= 0):
         report("note: no conformal intervals: a log-price band needs prices above zero")
         return None
     if steps < 1:
         return random_walk_calibration(config, frame, origins.size, report)
     inputs = Inputs.from_config(config)
-    forecasts = point_paths(fitted.model, fitted.scaler, frame, origins, steps, inputs, shrinkage)
+    if paths is None:
+        paths = held_out_paths(config, fitted, frame, rows, inputs)
+    bases = inputs.base_values(frame)[origins][:, None]  # (origins, 1)
+    forecasts = to_prices(paths, inputs, bases, shrinkage)
     actual = _actuals(prices, origins, steps)
     weights = combination_weights(forecasts, actual, prices[origins])
     if weights:

@@ -26,7 +26,7 @@ from lstm_forecast.errors import ConfigError, DataError
 from lstm_forecast.evaluate.baselines import training_drift
 from lstm_forecast.files.names import as_flag
 from lstm_forecast.forecaster.bands import add_fan, one_step_bands
-from lstm_forecast.forecaster.calibrate import calibrate, fit_shrinkage
+from lstm_forecast.forecaster.calibrate import Ahead, held_out
 from lstm_forecast.intervals.band import origin_scale, path_band, series
 from lstm_forecast.prep.scaling import scaler_to_dict
 from lstm_forecast.prep.windows import CLOSE, Inputs, model_columns, same_columns
@@ -121,11 +121,11 @@ class Forecaster:
         Inputs.from_config(config).check_prices(frame, source)
         # read now: a pool lends the warm start's own model object, and resets its weights
         weights = None if warm_start is None else _weights_of(warm_start)
-        fitted = fit(config, frame, source, verbose, report, stop, models, weights)
+        ahead = Ahead(config, frame)  # compiles the calibration's paths while the model trains
+        fitted = fit(config, frame, source, verbose, report, stop, models, weights, ahead)
         rows, in_sample = held_out_rows(config, fitted, frame)
-        shrinkage = fit_shrinkage(fitted, frame, rows, Inputs.from_config(config))
         before = getattr(getattr(warm_start, "calibration", None), "spread", None)
-        calibration = calibrate(config, fitted, frame, rows, shrinkage, report, before)
+        shrinkage, calibration = held_out(config, fitted, frame, rows, report, before, ahead)
         return cls(
             config=config,
             model=fitted.model,

@@ -1,28 +1,23 @@
-"""Where a forecast starts: the origin row of a date, and the model's point paths from many origins at once (calibration, backtests)."""
+"""The model's point paths from many origins at once (the calibration)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.forecaster.forecast import compiled_paths, thread_pool, to_prices
+from lstm_forecast.forecaster.forecast import compiled_paths, thread_pool
 from lstm_forecast.prep.windows import Inputs
 
 ORIGINS_BUCKET = 64
 
 
-def point_paths(
-    model,
-    scaler,
-    frame: pd.DataFrame,
-    origin_rows: np.ndarray,
-    steps: int,
-    inputs: Inputs,
-    shrinkage: float = 1.0,
+def model_paths(
+    model, scaler, frame: pd.DataFrame, origin_rows: np.ndarray, steps: int, inputs: Inputs
 ) -> np.ndarray:
     """Deterministic recursive forecasts (dropout off) of `steps` rows after each of
-    `origin_rows`, in one compiled call: prices (origins, steps). Used to collect the
-    out-of-sample errors that calibrate conformal intervals."""
+    `origin_rows`, in model space: (origins, steps) float64, in compiled calls over the forecast
+    threads (forecast.to_prices makes them prices). The calibration's out-of-sample errors come
+    from them, and the shrinkage from their first step."""
     import tensorflow as tf
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -36,20 +31,39 @@ def point_paths(
     # window), so XLA compiles once, and the numbers do not depend on the number of cores
     padded = -(-len(starts) // ORIGINS_BUCKET) * ORIGINS_BUCKET
     starts = np.concatenate([starts, np.repeat(starts[-1:], padded - len(starts), axis=0)])
-    normalized = inputs.normalized
-    compiled = compiled_paths(model, False, bool(normalized[0]))
-    constants = (
-        tf.constant(scaler.scale_, tf.float32),
-        tf.constant(scaler.min_, tf.float32),
-        tf.constant(normalized),
-    )
+    compiled = compiled_paths(model, False, bool(inputs.normalized[0]))
+    constants = _constants(scaler.scale_, scaler.min_, inputs.normalized)
 
     def part_paths(part: np.ndarray) -> np.ndarray:
         start = tf.constant(part, tf.float32)
         return compiled(start, steps, tf.constant([0, 0], tf.int32), constants).numpy()
 
     chunks = np.split(starts, padded // ORIGINS_BUCKET)
-    model_paths = np.concatenate(list(thread_pool().map(part_paths, chunks)))
-    model_paths = model_paths[: len(origin_rows)]
-    bases = inputs.base_values(frame)[origin_rows][:, None]  # (origins, 1)
-    return to_prices(model_paths.astype(np.float64), inputs, bases, shrinkage)
+    paths = np.concatenate(list(thread_pool().map(part_paths, chunks)))
+    return paths[: len(origin_rows)].astype(np.float64)
+
+
+def _constants(multiplier, offset, normalized) -> tuple:
+    """The compiled loop's scaling arguments (the run's MinMax scaling), as it is traced."""
+    import tensorflow as tf
+
+    return (
+        tf.constant(multiplier, tf.float32),
+        tf.constant(offset, tf.float32),
+        tf.constant(normalized),
+    )
+
+
+def compile_paths(model, inputs: Inputs, steps: int):
+    """A Future that traces and compiles model_paths' loop for `steps` on a forecast thread
+    (one run of a chunk of ones: the compiled program depends on the shapes, not the values)."""
+    import tensorflow as tf
+
+    def run() -> None:
+        columns = len(inputs.normalized)
+        start = tf.ones((ORIGINS_BUCKET, inputs.length, columns), tf.float32)
+        constants = _constants(np.ones(columns), np.zeros(columns), inputs.normalized)
+        compiled = compiled_paths(model, False, bool(inputs.normalized[0]))
+        compiled(start, steps, tf.constant([0, 0], tf.int32), constants)
+
+    return thread_pool().submit(run)

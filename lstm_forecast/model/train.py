@@ -58,6 +58,7 @@ def fit(
     stop: Callable[[], bool] = lambda: False,
     models: ModelPool | None = None,
     initial_weights: list | None = None,
+    before_training: Callable[[object], object] = lambda model: None,
 ) -> Fitted:
     """Fit the scaler and the model on `train_frame` alone (nothing after it is seen).
 
@@ -66,7 +67,8 @@ def fit(
     `models`: the pool to take the model from (walk-forward folds share one), else a new model.
     `initial_weights`: the get_weights() of a model of the same architecture to start from (a
     warm start) instead of the seed's initial weights, then trained with [train]
-    warm_start_patience; the optimizer starts afresh either way.
+    warm_start_patience; the optimizer starts afresh either way. `before_training(model)` is
+    called as training starts (the forecaster compiles what it will run afterwards meanwhile).
     """
     _check_arguments(verbose, report, stop, models)
     settings = config.train
@@ -88,6 +90,7 @@ def fit(
             settings = replace(settings, early_stopping_patience=settings.warm_start_patience)
     # the seed again, so that training draws the same numbers whether the model was lent or built
     keras.utils.set_random_seed(settings.seed)
+    before_training(model)
     started = time.perf_counter()
     if engine == "fast":
         from lstm_forecast.model import fast
