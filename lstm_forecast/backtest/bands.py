@@ -32,8 +32,9 @@ def recursive_scores(
     config: Config, forecaster, frame, origin: int, steps: int, history
 ) -> tuple[dict, pd.DataFrame]:
     """Recursive forecast of the fold from its origin: RMSE, flat-forecast RMSE, and every
-    interval's scores (columns METHOD_coverage, METHOD_width, METHOD_winkler); and the path
-    itself, a row per step with the configured band and the naive band (lower, upper,
+    interval's scores (columns METHOD_coverage, METHOD_width, METHOD_winkler: the conformal,
+    adaptive and naive bands, and Monte-Carlo dropout when it is the configured interval); and
+    the path itself, a row per step with the configured band and the naive band (lower, upper,
     naive_lower, naive_upper), so any band can be rescored later."""
     from lstm_forecast.intervals.scores import log_return_std, naive_band
 
@@ -56,7 +57,9 @@ def recursive_scores(
         bands["conformal"] = path_band(calibration, predicted, level, scale)
         adapted = _level_after(calibration, history, level, config.forecast.gamma)
         bands["adaptive"] = path_band(calibration, predicted, adapted, scale)
-    if config.forecast.samples > 0:
+    # Monte-Carlo dropout only when it is the band asked for: its sample paths cost about 4 % of
+    # a default backtest, for a band that misses in any turn (docs/backtests.md)
+    if config.forecast.interval == "dropout" and config.forecast.samples > 0:
         dropout = forecaster.forecast(steps, origin=date, interval="dropout").table
         dropout = dropout.dropna(subset=["predicted"])
         bands["dropout"] = (dropout["lower"].to_numpy(), dropout["upper"].to_numpy())

@@ -106,8 +106,9 @@ def walk_forward(
 
     Each fold also gets a recursive forecast of all its rows from the origin (predict --steps):
     its RMSE beside the flat "last price" forecast, and its intervals scored (coverage, mean
-    width, Winkler score): conformal, adaptive conformal, Monte-Carlo dropout (samples > 0) and
-    the naive random-walk band; "coverage" is the configured [forecast] interval's.
+    width, Winkler score): conformal, adaptive conformal, the naive random-walk band, and
+    Monte-Carlo dropout when it is the [forecast] interval (with samples > 0); "coverage" is the
+    configured interval's.
     `[backtest] refit` = N trains a new model every N folds (0: once, before the first); the
     folds between predict with the last one. `[backtest] refit_from` = "previous" starts each
     new model from the last one's weights (a warm start), "scratch" from fresh weights.

@@ -242,7 +242,11 @@ def backtest(
     cell: CellOption = None,
     engine: EngineOption = None,
     samples: Annotated[
-        int | None, typer.Option(help="Dropout samples for each fold's interval; 0 = none.")
+        int | None,
+        typer.Option(
+            help="Monte-Carlo dropout samples as each fold's interval (implies "
+            '--set forecast.interval="dropout", scored beside the conformal band).'
+        ),
     ] = None,
     level: Annotated[float | None, typer.Option(help="Interval level to measure.")] = None,
     refit: Annotated[
@@ -299,6 +303,8 @@ def backtest(
     """
     from lstm_forecast.cli.console import fold_progress, print_backtest
 
+    if samples:  # as predict's --samples: dropout paths, then each fold's band (a --set wins)
+        settings = ['forecast.interval="dropout"', *(settings or [])]
     if data and (len(data) > 1 or data[0].is_dir() or scheduler):
         return backtest_league(config, settings, data, folds, fold_length, out, overwrite, jobs, scheduler,
                        target=target, date_column=date_column, sep=sep, decimal=decimal,

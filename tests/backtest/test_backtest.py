@@ -114,13 +114,13 @@ def fold(result, number):
 
 def test_backtest_scores_every_interval_and_tests_the_pooled_errors(tmp_path, tiny_config):
     """Enough held-out rows per fold to calibrate: conformal, adaptive and naive bands scored
-    one step and recursively; the pooled verdict against each fold's strongest baseline."""
+    one step and recursively (Monte-Carlo dropout only when it is the interval asked for, though
+    samples is 100); the pooled verdict against each fold's strongest baseline."""
     frame = random_walk(400, seed=5)
     path = tmp_path / "prices.csv"
     frame.to_csv(path, index=False)
-    config = with_overrides(
-        load_config(tiny_config), data__path=str(path), train__epochs=1, forecast__samples=0
-    )
+    config = with_overrides(load_config(tiny_config), data__path=str(path), train__epochs=1)
+    assert config.forecast.samples == 100 and config.forecast.interval == "conformal"
     result = backtest(config, 3, 10, tmp_path / "bt")
     summary, folds = result.summary, result.folds
     assert set(summary["recursive_intervals"]) == {"conformal", "adaptive", "naive"}

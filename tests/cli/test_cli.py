@@ -183,9 +183,13 @@ def test_backtest_command(tmp_path, tiny_config, prices_csv):
     out = tmp_path / "bt"
     result = invoke(
         "backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 2, "--horizon", 5,
-        "--epochs", 1, "--out", out,
+        "--epochs", 1, "--samples", 5, "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    # --samples asks for Monte-Carlo dropout as the folds' band, as predict's does
+    assert summary["interval"] == "dropout" and summary["samples"] == 5
+    assert "dropout" in summary["recursive_intervals"]
     assert "fold 1:" in result.stdout and "fold 2:" in result.stdout
     assert "mean ± std across folds" in result.stdout
     # mean and std with the same decimals: prices, a signed skill, a share in percent

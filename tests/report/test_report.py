@@ -179,8 +179,9 @@ def test_backtest_report_shows_every_fold_and_the_figure(tmp_path, tiny_config):
     path = tmp_path / "prices.csv"
     random_walk(90, seed=3).to_csv(path, index=False)
     config = with_overrides(
-        load_config(tiny_config), data__path=str(path), train__epochs=1, forecast__samples=10
-    )
+        load_config(tiny_config), data__path=str(path), train__epochs=1, forecast__samples=10,
+        forecast__interval="dropout",
+    )  # fmt: skip
     result = backtest(config, 2, 5, tmp_path / "bt")
     out = write_report(result.out_dir)
     assert out == tmp_path / "bt" / "report.html"
