@@ -17,8 +17,12 @@ seed spread is what changing only the training seed does to the strict variant.
 Each backtest's numbers are cached in benchmarks/results/warm_refits.csv (delete it to measure
 again); the table goes to benchmarks/results/warm_refits.md with --write.
 
+`--warm previous previous-p1` also runs warm refits with another `[train] warm_start_patience`
+(previous-pN: N), each compared with the fresh refits on its own.
+
 Usage (from the repository root):
-    python benchmarks/warm_refits.py [--series NAME ...] [--seeds 0 1 2] [--write]
+    python benchmarks/warm_refits.py [--series NAME ...] [--seeds 0 1 2] [--warm previous ...]
+        [--write]
 """
 
 from __future__ import annotations
@@ -38,15 +42,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = RESULTS / "warm_refits.csv"
 FOLDS, FOLD_LENGTH = 10, 20
-VARIANTS = ("scratch", "previous")
 METRICS = ("skill", "coverage_20", "coverage_1")
 
 
-def backtest(frame: pd.DataFrame, name: str, start: str, seed: int) -> dict:
+def backtest(frame: pd.DataFrame, name: str, variant: str, seed: int) -> dict:
     from lstm_forecast.backtest.walk import walk_forward
     from lstm_forecast.config.load import with_overrides
     from lstm_forecast.config.schema import Config
 
+    start, _, patience = variant.partition("-p")  # previous-p1: warm_start_patience 1
     config = with_overrides(
         Config(),
         data__target=strategy_league.TARGET,
@@ -54,6 +58,7 @@ def backtest(frame: pd.DataFrame, name: str, start: str, seed: int) -> dict:
         backtest__refit=1,
         backtest__refit_from=start,
         train__seed=seed,
+        train__warm_start_patience=int(patience) if patience else None,
     )
     started = time.perf_counter()
     result = walk_forward(config, frame, FOLDS, FOLD_LENGTH, name, strategies=False)
@@ -61,7 +66,7 @@ def backtest(frame: pd.DataFrame, name: str, start: str, seed: int) -> dict:
     folds = result.folds
     return {
         "series": name,
-        "refit_from": start,
+        "refit_from": variant,
         "seed": seed,
         "skill": summary["pooled_skill"],
         "dm_p": summary["dm_pvalue"],
@@ -80,15 +85,15 @@ def verdict(skill: float, p: float) -> str:
     return "better" if skill > 0 else "worse"
 
 
-def agreement(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per series: each metric's seed range under fresh refits, the warm refits' mean minus the
-    fresh refits' mean, whether that is within the range, and whether every seed's verdict
-    agrees."""
+def agreement(runs: pd.DataFrame, variant: str = "previous") -> pd.DataFrame:
+    """Per series: each metric's seed range under fresh refits, the warm refits' (`variant`)
+    mean minus the fresh refits' mean, whether that is within the range, and whether every
+    seed's verdict agrees."""
     rows = []
     for name, group in runs.groupby("series", sort=False):
         fresh = group[group["refit_from"] == "scratch"].set_index("seed").sort_index()
-        warm = group[group["refit_from"] == "previous"].set_index("seed").sort_index()
-        row = {"series": name}
+        warm = group[group["refit_from"] == variant].set_index("seed").sort_index()
+        row = {"series": name, "variant": variant}
         for metric in METRICS:
             spread = fresh[metric].max() - fresh[metric].min()
             shift = warm[metric].mean() - fresh[metric].mean()
@@ -114,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", nargs="+", default=list(strategy_league.SERIES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--warm", nargs="+", default=["previous"], help="previous, previous-pN")
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
 
@@ -125,7 +131,7 @@ def main() -> None:
             print(f"{name}: skipped ({type(error).__name__}: {error})", file=sys.stderr)
             continue
         for seed in arguments.seeds:
-            for start in VARIANTS:
+            for start in ("scratch", *arguments.warm):
                 done = (
                     not runs.empty
                     and ((runs["series"] == name) & (runs["refit_from"] == start)
@@ -138,18 +144,22 @@ def main() -> None:
                 runs = pd.concat([runs, pd.DataFrame([row])], ignore_index=True)
                 runs.to_csv(CACHE, index=False)
     runs = runs[runs["series"].isin(arguments.series) & runs["seed"].isin(arguments.seeds)]
-    lines = table(runs, agreement(runs), arguments)
+    lines = []
+    for variant in arguments.warm:
+        lines += table(runs, agreement(runs, variant), arguments, variant) + [""]
     print("\n".join(lines))
     if arguments.write:
         (RESULTS / "warm_refits.md").write_text("\n".join(lines) + "\n")
 
 
-def table(runs: pd.DataFrame, agree: pd.DataFrame, arguments) -> list[str]:
+def table(runs: pd.DataFrame, agree: pd.DataFrame, arguments, warm: str) -> list[str]:
     seeds = " ".join(map(str, arguments.seeds))
+    variants = ("scratch", warm)
     lines = [
-        "# Warm-started refits against fresh refits: the same verdicts?",
+        f"# Warm-started refits ({warm}) against fresh refits: the same verdicts?",
         "",
-        f"Command: `python benchmarks/warm_refits.py --seeds {seeds}`. Each series' last "
+        f"Command: `python benchmarks/warm_refits.py --seeds {seeds} --warm "
+        f"{' '.join(arguments.warm)}`. Each series' last "
         f"{strategy_league.MAX_ROWS} rows, the default config, {FOLDS} folds of {FOLD_LENGTH} "
         "rows, a new model every fold; `scratch` = fresh weights every fold, `previous` = "
         "trained on from the previous fold's weights (the new default). Skill: pooled, against "
@@ -162,7 +172,7 @@ def table(runs: pd.DataFrame, agree: pd.DataFrame, arguments) -> list[str]:
         "|---|---|---|---|---|---|---|---:|---:|",
     ]
     for name, group in runs.groupby("series", sort=False):
-        for start in VARIANTS:
+        for start in variants:
             mine = group[group["refit_from"] == start].sort_values("seed")
             lines.append(
                 f"| {name} | {start} | {' '.join(f'{v:+.4f}' for v in mine['skill'])} | "
@@ -209,8 +219,8 @@ def table(runs: pd.DataFrame, agree: pd.DataFrame, arguments) -> list[str]:
         + ".",
         "",
         "Over all series: warm "
-        f"refits trained {runs[runs.refit_from == 'previous']['epochs'].sum()} epochs in "
-        f"{runs[runs.refit_from == 'previous']['seconds'].sum():.0f} s, fresh refits "
+        f"refits trained {runs[runs.refit_from == warm]['epochs'].sum()} epochs in "
+        f"{runs[runs.refit_from == warm]['seconds'].sum():.0f} s, fresh refits "
         f"{runs[runs.refit_from == 'scratch']['epochs'].sum()} in "
         f"{runs[runs.refit_from == 'scratch']['seconds'].sum():.0f} s.",
     ]
