@@ -17,8 +17,8 @@ seed spread is what changing only the training seed does to the strict variant.
 Each backtest's numbers are cached in benchmarks/results/warm_refits.csv (delete it to measure
 again); the table goes to benchmarks/results/warm_refits.md with --write.
 
-`--warm previous previous-p1` also runs warm refits with another `[train] warm_start_patience`
-(previous-pN: N), each compared with the fresh refits on its own.
+Warm variants are named previous-pN: `[train] warm_start_patience` N ("previous": the config's
+default); `--warm previous-p1 previous-p2` runs both, each compared with the fresh refits.
 
 Usage (from the repository root):
     python benchmarks/warm_refits.py [--series NAME ...] [--seeds 0 1 2] [--warm previous ...]
@@ -37,6 +37,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import strategy_league  # noqa: E402 (the series loaders, beside this file)
+
+from lstm_forecast.config.schema import Config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -85,7 +87,7 @@ def verdict(skill: float, p: float) -> str:
     return "better" if skill > 0 else "worse"
 
 
-def agreement(runs: pd.DataFrame, variant: str = "previous") -> pd.DataFrame:
+def agreement(runs: pd.DataFrame, variant: str) -> pd.DataFrame:
     """Per series: each metric's seed range under fresh refits, the warm refits' (`variant`)
     mean minus the fresh refits' mean, whether that is within the range, and whether every
     seed's verdict agrees."""
@@ -122,6 +124,8 @@ def main() -> None:
     parser.add_argument("--warm", nargs="+", default=["previous"], help="previous, previous-pN")
     parser.add_argument("--write", action="store_true")
     arguments = parser.parse_args()
+    default = f"previous-p{Config().train.warm_start_patience}"
+    arguments.warm = [default if v == "previous" else v for v in arguments.warm]
 
     runs = pd.read_csv(CACHE) if CACHE.exists() else pd.DataFrame()
     for name in arguments.series:
@@ -161,8 +165,9 @@ def table(runs: pd.DataFrame, agree: pd.DataFrame, arguments, warm: str) -> list
         f"Command: `python benchmarks/warm_refits.py --seeds {seeds} --warm "
         f"{' '.join(arguments.warm)}`. Each series' last "
         f"{strategy_league.MAX_ROWS} rows, the default config, {FOLDS} folds of {FOLD_LENGTH} "
-        "rows, a new model every fold; `scratch` = fresh weights every fold, `previous` = "
-        "trained on from the previous fold's weights (the new default). Skill: pooled, against "
+        "rows, a new model every fold; `scratch` = fresh weights every fold, `previous-pN` = "
+        "trained on from the previous fold's weights with warm_start_patience N (the default "
+        f"N = {Config().train.warm_start_patience}). Skill: pooled, against "
         "each fold's strongest baseline; verdict: Diebold-Mariano p < 0.05 (better / worse), "
         "else a tie; coverage of the 90 % bands at step 20 (recursive, from each origin) and "
         "step 1 (online).",

@@ -59,6 +59,8 @@ def fingerprint(base: Config, tune: TuneSettings) -> str:
     between machines) and the [tune] table (its trials left out: a study may be extended)."""
     config = config_to_dict(base)
     config["data"] = {k: v for k, v in config["data"].items() if k not in ("path", "test_path")}
+    if config["backtest"].get("refit_from") == "scratch":  # no warm start: its patience unused
+        config["train"].pop("warm_start_patience", None)
     # keys added later, at the value that gives what the versions before them did, are left
     # out: a study those versions started still resumes with them set so
     for section, key, value in ADDED_KEYS:
@@ -203,7 +205,7 @@ def same_study(study, study_name: str, shown: str, expected: str, frame: pd.Data
 
 
 def differences(found: str, expected: str, shown: int = 3) -> str:
-    """ " (backtest.refit_from: 'previous' now, not set in the study)": the first keys in which
+    """ " (backtest.refit_from: 'previous' now, 'scratch' in the study)": the first keys in which
     two fingerprints differ, as --set names them; "" when they cannot be read."""
     try:
         old, new = (
@@ -211,9 +213,15 @@ def differences(found: str, expected: str, shown: int = 3) -> str:
         )
     except (ValueError, AttributeError, IndexError, TypeError):
         return ""
+    # a key added later is absent from an older study's fingerprint at its value of then
+    then = {f"config.{section}.{key}": value for section, key, value in ADDED_KEYS}
     changed = [
         f"{key.removeprefix('config.')}: {new[key]!r} now, "
-        + (f"{old[key]!r} in the study" if key in old else "not set in the study")
+        + (
+            f"{old[key] if key in old else then[key]!r} in the study"
+            if key in old or key in then
+            else "not set in the study"
+        )
         for key in sorted(old.keys() | new.keys())
         if str(old.get(key, "<absent>")) != str(new.get(key, "<absent>")) and key in new
     ]

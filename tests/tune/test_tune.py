@@ -257,8 +257,9 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     study_files,
 ):
     """Studies started before [backtest] refit_from trained every fold from scratch; their
-    fingerprint has no such key. Resumed with refit_from = "scratch" they match; under the new
-    default the refusal names the key."""
+    fingerprint has no such key. Resumed with refit_from = "scratch" they match (whatever the
+    warm patience, which scratch never uses); under the new default the refusal names each key
+    with its value then."""
     from types import SimpleNamespace
 
     from lstm_forecast.tune.study import fingerprint, same_study
@@ -275,11 +276,15 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     frame = pd.DataFrame({"x": [1.0]})
     study = SimpleNamespace(user_attrs={"fingerprint": old})
     same_study(study, "s", "journal.log", fingerprint(*scratch), frame)  # resumes
+    patient = load_tune_config(config, ["backtest.refit_from=scratch", 'forecast.scale="ewma"',
+                                        "train.warm_start_patience=3"])  # fmt: skip
+    assert fingerprint(*patient) == old
     with pytest.raises(ConfigError) as error:
         same_study(study, "s", "journal.log", fingerprint(*default), frame)
     assert (
-        "(backtest.refit_from: 'previous' now, not set in the study; "
-        "forecast.scale: 'ewma-model' now, 'ewma' in the study);"
+        "(backtest.refit_from: 'previous' now, 'scratch' in the study; "
+        "forecast.scale: 'ewma-model' now, 'ewma' in the study; "
+        "train.warm_start_patience: 1 now, 2 in the study);"
     ) in str(error.value)
     other = load_tune_config(
         config, ["train.epochs=3", "backtest.refit_from=scratch", 'forecast.scale="ewma"']
