@@ -185,29 +185,52 @@ def test_fetch_without_yfinance_says_how_to_install_it(tmp_path, monkeypatch):
     assert_user_error(result, "needs the yfinance package", 'pip install -e ".[fetch]"')
 
 
-def run_cli(tmp_path: Path, *args) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "lstm_forecast", *map(str, args)],
-        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
 def test_normal_use_prints_no_library_warnings(tmp_path, tiny_config, prices_csv):
     """Keras's optimizer-loading warning on predict, TensorFlow's retracing warnings in a
-    backtest (a new model per fold): neither reaches the terminal."""
+    backtest (a new model per fold): neither reaches the terminal. Two real processes, each
+    running its commands one after another as the terminal would (a warning shows at its first
+    time in a process): the ones that train, and the ones that load the run, whose process
+    imports nothing that training imported first."""
     commands = [
-        ("train", "--config", tiny_config, "--data", prices_csv, "--out", "run", "--quiet"),
-        ("predict", "run"),
-        ("predict", "run", "--horizon", 5, "--samples", 60),
-        ("backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 3,
-         "--fold-length", 8, "--samples", 10, "--out", "bt"),
+        [("train", "--config", tiny_config, "--data", prices_csv, "--out", "run", "--quiet"),
+         ("backtest", "--config", tiny_config, "--data", prices_csv, "--folds", 3,
+          "--fold-length", 8, "--samples", 10, "--out", "bt")],
+        [("predict", "run"), ("predict", "run", "--horizon", 5, "--samples", 60)],
     ]  # fmt: skip
-    for command in commands:
-        result = run_cli(tmp_path, *command)
+    for process in commands:
+        result = run_commands(tmp_path, process)
         assert result.returncode == 0, result.stderr[-2000:]
-        for word in ("warning", "Warning", "WARNING", "retracing"):
-            assert word not in result.stderr, (command[0], result.stderr[-2000:])
+        parts = result.stderr.split(COMMAND_MARK)[1:]
+        assert len(parts) == len(process), result.stderr[-2000:]  # every command ran
+        for command, stderr in zip(process, parts, strict=True):
+            for word in ("warning", "Warning", "WARNING", "retracing"):
+                assert word not in stderr, (command, stderr[-2000:])
+    assert (tmp_path / "bt" / "summary.json").exists()
+
+
+COMMAND_MARK = "\n=== next command ===\n"
+# the lstm-forecast entry point once per command, in one process; stops at the first failure
+COMMANDS_IN_ONE_PROCESS = f"""
+import json, sys
+from lstm_forecast.cli.base import main
+for arguments in json.loads(sys.argv[1]):
+    sys.argv = ["lstm-forecast", *arguments]
+    print({COMMAND_MARK!r}, file=sys.stderr, end="", flush=True)
+    try:
+        main()
+    except SystemExit as stop:
+        if stop.code:
+            raise
+"""
+
+
+def run_commands(tmp_path: Path, commands: list[tuple]) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    arguments = json.dumps([[str(a) for a in command] for command in commands])
+    return subprocess.run(
+        [sys.executable, "-c", COMMANDS_IN_ONE_PROCESS, arguments],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
 
 
 def test_a_price_at_zero_is_one_line_naming_it_in_train_backtest_and_predict(
