@@ -25,6 +25,8 @@ class Ahead:
 
         self.inputs = Inputs.from_config(config)
         self.steps = _steps(config, held_out_rows(config, None, frame)[0].size)
+        if np.any(frame.iloc[:, 0].to_numpy() <= 0):  # calibrate() will return None
+            self.steps = 0
         self.future = None
 
     def __call__(self, model) -> None:

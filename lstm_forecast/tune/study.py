@@ -226,7 +226,9 @@ def differences(found: str, expected: str, shown: int = 3) -> str:
         if str(old.get(key, "<absent>")) != str(new.get(key, "<absent>")) and key in new
     ]
     changed += [
-        f"{key.removeprefix('config.')}: not set now" for key in sorted(old.keys() - new.keys())
+        f"{key.removeprefix('config.')}: "
+        + (f"{then[key]!r} now, {old[key]!r} in the study" if key in then else "not set now")
+        for key in sorted(old.keys() - new.keys())
     ]
     return f" ({'; '.join(changed[:shown])})" if changed else ""
 

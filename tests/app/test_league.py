@@ -132,7 +132,8 @@ def test_league_workers_each_get_their_own_cores_and_a_failure_ends_them():
     assert time.monotonic() - started < 30
     for child in set(multiprocessing.active_children()) - others:
         child.join(10)
-        # its sentinel closes a moment before the process is gone: poll until it is
+        # join() can return before the ended worker is reaped (the pool's thread may reap it):
+        # poll until it is gone
         deadline = time.monotonic() + 10
         while child.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)

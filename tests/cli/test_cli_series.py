@@ -200,9 +200,10 @@ def test_normal_use_prints_no_library_warnings(tmp_path, tiny_config, prices_csv
     for process in commands:
         result = run_commands(tmp_path, process)
         assert result.returncode == 0, result.stderr[-2000:]
-        parts = result.stderr.split(COMMAND_MARK)[1:]
+        # what importing the CLI printed, then each command's
+        imports, *parts = result.stderr.split(COMMAND_MARK)
         assert len(parts) == len(process), result.stderr[-2000:]  # every command ran
-        for command, stderr in zip(process, parts, strict=True):
+        for command, stderr in zip([("import",), *process], [imports, *parts], strict=True):
             for word in ("warning", "Warning", "WARNING", "retracing"):
                 assert word not in stderr, (command, stderr[-2000:])
     assert (tmp_path / "bt" / "summary.json").exists()

@@ -291,6 +291,10 @@ def test_a_study_from_before_refit_from_resumes_as_scratch_and_is_told_the_key_o
     )
     with pytest.raises(ConfigError, match=r"\(train\.epochs: 3 now, 1 in the study\);"):
         same_study(study, "s", "journal.log", fingerprint(*other), frame)
+    # a study under the default resumed as scratch: the key named with both values
+    warm = SimpleNamespace(user_attrs={"fingerprint": fingerprint(*default)})
+    with pytest.raises(ConfigError, match="backtest.refit_from: 'scratch' now, 'previous' in the"):
+        same_study(warm, "s", "journal.log", fingerprint(*scratch), frame)
 
 
 def test_best_toml_trains(study_files, tmp_path: Path):
