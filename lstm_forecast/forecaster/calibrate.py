@@ -24,7 +24,9 @@ class Ahead:
         from lstm_forecast.model.train import held_out_rows
 
         self.inputs = Inputs.from_config(config)
-        self.steps = _steps(config, held_out_rows(config, None, frame)[0].size)
+        # (rows, in sample): the model's held-out rows, known from the config and the frame
+        self.held_out = held_out_rows(config, None, frame)
+        self.steps = _steps(config, self.held_out[0].size)
         if np.any(frame.iloc[:, 0].to_numpy() <= 0):  # calibrate() will return None
             self.steps = 0
         self.future = None

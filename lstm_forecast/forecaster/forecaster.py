@@ -101,7 +101,7 @@ class Forecaster:
         shapes are checked (a window length or inputs of the same width are not).
         """
         from lstm_forecast.evaluate.baselines import choose_baseline
-        from lstm_forecast.model.train import fit, held_out_rows
+        from lstm_forecast.model.train import fit
 
         config = as_config(config)
         frame = model_columns(prices, config, source)
@@ -123,7 +123,7 @@ class Forecaster:
         weights = None if warm_start is None else _weights_of(warm_start)
         ahead = Ahead(config, frame)  # compiles the calibration's paths while the model trains
         fitted = fit(config, frame, source, verbose, report, stop, models, weights, ahead)
-        rows, in_sample = held_out_rows(config, fitted, frame)
+        rows, in_sample = ahead.held_out
         before = getattr(getattr(warm_start, "calibration", None), "spread", None)
         shrinkage, calibration = held_out(config, fitted, frame, rows, report, before, ahead)
         return cls(
