@@ -24,97 +24,9 @@ from lstm_forecast.data.frequency import (
     timestamp_strings,
 )
 from lstm_forecast.errors import ConfigError, DataError
-from lstm_forecast.prep.scaling import apply_scaling, undo_scaling
+from lstm_forecast.forecaster.programs import compiled_paths
 from lstm_forecast.prep.split import as_frame
 from lstm_forecast.prep.windows import Inputs
-
-# ---- the compiled loop --------------------------------------------------------------------------
-
-
-def _stack_layers(model) -> list:
-    """The model's layers after its input, checked to form a single chain (as build_model makes)."""
-    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
-    for layer in layers:
-        if len(layer._inbound_nodes) != 1:  # noqa: SLF001 - keras keeps no public accessor
-            raise ConfigError(f"layer {layer.name} is used more than once; not a stacked model")
-    return layers
-
-
-def _dropout_masks(layers, batch: int, steps: int, seed):
-    """Keep-masks (already divided by 1 - rate) for every Dropout layer and step, drawn at once.
-
-    Returns {layer index: (steps, batch, *layer output shape)}. One large stateless draw is much
-    faster under XLA than a small draw per step inside the loop.
-    """
-    import tensorflow as tf
-
-    masks = {}
-    for index, layer in enumerate(layers):
-        if layer.__class__.__name__ == "Dropout" and layer.rate > 0:
-            shape = (steps, batch, *layer.output.shape[1:])
-            layer_seed = seed + tf.constant([0, index], tf.int32)  # (seed, chunk * 64 + index)
-            uniform = tf.random.stateless_uniform(shape, seed=layer_seed, alg="threefry")
-            masks[index] = tf.where(uniform >= layer.rate, 1.0 / (1.0 - layer.rate), 0.0)
-    return masks
-
-
-def _forward(layers, window, masks, step):
-    """One pass of the model over `window` (batch, length, features) -> (batch, 1).
-
-    A Dropout layer multiplies by its mask for this step when `masks` has one, else passes through
-    (inference mode: no masks at all).
-    """
-    x = window
-    for index, layer in enumerate(layers):
-        if layer.__class__.__name__ == "Dropout":
-            if index in masks:
-                x = x * masks[index][step]
-        else:
-            x = layer(x, training=False)
-    return x
-
-
-def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_normalized: bool):
-    """Feed each step's output back into the window, in the model's units.
-
-    start: (batch, length, columns) unscaled model-space values (the target first). Each step
-    normalises the window (when asked), scales it, runs the model, turns the output back into
-    model space, and appends a row: the new target value and the other columns held at their
-    last value ([forecast] exogenous = "hold"). Returns the target values (batch, steps).
-    """
-    import tensorflow as tf
-
-    multiplier, offset, normalized = constants  # (columns,) each, the run's MinMax scaling
-    masks = _dropout_masks(layers, start.shape[0], steps, seed) if dropout else {}
-    outputs = tf.TensorArray(tf.float32, size=steps)
-    window = start
-    for step in tf.range(steps):
-        last = window[:, -1:, :]  # (batch, 1, columns)
-        divisor = tf.where(normalized, last, tf.ones_like(last))
-        scaled = apply_scaling(window / divisor, multiplier, offset)
-        value = _forward(layers, scaled, masks, step)  # (batch, 1)
-        target = undo_scaling(value, multiplier[0], offset[0])
-        if target_normalized:
-            target = target * last[:, :, 0]
-        new_row = tf.concat([target, last[:, 0, 1:]], axis=-1)  # (batch, columns)
-        outputs = outputs.write(step, target[:, 0])
-        window = tf.concat([window[:, 1:, :], new_row[:, tf.newaxis, :]], axis=1)
-    return tf.transpose(outputs.stack())
-
-
-@functools.lru_cache(maxsize=8)
-def compiled_paths(model, dropout: bool, target_normalized: bool):
-    """The XLA-compiled horizon loop of a model; it compiles once per (batch, steps) shape."""
-    import tensorflow as tf
-
-    layers = _stack_layers(model)
-    return tf.function(
-        lambda start, steps, seed, constants: _paths(
-            layers, start, steps, seed, dropout, constants, target_normalized
-        ),
-        jit_compile=True,
-    )
-
 
 SAMPLES_PER_CHUNK = 50  # samples per compiled call; chunks run on parallel threads
 LAYER_SEEDS_PER_CHUNK = 64  # seeds reserved per chunk: one per layer

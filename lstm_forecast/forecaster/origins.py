@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lstm_forecast.forecaster.forecast import compiled_paths, thread_pool
+from lstm_forecast.forecaster.forecast import thread_pool
+from lstm_forecast.forecaster.programs import compiled_paths
 from lstm_forecast.prep.windows import Inputs
 
 ORIGINS_BUCKET = 64
