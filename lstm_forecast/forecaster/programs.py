@@ -60,19 +60,23 @@ def _forward(layers, window, masks, step):
     return x
 
 
-def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_normalized: bool):
+def _paths(
+    layers, start, capacity: int, steps, seed, dropout: bool, constants, target_normalized: bool
+):
     """Feed each step's output back into the window, in the model's units.
 
     start: (batch, length, columns) unscaled model-space values (the target first). Each step
     normalises the window (when asked), scales it, runs the model, turns the output back into
     model space, and appends a row: the new target value and the other columns held at their
-    last value ([forecast] exogenous = "hold"). Returns the target values (batch, steps).
+    last value ([forecast] exogenous = "hold"). Returns the target values (batch, capacity):
+    `steps` (at most `capacity`, a tensor) computed, the rest zeros. The dropout masks are
+    drawn for `capacity` steps.
     """
     import tensorflow as tf
 
     multiplier, offset, normalized = constants  # (columns,) each, the run's MinMax scaling
-    masks = _dropout_masks(layers, start.shape[0], steps, seed) if dropout else {}
-    outputs = tf.TensorArray(tf.float32, size=steps)
+    masks = _dropout_masks(layers, start.shape[0], capacity, seed) if dropout else {}
+    outputs = tf.TensorArray(tf.float32, size=capacity, element_shape=start.shape[:1])
     window = start
     for step in tf.range(steps):
         last = window[:, -1:, :]  # (batch, 1, columns)
@@ -90,15 +94,27 @@ def _paths(layers, start, steps: int, seed, dropout: bool, constants, target_nor
 
 def compiled_paths(model, dropout: bool, target_normalized: bool):
     """The XLA-compiled horizon loop of a model, f(start, steps, seed, constants) -> (batch,
-    steps); it compiles once per (architecture, batch, steps) in a process."""
+    steps). It compiles once per (architecture, batch, capacity) in a process: without dropout
+    the capacity is `steps` rounded up to a power of two (at least 8) and the loop runs `steps`
+    times, so forecasts of other lengths share a program; with dropout it is `steps`, whose
+    masks are drawn for exactly that many steps (the numbers a seed gives stay the same)."""
 
     def loop(template):
         layers = _stack_layers(template)
-        return lambda start, steps, seed, constants: _paths(
-            layers, start, steps, seed, dropout, constants, target_normalized
+        return lambda start, capacity, steps, seed, constants: _paths(
+            layers, start, capacity, steps, seed, dropout, constants, target_normalized
         )
 
-    return _shared(model, ("paths", dropout, target_normalized), loop, jit_compile=True)
+    program = _shared(model, ("paths", dropout, target_normalized), loop, jit_compile=True)
+
+    def run(start, steps: int, seed, constants):
+        import tensorflow as tf
+
+        capacity = steps if dropout else max(8, 1 << (steps - 1).bit_length())
+        paths = program(start, capacity, tf.constant(steps, tf.int32), seed, constants)
+        return paths[:, :steps]
+
+    return run
 
 
 def compiled_outputs(model):

@@ -28,7 +28,7 @@ def own_program(fitted, dropout: bool):
     layers = programs._stack_layers(fitted)
     return tf.function(
         lambda start, steps, seed, constants: programs._paths(
-            layers, start, steps, seed, dropout, constants, True
+            layers, start, steps, steps, seed, dropout, constants, True
         ),
         jit_compile=True,
     )
@@ -65,13 +65,27 @@ def test_a_trace_made_with_another_models_weights_runs_on_each_models_own(traces
     start = tf.constant(np.random.default_rng(2).uniform(0.9, 1.1, (3, LENGTH, 1)), tf.float32)
     first, second = model(0), model(1)
     programs.compiled_paths(first, False, True)(start, 2, SEED, CONSTANTS)  # traced on first
-    # 3 steps: traced while second's weights are the arguments, then reused by first
+    # 9 steps, past the first trace's 8: traced while second's weights are the arguments
     got = [
-        programs.compiled_paths(m, False, True)(start, 3, SEED, CONSTANTS) for m in (second, first)
+        programs.compiled_paths(m, False, True)(start, 9, SEED, CONSTANTS) for m in (second, first)
     ]
     assert len(traces) == 2
     for fitted, paths in zip((second, first), got, strict=True):
-        expected = own_program(fitted, False)(start, 3, SEED, CONSTANTS)
+        expected = own_program(fitted, False)(start, 9, SEED, CONSTANTS)
+        np.testing.assert_array_equal(paths.numpy(), expected.numpy())
+
+
+def test_paths_without_dropout_of_other_lengths_share_a_program(traces):
+    fitted = model(0)
+    start = tf.constant(np.random.default_rng(3).uniform(0.9, 1.1, (2, LENGTH, 1)), tf.float32)
+    got = {
+        steps: programs.compiled_paths(fitted, False, True)(start, steps, SEED, CONSTANTS)
+        for steps in (1, 5, 8)
+    }
+    assert len(traces) == 1
+    for steps, paths in got.items():
+        assert paths.shape == (2, steps)
+        expected = own_program(fitted, False)(start, steps, SEED, CONSTANTS)
         np.testing.assert_array_equal(paths.numpy(), expected.numpy())
 
 
