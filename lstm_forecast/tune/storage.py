@@ -22,10 +22,12 @@ HEARTBEAT_SECONDS = 30
 GRACE_SECONDS = 120
 MAX_RETRY = 2
 CREATE_ATTEMPTS = 3  # opening a new database: workers may race to create its tables
-# what a tune directory may hold: our files, Optuna's journal and its lock, atomic-write temporaries
+# what a tune directory may hold: our files, Optuna's journal and its lock, the lock of a worker's
+# next trial (trials.NextTrialLock), atomic-write temporaries
 TUNE_FILE = re.compile(
     r"^(run\.json|trials\.csv|best\.toml|study\.json|history\.png|importances\.png"
-    r"|journal\.log(\.lock)?|journal\.log\.damaged-\d{8}T\d{6}|report\.html|\..+\.tmp)$"
+    r"|journal\.log(\.lock)?|journal\.log\.damaged-\d{8}T\d{6}|next-trial\.lock|report\.html"
+    r"|\..+\.tmp)$"
 )
 
 

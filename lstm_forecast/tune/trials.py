@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from pathlib import Path
 
 from lstm_forecast.config.load import config_to_dict
 from lstm_forecast.config.schema import Config
@@ -16,6 +17,7 @@ from lstm_forecast.tune.results import write_tables
 from lstm_forecast.tune.search import TuneSettings, live_states, objective, trial_values
 
 FAILED_IN_A_ROW = 10  # a worker stops when its sampled configs keep failing (ranges too wide)
+NEXT_TRIAL_LOCK = "next-trial.lock"  # NextTrialLock's file in the study's folder
 
 
 def pruner(tune: TuneSettings):
@@ -85,7 +87,6 @@ def sampler(tune: TuneSettings):
 def optimize(study, base, tune, out_dir, total, storage_url, frames, report, stop) -> int:
     """Run trials of `study` in this process until it holds `total`, writing the tables after
     each; returns how many trials failed in a row at the end (a worker stops at 10)."""
-    import optuna
 
     quiet()
     failed_in_a_row = 0
@@ -107,16 +108,58 @@ def optimize(study, base, tune, out_dir, total, storage_url, frames, report, sto
             )
             study.stop()
 
-    if _live(study) < total and not stop():  # MaxTrialsCallback asks only after a trial
-        study.optimize(
-            objective(base, tune, total, frames, report, stop),
-            # the tables first: the count, then the next trial, so that two workers rarely both
-            # count total - 1 (the later one's trial would yield: search.refuse_surplus)
-            callbacks=[after_trial, optuna.study.MaxTrialsCallback(total, states=live_states())],
-            catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
-            gc_after_trial=True,
-        )
+    lock = NextTrialLock(out_dir)
+
+    def stop_at_total(study, trial) -> None:
+        """After each trial: held from this count to the next trial's start (MaxTrialsCallback's
+        count, under the lock)."""
+        lock.acquire()
+        if _live(study) >= total or stop():
+            study.stop()
+            lock.release()
+
+    run = objective(base, tune, total, frames, report, stop)
+
+    def started(trial):
+        lock.release()  # the trial is asked, running: the other workers count it now
+        return run(trial)
+
+    lock.acquire()
+    try:
+        if _live(study) < total and not stop():
+            study.optimize(
+                started,
+                callbacks=[after_trial, stop_at_total],
+                catch=(LstmForecastError,),  # a trial's bad config or data fails that trial alone
+                gc_after_trial=True,
+            )
+    finally:
+        lock.release()
     return failed_in_a_row
+
+
+class NextTrialLock:
+    """A lock file in the study's folder (Optuna's symlink lock, as the journal's), held by a
+    worker from its count of the study's live trials to its next trial's start: two workers of
+    one folder never both count total - 1 and both start a trial. Workers elsewhere on one
+    database still can, and the later one yields (search.refuse_surplus)."""
+
+    def __init__(self, out_dir) -> None:
+        from optuna.storages.journal import JournalFileSymlinkLock
+
+        self.lock = JournalFileSymlinkLock(
+            str(Path(out_dir) / NEXT_TRIAL_LOCK.removesuffix(".lock"))
+        )
+        self.held = False
+
+    def acquire(self) -> None:
+        if not self.held:
+            self.held = self.lock.acquire()
+
+    def release(self) -> None:
+        if self.held:
+            self.lock.release()
+            self.held = False
 
 
 def _live(study) -> int:

@@ -505,3 +505,53 @@ def test_a_stopped_first_worker_stops_its_helpers_after_their_epoch(study_files,
     assert "RUNNING" not in found and "FAIL" in found  # the helper's trial, stopped
     assert len(found) < 9  # it did not go on to the study's total
     assert not lines  # no helper ended badly
+
+
+@pytest.mark.parametrize("total", [3, 5])
+def test_two_workers_of_one_folder_in_lockstep_start_exactly_the_total(
+    monkeypatch, tmp_path, total
+):
+    """Both finish a trial at the same moment and both count total - 1 live trials: the lock held
+    from a worker's count to its next trial's start lets only one of them start it."""
+    import threading
+
+    from lstm_forecast.tune import trials as trials_module
+
+    monkeypatch.setattr(trials_module, "write_tables", lambda *arguments: None)
+    monkeypatch.setattr(trials_module, "trial_values", lambda trial, tune: {})
+    barrier = threading.Barrier(2, timeout=10)
+
+    def lockstep(*arguments):
+        def run(trial):  # the two workers' trials end together, as equal trials do
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:  # the other worker has stopped
+                pass
+            return 0.0
+
+        return run
+
+    monkeypatch.setattr(trials_module, "objective", lockstep)
+    count = trials_module._live
+
+    def slow_count(study):  # a count that takes a while: the other worker counts meanwhile
+        live = count(study)
+        time.sleep(0.1)
+        return live
+
+    monkeypatch.setattr(trials_module, "_live", slow_count)
+    study = optuna.create_study()
+
+    def worker():
+        trials_module.optimize(
+            study, None, None, tmp_path, total, None, None, lambda line: None, lambda: False
+        )
+        barrier.abort()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=30)
+    assert [trial.number for trial in study.get_trials()] == list(range(total))
+    assert not os.path.lexists(tmp_path / trials_module.NEXT_TRIAL_LOCK)  # released
