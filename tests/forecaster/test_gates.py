@@ -61,7 +61,8 @@ def layer_outputs(model, window: np.ndarray) -> list[np.ndarray]:
     """Each recurrent layer's own output for one window, from a Keras sub-model."""
     recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN)]
     sub_model = keras.Model(model.inputs, [layer.output for layer in recurrent])
-    return [np.asarray(output)[0] for output in sub_model.predict(window[None], verbose=0)]
+    # called eagerly: Keras's predict would trace a function for each sub-model (slower)
+    return [np.asarray(output)[0] for output in sub_model([window[None]], training=False)]
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -81,7 +82,7 @@ def test_traced_hidden_states_equal_the_layers_outputs(forecasters, cell, window
     dense = forecaster.model.get_layer("next_value")
     kernel, bias = dense.get_weights()
     last_hidden = gate_matrix(traces, 2, "hidden").to_numpy()[-1]
-    model_output = forecaster.model.predict(window[None], verbose=0)[0]
+    model_output = np.asarray(forecaster.model(window[None], training=False))[0]
     np.testing.assert_allclose(last_hidden @ kernel + bias, model_output, atol=ATOL)
 
 

@@ -541,6 +541,7 @@ def test_two_workers_of_one_folder_in_lockstep_start_exactly_the_total(
 
     monkeypatch.setattr(trials_module, "_live", slow_count)
     study = optuna.create_study()
+    total = 3  # odd: the two count 2 at the same moment
 
     def worker():
         trials_module.optimize(
