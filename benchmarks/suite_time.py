@@ -77,9 +77,10 @@ def main() -> None:
         f"# The test suite, before ({old_commit}) and after ({commit}) in one sitting",
         "",
         f"`python benchmarks/suite_time.py --before <checkout of {old_commit}> --write`, "
-        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores. The same tests: the {len(old_ids)}"
-        f" test ids of {old_commit} that this checkout still has ({len(old_ids & new_ids)}; "
-        f"{len(added)} tests are new, {len(old_ids - new_ids)} were renamed or removed).",
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores. The same tests: of the "
+        f"{len(old_ids)} test ids of {old_commit}, this checkout still has "
+        f"{len(old_ids & new_ids)} ({len(old_ids - new_ids)} were renamed or removed); "
+        f"{len(added)} of its tests are new.",
         "",
         "| suite | wall seconds | ratio | CPU seconds | result |",
         "|---|---|---|---|---|",
