@@ -110,7 +110,7 @@ def compiled_paths(model, dropout: bool, target_normalized: bool):
     def run(start, steps: int, seed, constants):
         import tensorflow as tf
 
-        capacity = steps if dropout else max(8, 1 << (steps - 1).bit_length())
+        capacity = int(steps) if dropout else max(8, 1 << (int(steps) - 1).bit_length())
         paths = program(start, capacity, tf.constant(steps, tf.int32), seed, constants)
         return paths[:, :steps]
 
@@ -169,9 +169,20 @@ def _with_weights_as_arguments(template, function, options):
 def _architecture(model) -> str:
     """What a traced program depends on: every layer's class and configuration but its name, and
     every variable's shape and dtype."""
-    layers = [
-        (type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
-        for layer in model.layers
-    ]
+    layers = [(type(layer).__name__, _unnamed(layer.get_config())) for layer in model.layers]
     variables = [(tuple(v.shape), str(v.dtype)) for v in model.variables]
     return json.dumps([layers, variables], sort_keys=True, default=str)
+
+
+def _unnamed(config):
+    """A layer's configuration without the names of the layers in it (the layer's own, and a
+    recurrent layer's cell's, numbered per process); a dtype policy's name stays."""
+    if isinstance(config, dict):
+        return {
+            key: _unnamed(value)
+            for key, value in config.items()
+            if not (key == "name" and "trainable" in config)
+        }
+    if isinstance(config, list | tuple):
+        return [_unnamed(value) for value in config]
+    return config

@@ -139,17 +139,17 @@ def optimize(study, base, tune, out_dir, total, storage_url, frames, report, sto
 
 
 class NextTrialLock:
-    """A lock file in the study's folder (Optuna's symlink lock, as the journal's), held by a
+    """A lock file in the study's folder (Optuna's open-file lock: it waits with a backoff and
+    takes over a lock not renewed for `grace` seconds, one a killed worker left), held by a
     worker from its count of the study's live trials to its next trial's start: two workers of
     one folder never both count total - 1 and both start a trial. Workers elsewhere on one
     database still can, and the later one yields (search.refuse_surplus)."""
 
-    def __init__(self, out_dir) -> None:
-        from optuna.storages.journal import JournalFileSymlinkLock
+    def __init__(self, out_dir, grace: int = 30) -> None:
+        from optuna.storages.journal import JournalFileOpenLock
 
-        self.lock = JournalFileSymlinkLock(
-            str(Path(out_dir) / NEXT_TRIAL_LOCK.removesuffix(".lock"))
-        )
+        path = Path(out_dir) / NEXT_TRIAL_LOCK.removesuffix(".lock")
+        self.lock = JournalFileOpenLock(str(path), grace_period=grace)
         self.held = False
 
     def acquire(self) -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lstm_forecast.config.schema import LayerConfig, ModelConfig
+from lstm_forecast.config.schema import CELLS, LayerConfig, ModelConfig
 from lstm_forecast.forecaster import programs
 from lstm_forecast.model.build import build_model, keras
 
@@ -113,3 +113,15 @@ def test_compiled_outputs_are_keras_predictions_for_any_number_of_windows():
                 rtol=1e-6,
                 atol=1e-7,
             )
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_fresh_models_of_every_cell_have_one_architecture_and_other_shapes_another(cell):
+    def built(dropout: float = 0.2, length: int = LENGTH):
+        layers = (LayerConfig(units=3, dropout=dropout), LayerConfig(units=2, dropout=0.0))
+        return build_model(ModelConfig(cell=cell, layers=layers), length)
+
+    key = programs._architecture(built())
+    assert programs._architecture(built()) == key  # the cells' numbered names are left out
+    assert programs._architecture(built(dropout=0.3)) != key
+    assert programs._architecture(built(length=LENGTH + 1)) != key

@@ -507,10 +507,7 @@ def test_a_stopped_first_worker_stops_its_helpers_after_their_epoch(study_files,
     assert not lines  # no helper ended badly
 
 
-@pytest.mark.parametrize("total", [3, 5])
-def test_two_workers_of_one_folder_in_lockstep_start_exactly_the_total(
-    monkeypatch, tmp_path, total
-):
+def test_two_workers_of_one_folder_in_lockstep_start_exactly_the_total(monkeypatch, tmp_path):
     """Both finish a trial at the same moment and both count total - 1 live trials: the lock held
     from a worker's count to its next trial's start lets only one of them start it."""
     import threading
@@ -556,3 +553,28 @@ def test_two_workers_of_one_folder_in_lockstep_start_exactly_the_total(
         thread.join(timeout=30)
     assert [trial.number for trial in study.get_trials()] == list(range(total))
     assert not os.path.lexists(tmp_path / trials_module.NEXT_TRIAL_LOCK)  # released
+
+
+@pytest.mark.filterwarnings("ignore:The value of `grace_period` might be too small")
+def test_a_next_trial_lock_a_killed_worker_left_is_taken_over_without_spinning(tmp_path):
+    """A lock file nobody renews is taken over after the grace period; the wait sleeps."""
+    import threading
+
+    from lstm_forecast.tune.trials import NEXT_TRIAL_LOCK, NextTrialLock
+
+    NextTrialLock(tmp_path).acquire()  # and never released: its worker was killed
+    lock = NextTrialLock(tmp_path, grace=1)
+    spent = []
+
+    def wait():
+        started = time.thread_time()
+        lock.acquire()
+        spent.append(time.thread_time() - started)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    waiter.join(timeout=10)
+    assert not waiter.is_alive() and lock.held
+    assert spent[0] < 0.5  # CPU seconds of a wait of over a second: it slept
+    lock.release()
+    assert not os.path.lexists(tmp_path / NEXT_TRIAL_LOCK)
