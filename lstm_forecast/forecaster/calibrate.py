@@ -26,9 +26,7 @@ class Ahead:
         self.inputs = Inputs.from_config(config)
         # (rows, in sample): the model's held-out rows, known from the config and the frame
         self.held_out = held_out_rows(config, None, frame)
-        self.steps = _steps(config, self.held_out[0].size)
-        if np.any(frame.iloc[:, 0].to_numpy() <= 0):  # calibrate() will return None
-            self.steps = 0
+        self.steps = _path_steps(config, frame, self.held_out[0].size)
         self.future = None
 
     def __call__(self, model) -> None:
@@ -92,15 +90,19 @@ def _steps(config: Config, origins: int) -> int:
     return min(config.forecast.calibration_steps, origins + 1 - min_origins(level))
 
 
+def _path_steps(config: Config, frame: pd.DataFrame, origins: int) -> int:
+    """Steps of the held-out paths: 0 where calibrate needs none (a price at or below zero: no
+    log-price band; too few origins)."""
+    return 0 if np.any(frame.iloc[:, 0].to_numpy() <= 0) else max(0, _steps(config, origins))
+
+
 def held_out_paths(config: Config, fitted, frame, rows: np.ndarray, inputs: Inputs):
     """Model-space recursive paths (origins, steps) from the row before each held-out row (no
-    refit: the held-out windows were never trained on); None where calibrate needs none (a
-    price at or below zero, too few origins)."""
+    refit: the held-out windows were never trained on); None where calibrate needs none."""
     from lstm_forecast.forecaster.origins import model_paths
 
-    prices = frame.iloc[:, 0].to_numpy(np.float64)
-    steps = _steps(config, rows.size)
-    if steps < 1 or np.any(prices <= 0):
+    steps = _path_steps(config, frame, rows.size)
+    if steps < 1:
         return None
     return model_paths(fitted.model, fitted.scaler, frame, rows - 1, steps, inputs)
 
